@@ -1,0 +1,113 @@
+/**
+ * @module errors
+ * Typed errors. Each has a stable `code` string, listed in docs/errors.md;
+ * callers switch on `code`, never on the message text.
+ */
+
+/** The base of every error this library throws. */
+export class CoapError extends Error {
+  /** Stable identifier, e.g. `ERR_COAP_TIMEOUT`. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option passed to a constructor or a call is invalid; nothing was done. */
+export class InvalidArgumentError extends CoapError {
+  constructor(message: string) {
+    super('ERR_COAP_INVALID_ARGUMENT', message);
+  }
+}
+
+/** Bytes that are not a well-formed CoAP message (RFC 7252 §3). `offset` is where decoding stopped. */
+export class MessageFormatError extends CoapError {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super('ERR_COAP_MESSAGE_FORMAT', `${message} (at byte ${offset})`);
+    this.offset = offset;
+  }
+}
+
+/** A message that cannot be encoded (bad option length, token length or code). */
+export class MessageEncodeError extends CoapError {
+  constructor(message: string) {
+    super('ERR_COAP_MESSAGE_ENCODE', message);
+  }
+}
+
+/** A URI that is not a valid `coap` URI for this use (RFC 7252 §6). */
+export class InvalidUriError extends CoapError {
+  readonly uri: string;
+  constructor(uri: string, reason: string) {
+    super('ERR_COAP_INVALID_URI', `invalid CoAP URI ${JSON.stringify(uri)}: ${reason}`);
+    this.uri = uri;
+  }
+}
+
+/** No response arrived in time: a CON was retransmitted MAX_RETRANSMIT times, or a NON's wait ran out. */
+export class CoapTimeoutError extends CoapError {
+  constructor(message: string) {
+    super('ERR_COAP_TIMEOUT', message);
+  }
+}
+
+/** The peer answered with a Reset (RFC 7252 §4.2). */
+export class CoapResetError extends CoapError {
+  constructor(message: string) {
+    super('ERR_COAP_RESET', message);
+  }
+}
+
+/** The request was cancelled through its AbortSignal. */
+export class CoapAbortError extends CoapError {
+  constructor(message = 'the request was aborted') {
+    super('ERR_COAP_ABORTED', message);
+  }
+}
+
+/** The endpoint or server is closed, or closed while the request was pending. */
+export class CoapClosedError extends CoapError {
+  constructor(message = 'the endpoint is closed') {
+    super('ERR_COAP_CLOSED', message);
+  }
+}
+
+/** A group (multicast) request broke a rule of RFC 7390 / RFC 7252 §8 (CON, coaps, ETag, scope). */
+export class GroupRequestError extends CoapError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** A name could not be resolved, or resolved to the wrong kind of address. */
+export class ResolveError extends CoapError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_COAP_RESOLVE', message, options);
+  }
+}
+
+/** A socket, join or interface operation failed (bind, addMembership, unknown interface). */
+export class TransportError extends CoapError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Thrown by a resource handler to answer with an error response (RFC 7252 §5.9.2, §5.9.3).
+ * `code` on the wire is `responseCode`, e.g. `'4.00'`.
+ */
+export class CoapResponseError extends CoapError {
+  readonly responseCode: string;
+  readonly diagnostic: string;
+  readonly maxAge: number | undefined;
+  constructor(responseCode: string, diagnostic = '', options?: { maxAge?: number }) {
+    super('ERR_COAP_RESPONSE', `${responseCode}${diagnostic ? ` ${diagnostic}` : ''}`);
+    this.responseCode = responseCode;
+    this.diagnostic = diagnostic;
+    this.maxAge = options?.maxAge;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * @module message/decode
+ * Bytes to `CoapMessage` (RFC 7252 §3, §3.1). Every malformation is a `MessageFormatError` with
+ * the offset where it was found; nothing else is ever thrown. Option values and the payload are
+ * views into the input buffer, not copies.
+ */
+import { MessageFormatError } from '../errors.js';
+import { type CoapMessage, type CoapOption, EMPTY, type MessageType } from './types.js';
+
+/**
+ * Decodes one datagram.
+ * @throws MessageFormatError for anything RFC 7252 §3 calls a message format error,
+ *   including a version other than 1 (which §3 says to silently ignore; callers drop it).
+ */
+export function decodeMessage(buf: Buffer): CoapMessage {
+  const len = buf.length;
+  if (len < 4) throw new MessageFormatError('message shorter than the 4-byte header', len);
+  const b0 = buf[0]!;
+  const version = b0 >> 6;
+  if (version !== 1) throw new MessageFormatError(`unknown version ${version}`, 0);
+  const type = ((b0 >> 4) & 3) as MessageType;
+  const tkl = b0 & 0x0f;
+  // RFC 7252 §3: lengths 9-15 are reserved and MUST be processed as a message format error.
+  if (tkl > 8) throw new MessageFormatError(`token length ${tkl} is reserved`, 0);
+  const code = buf[1]!;
+  const messageId = (buf[2]! << 8) | buf[3]!;
+  let pos = 4;
+  if (pos + tkl > len) throw new MessageFormatError('token runs past the end', pos);
+  const token = tkl === 0 ? EMPTY : buf.subarray(pos, pos + tkl);
+  pos += tkl;
+  // RFC 7252 §4.1: an Empty message has only the 4-byte header.
+  if (code === 0 && (tkl !== 0 || pos !== len)) {
+    throw new MessageFormatError('an Empty message (0.00) must have no token, options or payload', 4);
+  }
+  const options: CoapOption[] = [];
+  let number = 0;
+  let payload = EMPTY;
+  while (pos < len) {
+    const byte = buf[pos]!;
+    if (byte === 0xff) {
+      pos++;
+      // RFC 7252 §3: a marker followed by a zero-length payload is a format error.
+      if (pos === len) throw new MessageFormatError('payload marker with an empty payload', pos - 1);
+      payload = buf.subarray(pos, len);
+      break;
+    }
+    const start = pos;
+    pos++;
+    let delta = byte >> 4;
+    let length = byte & 0x0f;
+    if (delta === 13) {
+      if (pos >= len) throw new MessageFormatError('option delta runs past the end', pos);
+      delta = buf[pos++]! + 13;
+    } else if (delta === 14) {
+      if (pos + 1 >= len) throw new MessageFormatError('option delta runs past the end', pos);
+      delta = ((buf[pos]! << 8) | buf[pos + 1]!) + 269;
+      pos += 2;
+    } else if (delta === 15) {
+      throw new MessageFormatError('option delta 15 is reserved', start);
+    }
+    if (length === 13) {
+      if (pos >= len) throw new MessageFormatError('option length runs past the end', pos);
+      length = buf[pos++]! + 13;
+    } else if (length === 14) {
+      if (pos + 1 >= len) throw new MessageFormatError('option length runs past the end', pos);
+      length = ((buf[pos]! << 8) | buf[pos + 1]!) + 269;
+      pos += 2;
+    } else if (length === 15) {
+      throw new MessageFormatError('option length 15 is reserved', start);
+    }
+    number += delta;
+    if (number > 65535) throw new MessageFormatError(`option number ${number} exceeds 65535`, start);
+    if (pos + length > len) throw new MessageFormatError(`option ${number} value runs past the end`, pos);
+    options.push({ number, value: length === 0 ? EMPTY : buf.subarray(pos, pos + length) });
+    pos += length;
+  }
+  return { type, code, messageId, token, options, payload };
+}
