@@ -64,7 +64,14 @@ export function deriveTimes(p: TransmissionParameters): DerivedTimes {
   const maxRtt = 2 * p.maxLatency + processingDelay;
   const exchangeLifetime = maxTransmitSpan + 2 * p.maxLatency + processingDelay;
   const nonLifetime = maxTransmitSpan + p.maxLatency;
-  return Object.freeze({ maxTransmitSpan, maxTransmitWait, processingDelay, maxRtt, exchangeLifetime, nonLifetime });
+  return Object.freeze({
+    maxTransmitSpan,
+    maxTransmitWait,
+    processingDelay,
+    maxRtt,
+    exchangeLifetime,
+    nonLifetime,
+  });
 }
 
 /** RFC 7252 §4.8.2 with the defaults: 45, 93, 2, 202, 247 and 145 seconds. */

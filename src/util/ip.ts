@@ -18,7 +18,9 @@ export function ipFamily(address: string): 0 | 4 | 6 {
 /** Splits `ff02::fd%eth0` into address and zone. */
 export function splitZone(address: string): { address: string; zone: string | undefined } {
   const pct = address.indexOf('%');
-  return pct < 0 ? { address, zone: undefined } : { address: address.slice(0, pct), zone: address.slice(pct + 1) };
+  return pct < 0
+    ? { address, zone: undefined }
+    : { address: address.slice(0, pct), zone: address.slice(pct + 1) };
 }
 
 /** True for 224.0.0.0/4 and ff00::/8. */
@@ -28,7 +30,13 @@ export function isMulticast(address: string): boolean {
     const first = Number(address.slice(0, address.indexOf('.')));
     return first >= 224 && first <= 239;
   }
-  if (f === 6) return address.slice(0, 2).toLowerCase() === 'ff';
+  // ff00::/8 needs a full first group: `ff::1` is 00ff::1, not multicast.
+  if (f === 6)
+    return (
+      address.indexOf(':') === 4 &&
+      (address.charCodeAt(0) | 0x20) === 0x66 &&
+      (address.charCodeAt(1) | 0x20) === 0x66
+    );
   return false;
 }
 
@@ -58,7 +66,8 @@ export function ipv6ToBytes(address: string): Buffer {
     text = `${text.slice(0, lastColon + 1)}0:0`;
   }
   const [head, back] = text.includes('::') ? text.split('::') : [text, undefined];
-  const parse = (s: string | undefined): number[] => (s ? s.split(':').map((h) => Number.parseInt(h, 16)) : []);
+  const parse = (s: string | undefined): number[] =>
+    s ? s.split(':').map((h) => Number.parseInt(h, 16)) : [];
   const h = parse(head);
   const t = parse(back);
   const groups = back === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];

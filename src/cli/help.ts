@@ -1,0 +1,57 @@
+/**
+ * @module cli/help
+ * `--help` texts of every command.
+ */
+
+export const HELP: Record<string, string> = {
+  main: `coap-group: CoAP group communication (RFC 7390) from the command line
+
+Usage:
+  coap-group get|put|post|delete URI [options]   send a request (a group request when URI names a multicast group)
+  coap-group discover [GROUP-URI]                 GET /.well-known/core on a group (default coap://224.0.1.187)
+  coap-group serve [options]                      run a CoAP node
+  coap-group groups list|add|update|remove|replace NODE-URI ...   configure a node's /coap-group
+  coap-group demo [--nodes N]                     a room of nodes on this machine, addressed by multicast
+
+Run 'coap-group COMMAND --help' for the options of a command.
+Exit status: 0 success, 1 a 4.xx/5.xx response or Reset (unicast), 2 usage error, 3 timeout (unicast), 4 other failure.`,
+  request: `Usage: coap-group get|put|post|delete URI [options]
+
+  --payload TEXT        request payload
+  --payload-file FILE   request payload read from FILE
+  --format FMT          Content-Format of the payload (number or media type, e.g. application/json)
+  --accept FMT          Accept option
+  --con | --non         message type for unicast (default --con); group requests are always NON
+  --wait SECONDS        how long to collect group responses (default: Leisure + 1 s = 6)
+  --no-response LIST    RFC 7967 classes not wanted, e.g. 2 or 2,5 (or 'all')
+  --json                one JSON object per response per line
+  --iface NAME|ADDR     interface for group requests (default: lo)
+  --hops N              multicast TTL / hop limit (default 1)
+  --allow-wide-scope    allow a group scope wider than site-local
+  --source ADDR         local address to send from
+  --timeout SECONDS     give up on a unicast request after this long
+URI: coap://HOST[:PORT]/path?query; HOST is an IP literal ([ff02::fd%25lo] for IPv6 with a zone) or a name.`,
+  discover: `Usage: coap-group discover [GROUP-URI] [--wait SECONDS] [--iface NAME|ADDR] [--json] [--query Q]
+
+Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists each node and its links.
+  --query Q   a link filter such as rt=core.gp (RFC 6690 §4.1)`,
+  serve: `Usage: coap-group serve [options]
+
+  --bind ADDR              unicast address to bind (repeatable; default: the addresses of --iface)
+  --port N                 UDP port (default 5683)
+  --iface NAME|ADDR        interface for groups (default lo)
+  --join GROUP[:PORT]      join a multicast group (repeatable)
+  --no-default-groups      do not join All CoAP Nodes (224.0.1.187, ff02::fd, ff05::fd)
+  --leisure SECONDS        Leisure for multicast responses (default 5)
+  --resource PATH[=VALUE]  a value resource: GET reads it, PUT replaces it (repeatable)
+  --multicast PATH         let PATH accept multicast requests (repeatable)
+  --config FILE            JSON file with resources and settings
+  --state DIR              keep the group configuration (/coap-group) in DIR
+  --allow-config-from CIDR who may change /coap-group (repeatable; default loopback)
+Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; stops on SIGTERM or SIGINT.`,
+  demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N]
+
+Starts N nodes (default 5) on 127.0.0.2.., all members of All CoAP Nodes on the loopback interface,
+then a controller discovers them, switches every light on with one multicast PUT, reads them back
+with one multicast GET and prints each answer with its delay. Sends nothing beyond loopback.`,
+};

@@ -1,0 +1,166 @@
+/**
+ * @module cli/request
+ * `coap-group get|put|post|delete URI`: a unicast request, or a group request when the host is a
+ * multicast address or a name resolving to one (RFC 7390 §2.2).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  CoapClient,
+  CoapError,
+  CoapResponseError,
+  type GroupRequestOptions,
+  isMulticast,
+  type MethodName,
+  parseUri,
+  type ResponseClass,
+  resolveHost,
+  systemResolver,
+  type UnicastRequestOptions,
+} from '../index.js';
+import { endpoint, groupLine, jsonLine, payloadOut } from './output.js';
+import { Exit, integer, seconds, UsageError } from './usage.js';
+
+export const REQUEST_OPTIONS = {
+  payload: { type: 'string' },
+  'payload-file': { type: 'string' },
+  format: { type: 'string' },
+  accept: { type: 'string' },
+  con: { type: 'boolean' },
+  non: { type: 'boolean' },
+  wait: { type: 'string' },
+  'no-response': { type: 'string' },
+  observe: { type: 'boolean' },
+  json: { type: 'boolean' },
+  iface: { type: 'string' },
+  hops: { type: 'string' },
+  'allow-wide-scope': { type: 'boolean' },
+  source: { type: 'string' },
+  proxy: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `2,5` -> [2, 5]; `all` -> [2, 4, 5]. */
+export function parseNoResponse(text: string | undefined): ResponseClass[] | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'all') return [2, 4, 5];
+  if (text === 'none' || text === '') return [];
+  const classes = text.split(',').map((s) => Number(s.trim().replace(/\.?x+$/i, '')));
+  for (const c of classes) {
+    if (c !== 2 && c !== 4 && c !== 5)
+      throw new UsageError(`--no-response ${text}: classes are 2, 4 and 5`, 'e.g. --no-response 2,5 or all');
+  }
+  return classes as ResponseClass[];
+}
+
+export async function runRequest(method: MethodName, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: REQUEST_OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+  const uriText = positionals[0];
+  if (uriText === undefined)
+    throw new UsageError(
+      `${method.toLowerCase()} needs a URI`,
+      'e.g. coap-group get coap://127.0.0.1/.well-known/core',
+    );
+  if (positionals.length > 1)
+    throw new UsageError(`unexpected argument ${positionals[1]}`, 'quote payloads: --payload "a b"');
+  if (values.payload !== undefined && values['payload-file'] !== undefined) {
+    throw new UsageError('--payload and --payload-file exclude each other');
+  }
+  if (values.con && values.non) throw new UsageError('--con and --non exclude each other');
+  if (values.proxy !== undefined)
+    throw new UsageError('--proxy is not available yet', 'send the request to the origin directly');
+  if (values.observe) throw new UsageError('--observe is not available yet');
+  let payload: Buffer | string | undefined = values.payload;
+  if (values['payload-file'] !== undefined) {
+    try {
+      payload = readFileSync(values['payload-file']);
+    } catch (err) {
+      throw new UsageError(
+        `cannot read --payload-file ${values['payload-file']}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+  }
+  const uri = parseUri(uriText);
+  const address = await resolveHost(uri.host, systemResolver);
+  const hops = integer('hops', values.hops, 0, 255);
+  const noResponse = parseNoResponse(values['no-response']);
+  const common = {
+    uri,
+    method,
+    ...(payload !== undefined ? { payload } : {}),
+    ...(values.format !== undefined ? { format: values.format } : {}),
+    ...(values.accept !== undefined ? { accept: values.accept } : {}),
+    ...(noResponse !== undefined ? { noResponse } : {}),
+  };
+  const group = isMulticast(address);
+  const client = await CoapClient.create({
+    iface: values.iface ?? 'lo',
+    ...(hops !== undefined ? { hops } : {}),
+    ...(values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {}),
+  });
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (group) {
+      const wait = seconds('wait', values.wait);
+      return await groupRequest(
+        client,
+        {
+          ...common,
+          ...(wait !== undefined ? { window: wait * 1000 } : {}),
+          ...(values.con ? { confirmable: true } : {}),
+          ...(hops !== undefined ? { hops } : {}),
+          allowWideScope: values['allow-wide-scope'] ?? false,
+          signal: abort.signal,
+        },
+        values.json ?? false,
+      );
+    }
+    const timeout = seconds('timeout', values.timeout);
+    const o: UnicastRequestOptions = {
+      ...common,
+      confirmable: !values.non,
+      signal: abort.signal,
+      ...(timeout !== undefined ? { timeout: timeout * 1000 } : {}),
+    };
+    const started = performance.now();
+    const res = await client.request(o);
+    if (values.json) process.stdout.write(`${jsonLine(res, performance.now() - started)}\n`);
+    else if (res.ok) {
+      const out = payloadOut(res);
+      process.stdout.write(out);
+      if (typeof out === 'string' && out.length > 0 && !out.endsWith('\n')) process.stdout.write('\n');
+    } else {
+      const diag = res.text();
+      process.stderr.write(`${res.codeString} ${res.reason}${diag ? `: ${diag}` : ''}\n`);
+    }
+    return res.ok ? Exit.OK : Exit.RESPONSE_ERROR;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await client.close();
+  }
+}
+
+async function groupRequest(client: CoapClient, o: GroupRequestOptions, json: boolean): Promise<number> {
+  const responses = client.group(o);
+  for await (const r of responses) {
+    process.stdout.write(`${json ? jsonLine(r, r.elapsedMs) : groupLine(r)}\n`);
+  }
+  const s = await responses.done;
+  const target = typeof o.uri === 'string' ? o.uri : endpoint({ address: o.uri.host, port: o.uri.port });
+  process.stderr.write(
+    `${s.responses} response${s.responses === 1 ? '' : 's'} from ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} in ${Math.round(s.elapsedMs)} ms (${target}${s.reason === 'window' ? '' : `, ${s.reason}`})\n`,
+  );
+  return Exit.OK;
+}
+
+export { CoapError, CoapResponseError };

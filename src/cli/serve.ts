@@ -1,0 +1,123 @@
+/**
+ * @module cli/serve
+ * `coap-group serve`: one CoAP node with value resources, group memberships and discovery.
+ * Prints exactly one `ready ...` line once every socket is bound and every group joined, and
+ * exits cleanly on SIGTERM or SIGINT (design.md §CLI contract).
+ */
+import { networkInterfaces } from 'node:os';
+import { parseArgs } from 'node:util';
+import { CoapServer, type ResourceOptions, resolveInterface, type ServerOptions } from '../index.js';
+import { endpoint } from './output.js';
+import { readServeConfig } from './serve-config.js';
+import { integer, seconds, UsageError } from './usage.js';
+
+const OPTIONS = {
+  bind: { type: 'string', multiple: true },
+  port: { type: 'string' },
+  iface: { type: 'string' },
+  join: { type: 'string', multiple: true },
+  'no-default-groups': { type: 'boolean' },
+  leisure: { type: 'string' },
+  resource: { type: 'string', multiple: true },
+  multicast: { type: 'string', multiple: true },
+  config: { type: 'string' },
+  state: { type: 'string' },
+  'allow-config-from': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Unicast addresses of an interface, for binding each on its own socket. */
+function interfaceAddresses(name: string): string[] {
+  const addrs = networkInterfaces()[name] ?? [];
+  // Link-local IPv6 needs a zone on every use; leave it out of the defaults.
+  return addrs.filter((a) => a.family === 'IPv4' || !a.address.startsWith('fe80')).map((a) => a.address);
+}
+
+/** Adds a value resource: GET reads the value, PUT replaces it (RFC 7252 §5.8.1, §5.8.3). */
+export function addValueResource(
+  server: CoapServer,
+  path: string,
+  initial: string,
+  options: ResourceOptions,
+): void {
+  let value = initial;
+  server
+    .resource(path, { ct: 0, ...options })
+    .get(() => ({ payload: value, format: 0 }))
+    .put((req) => {
+      value = req.text();
+      return { code: '2.04' };
+    });
+}
+
+export async function runServe(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument ${positionals[0]}`, 'see coap-group serve --help');
+  if (values.state !== undefined || values['allow-config-from'] !== undefined) {
+    throw new UsageError(
+      '--state and --allow-config-from need the group configuration resource, which is not available yet',
+    );
+  }
+  const ifaceName = values.iface ?? 'lo';
+  const iface = resolveInterface(ifaceName);
+  const bind = values.bind ?? interfaceAddresses(iface.name ?? ifaceName);
+  if (bind.length === 0)
+    throw new UsageError(`interface ${ifaceName} has no address to bind`, 'give --bind ADDR');
+  const config = values.config !== undefined ? readServeConfig(values.config) : { resources: [] };
+  const leisure = seconds('leisure', values.leisure) ?? config.leisure;
+  const port = integer('port', values.port, 0, 65535);
+  const options: ServerOptions = {
+    bind,
+    iface: ifaceName,
+    joinAllCoapNodes: !values['no-default-groups'],
+    groups: [...(config.join ?? []), ...(values.join ?? [])],
+    ...(port !== undefined ? { port } : {}),
+    ...(leisure !== undefined ? { leisure } : {}),
+  };
+  const server = new CoapServer(options);
+  const multicast = new Set(values.multicast ?? []);
+  const declared = new Set<string>();
+  for (const r of config.resources) {
+    addValueResource(server, r.path, r.value, {
+      ...(r.rt ? { rt: r.rt } : {}),
+      ...(r.title ? { title: r.title } : {}),
+      ...(r.multicast !== undefined ? { multicast: r.multicast } : {}),
+    });
+    declared.add(r.path);
+  }
+  for (const spec of values.resource ?? []) {
+    const eq = spec.indexOf('=');
+    const path = eq < 0 ? spec : spec.slice(0, eq);
+    if (!path.startsWith('/'))
+      throw new UsageError(`--resource ${spec}: the path must start with /`, 'e.g. --resource /light=off');
+    addValueResource(server, path, eq < 0 ? '' : spec.slice(eq + 1), {});
+    declared.add(path);
+  }
+  for (const path of multicast) {
+    if (!declared.has(path) && path !== '/.well-known/core') {
+      throw new UsageError(
+        `--multicast ${path} names no resource`,
+        `declare it with --resource ${path}=VALUE`,
+      );
+    }
+    server.resource(path, { multicast: true });
+  }
+  const info = await server.listen();
+  for (const w of info.warnings) process.stderr.write(`coap-group: warning: ${w}\n`);
+  const uris = info.endpoints.map((e) => `coap://${endpoint(e)}`).join(' ');
+  const groups = info.groups.map((g) => endpoint({ address: g.group, port: g.port })).join(',') || '-';
+  process.stdout.write(`ready ${uris} groups ${groups}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,45 @@
+/**
+ * @module cli/usage
+ * CLI errors and exit codes (design.md §CLI contract): 0 success, 1 a 4.xx/5.xx or Reset for a
+ * unicast request, 2 a usage error, 3 a unicast timeout, 4 any other failure (sockets, network).
+ */
+
+export const Exit = Object.freeze({ OK: 0, RESPONSE_ERROR: 1, USAGE: 2, TIMEOUT: 3, FAILURE: 4 } as const);
+
+/** A usage error: one line saying what is wrong and how to mend it; exit 2. */
+export class UsageError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint = '') {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+/** Writes an error line to stderr. */
+export function printError(message: string, hint?: string): void {
+  process.stderr.write(`coap-group: ${message}${hint ? ` (${hint})` : ''}\n`);
+}
+
+/** Parses a number of seconds given on the command line. */
+export function seconds(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${name} ${text} is not a number of seconds`, `e.g. --${name} 2.5`);
+  return n;
+}
+
+/** Parses a non-negative integer option. */
+export function integer(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} ${text} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}

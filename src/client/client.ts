@@ -1,0 +1,282 @@
+/**
+ * @module client/client
+ * The client: unicast requests as promises (RFC 7252 §5) and group requests as async iterables
+ * (RFC 7390 §2.5, see `client/group`). Responses are matched by token; for unicast the source
+ * must also be the endpoint the request went to (RFC 7252 §5.3.2), for groups only the token
+ * counts (RFC 7252 §8.2). NSTART applies per server (RFC 7252 §4.7).
+ */
+import type { TransmissionParameters } from '../constants.js';
+import {
+  CoapAbortError,
+  CoapClosedError,
+  CoapResetError,
+  CoapTimeoutError,
+  GroupRequestError,
+} from '../errors.js';
+import type { CoapMessage } from '../message/types.js';
+import { MessageType } from '../message/types.js';
+import { Messenger } from '../messenger/messenger.js';
+import { ConcurrencyLimiter } from '../messenger/nstart.js';
+import type { Runtime } from '../runtime.js';
+import { systemRuntime } from '../runtime.js';
+import { resolveInterface } from '../transport/interfaces.js';
+import type { Address, LocalSocket, Transport } from '../transport/types.js';
+import { UdpTransport } from '../transport/udp.js';
+import { uriToOptions } from '../uri/index.js';
+import { isMulticast } from '../util/ip.js';
+import type { Scheduled } from '../util/timer-queue.js';
+import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
+import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
+import { type Resolver, resolveHost, systemResolver } from './resolve.js';
+import { CoapResponse } from './response.js';
+import { TokenTable } from './tokens.js';
+
+/** Options of `CoapClient.create`. */
+export interface ClientOptions {
+  /** Use this transport instead of binding UDP sockets (e.g. a `MemoryTransport`). */
+  transport?: Transport;
+  /** Share a messenger (and its sockets) with a server. */
+  messenger?: Messenger;
+  runtime?: Runtime;
+  transmission?: Partial<TransmissionParameters>;
+  /** Local addresses for the UDP sockets; default `0.0.0.0:0` and `[::]:0` (ephemeral ports). */
+  bind?: readonly Address[];
+  /** Multicast interface (name or address) for group requests. Without it, group requests fail. */
+  iface?: string;
+  /** Multicast TTL / hop limit; default 1 (RFC 7390 §5.4.2). */
+  hops?: number;
+  /** Host-name resolver; default `getaddrinfo`. */
+  resolver?: Resolver;
+}
+
+/** Per-request options beyond `RequestOptions`. */
+export interface UnicastRequestOptions extends RequestOptions {
+  /** CON (default) or NON. */
+  confirmable?: boolean;
+  /** Overall time limit in ms; default: the RFC 7252 §4.8.2 limits of the exchange. */
+  timeout?: number;
+}
+
+/** @internal What the token table holds for each outstanding request. */
+export interface TokenOwner {
+  deliver(message: CoapMessage, remote: Address, local: LocalSocket): boolean;
+  /** Ends the request with `err` (the client is closing). */
+  abort(err: Error): void;
+}
+
+/**
+ * A CoAP client.
+ *
+ * @example
+ * const client = await CoapClient.create();
+ * const res = await client.request('coap://127.0.0.1/.well-known/core');
+ * console.log(res.codeString, res.text());
+ * await client.close();
+ */
+export class CoapClient {
+  readonly messenger: Messenger;
+  /** @internal */
+  readonly tokens: TokenTable<TokenOwner>;
+  /** @internal */
+  readonly peers: ConcurrencyLimiter;
+  /** @internal */
+  readonly resolver: Resolver;
+  /** @internal Groups that answered nothing: key -> earliest next request time (PROBING_RATE). Bounded. */
+  readonly silentGroups = new Map<string, number>();
+  private readonly ownsMessenger: boolean;
+  private closed = false;
+
+  private constructor(messenger: Messenger, owns: boolean, resolver: Resolver) {
+    this.messenger = messenger;
+    this.ownsMessenger = owns;
+    this.resolver = resolver;
+    const t = messenger.times;
+    // RFC 7390 §2.5: reuse only after NON_LIFETIME + MAX_LATENCY + MSRD (250 s when unknown).
+    this.tokens = new TokenTable(
+      messenger.runtime,
+      (t.nonLifetime + messenger.params.maxLatency + 250) * 1000,
+    );
+    this.peers = new ConcurrencyLimiter(messenger.params.nstart);
+    messenger.onResponse = (msg, remote, local) =>
+      this.tokens.get(msg.token)?.deliver(msg, remote, local) ?? false;
+  }
+
+  /** Creates a client; binds UDP sockets unless a transport or messenger is given. */
+  static async create(options: ClientOptions = {}): Promise<CoapClient> {
+    if (options.messenger)
+      return new CoapClient(options.messenger, false, options.resolver ?? systemResolver);
+    let transport = options.transport;
+    if (transport === undefined) {
+      const iface = options.iface === undefined ? undefined : resolveInterface(options.iface);
+      transport = await createClientTransport(options.bind, iface?.ipv4, iface?.ipv6, options.hops);
+    }
+    const messenger = new Messenger({
+      transport,
+      runtime: options.runtime ?? systemRuntime,
+      ...(options.transmission ? { transmission: options.transmission } : {}),
+    });
+    return new CoapClient(messenger, true, options.resolver ?? systemResolver);
+  }
+
+  /** Outstanding requests and tables, for monitoring and leak tests. */
+  stats(): {
+    tokens: number;
+    retiredTokens: number;
+    peers: number;
+    messenger: ReturnType<Messenger['stats']>;
+  } {
+    return {
+      tokens: this.tokens.size,
+      retiredTokens: this.tokens.retiredSize,
+      peers: this.peers.size,
+      messenger: this.messenger.stats(),
+    };
+  }
+
+  /**
+   * Sends a unicast request and resolves with its response.
+   * @throws GroupRequestError `ERR_COAP_GROUP_USE_GROUP` for a multicast target: use `group()`.
+   * @throws CoapTimeoutError, CoapResetError, CoapAbortError, InvalidUriError, ResolveError.
+   */
+  async request(target: string | UnicastRequestOptions): Promise<CoapResponse> {
+    const o: UnicastRequestOptions = typeof target === 'string' ? { uri: target } : target;
+    if (this.closed) throw new CoapClosedError();
+    o.signal?.throwIfAborted?.();
+    const uri = toUri(o.uri);
+    const code = methodCode(o.method);
+    const { payload, options } = bodyAndOptions(o);
+    const address = await resolveHost(uri.host, this.resolver);
+    if (isMulticast(address)) {
+      throw new GroupRequestError(
+        'ERR_COAP_GROUP_USE_GROUP',
+        `${address} is a multicast address: send group requests with group() (they are NON and collect many responses)`,
+      );
+    }
+    const dest: Address = { address, port: uri.port };
+    options.push(...uriToOptions(uri, dest));
+    const key = `${address}|${uri.port}`;
+    await this.peers.acquire(key, o.signal);
+    try {
+      return await this.exchange(o, dest, { code, payload, options });
+    } finally {
+      this.peers.release(key);
+    }
+  }
+
+  private exchange(
+    o: UnicastRequestOptions,
+    dest: Address,
+    parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
+  ): Promise<CoapResponse> {
+    const m = this.messenger;
+    const confirmable = o.confirmable ?? true;
+    return new Promise<CoapResponse>((resolve, reject) => {
+      let timer: Scheduled | undefined;
+      let done = false;
+      const owner: TokenOwner = {
+        deliver: (msg, remote) => {
+          if (remote.address !== dest.address || remote.port !== dest.port) return false;
+          finish();
+          resolve(new CoapResponse(msg, remote));
+          return true;
+        },
+        abort: (err) => fail(err),
+      };
+      const token = this.tokens.allocate(4, owner);
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.tokens.release(token, false);
+        outgoing.cancel();
+        m.timers.cancel(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (err: Error) => {
+        if (done) return;
+        finish();
+        reject(err);
+      };
+      const onAbort = () => fail(new CoapAbortError());
+      const wait = (ms: number, what: string) => {
+        m.timers.cancel(timer);
+        timer = m.timers.schedule(o.timeout !== undefined ? Math.min(ms, o.timeout) : ms, () =>
+          fail(new CoapTimeoutError(`no response from ${dest.address}:${dest.port} ${what}`)),
+        );
+      };
+      const outgoing = m.send(
+        { type: confirmable ? MessageType.CON : MessageType.NON, token, ...parts },
+        dest,
+        undefined,
+        {
+          onAck: (ack) => {
+            // An empty ACK means a separate response follows (RFC 7252 §5.2.2).
+            if (ack.code === 0) wait(m.times.exchangeLifetime * 1000, 'after its empty ACK');
+          },
+          onReset: () => fail(new CoapResetError(`${dest.address}:${dest.port} answered with Reset`)),
+          onTimeout: () =>
+            fail(
+              new CoapTimeoutError(
+                `no ACK from ${dest.address}:${dest.port} after ${m.params.maxRetransmit} retransmissions`,
+              ),
+            ),
+          onError: (err) => fail(err),
+        },
+      );
+      if (!confirmable) wait(m.times.maxTransmitWait * 1000, 'to the NON request');
+      else if (o.timeout !== undefined) wait(o.timeout, `within ${o.timeout} ms`);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Sends one NON request to a group and yields every response as it arrives (RFC 7390 §2.5).
+   * See `GroupRequestOptions` for the window, limit and No-Response.
+   */
+  group(target: string | GroupRequestOptions): GroupResponses {
+    const o: GroupRequestOptions = typeof target === 'string' ? { uri: target } : target;
+    if (this.closed) throw new CoapClosedError();
+    return startGroupRequest(this, o);
+  }
+
+  /** Sends a CoAP ping (empty CON, RFC 7252 §4.3); true if the peer answered. */
+  async ping(uri: string): Promise<boolean> {
+    const u = toUri(uri);
+    const address = await resolveHost(u.host, this.resolver);
+    return this.messenger.ping({ address, port: u.port });
+  }
+
+  /** Rejects outstanding requests and, if the client owns them, closes its sockets. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.peers.rejectAll(new CoapClosedError());
+    for (const owner of [...this.tokens.values()]) owner.abort(new CoapClosedError());
+    if (this.ownsMessenger) await this.messenger.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+async function createClientTransport(
+  bind: readonly Address[] | undefined,
+  ipv4Interface: string | undefined,
+  ipv6Interface: string | undefined,
+  hops: number | undefined,
+): Promise<Transport> {
+  const common = { ipv4Interface, ipv6Interface, hops };
+  if (bind) return UdpTransport.create({ bind, ...common });
+  try {
+    return await UdpTransport.create({
+      bind: [
+        { address: '0.0.0.0', port: 0 },
+        { address: '::', port: 0 },
+      ],
+      ...common,
+    });
+  } catch {
+    // A host without IPv6 still gets an IPv4 client.
+    return UdpTransport.create({ bind: [{ address: '0.0.0.0', port: 0 }], ...common });
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * @module index
+ * The public API of coap-group. Everything a user (and the CLI) may rely on is exported here.
+ */
+
+export * from './block/index.js';
+export type { RequestOptions, ResponseClass } from './client/build.js';
+export { type ClientOptions, CoapClient, type UnicastRequestOptions } from './client/client.js';
+export {
+  type GroupRequestOptions,
+  GroupResponse,
+  GroupResponses,
+  type GroupSummary,
+} from './client/group.js';
+export { type Resolver, resolveHost, systemResolver } from './client/resolve.js';
+export { CoapResponse } from './client/response.js';
+export * from './constants.js';
+export * from './errors.js';
+export { FakeRuntime } from './fake-runtime.js';
+export * from './group-json/index.js';
+export * from './link-format/index.js';
+export {
+  Code,
+  codeToString,
+  Method,
+  type MethodName,
+  methodName,
+  parseCode,
+  reasonPhrase,
+} from './message/codes.js';
+export { decodeMessage } from './message/decode.js';
+export { encodeMessage } from './message/encode.js';
+export type { CoapMessage, CoapOption } from './message/types.js';
+export { MessageType } from './message/types.js';
+export { Messenger, type MessengerOptions } from './messenger/messenger.js';
+export { ContentFormat, isTextFormat, mediaTypeOf, parseContentFormat } from './options/content-format.js';
+export {
+  isCritical,
+  isNoCacheKey,
+  isUnsafe,
+  Opt,
+  optionByName,
+  optionDefinition,
+} from './options/registry.js';
+export { decodeUint, encodeUint, findOption, findOptions } from './options/values.js';
+export type { Runtime, TimerHandle } from './runtime.js';
+export { systemRuntime } from './runtime.js';
+export type { LeisureSetting } from './server/leisure.js';
+export { IncomingRequest } from './server/request.js';
+export type { Handler, ResourceMeta, ResourceOptions } from './server/resource.js';
+export type { ResponseInit } from './server/response.js';
+export {
+  CoapServer,
+  type GroupSpec,
+  type ListenInfo,
+  parseGroupSpec,
+  ResourceBuilder,
+  type ServerOptions,
+} from './server/server.js';
+export { DEFAULT_SUPPRESSION, type SuppressionPolicy } from './server/suppression.js';
+export { type ResolvedInterface, resolveInterface } from './transport/interfaces.js';
+export {
+  type LinkConditions,
+  MemoryNetwork,
+  MemoryTransport,
+  type NetworkStats,
+} from './transport/memory.js';
+export type {
+  Address,
+  Datagram,
+  LocalSocket,
+  Membership,
+  MulticastOptions,
+  Transport,
+} from './transport/types.js';
+export { UdpTransport, type UdpTransportOptions } from './transport/udp.js';
+export * from './uri/index.js';
+export { canonicalIPv6, cidrContains, ipFamily, isMulticast, parseCidr } from './util/ip.js';

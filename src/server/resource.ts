@@ -1,0 +1,62 @@
+/**
+ * @module server/resource
+ * A resource: its handlers per method, its link attributes for /.well-known/core (RFC 6690 §3),
+ * and whether and how it takes multicast requests (RFC 7390 §2.7: opt-in per resource).
+ */
+import type { MethodName } from '../message/codes.js';
+import type { IncomingRequest } from './request.js';
+import type { ResponseInit } from './response.js';
+import { DEFAULT_SUPPRESSION, type SuppressionPolicy } from './suppression.js';
+
+/** A request handler. Throw `CoapResponseError` to answer with an error code. */
+export type Handler = (
+  req: IncomingRequest,
+) => ResponseInit | undefined | undefined | Promise<ResponseInit | undefined | undefined>;
+
+/** Link attributes published in /.well-known/core (RFC 6690 §3, RFC 7641 §6 for `obs`). */
+export interface ResourceMeta {
+  rt?: string | readonly string[];
+  if?: string | readonly string[];
+  ct?: number | readonly number[];
+  sz?: number;
+  obs?: boolean;
+  title?: string;
+  /** Leave it out of /.well-known/core. */
+  hidden?: boolean;
+}
+
+/** Per-resource options. */
+export interface ResourceOptions extends ResourceMeta {
+  /**
+   * Accept multicast requests (RFC 7390 §2.7, R54: off unless asked). `true` uses the default
+   * suppression; an object changes individual switches.
+   */
+  multicast?: boolean | Partial<SuppressionPolicy>;
+  /** Content-Formats accepted in request payloads; others get 4.15 (RFC 7252 §5.10.3). */
+  accepts?: readonly number[];
+}
+
+/** @internal */
+export class Resource {
+  readonly path: string;
+  readonly handlers = new Map<MethodName, Handler>();
+  meta: ResourceMeta = {};
+  multicast = false;
+  suppression: SuppressionPolicy = DEFAULT_SUPPRESSION;
+  accepts: readonly number[] | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  configure(o: ResourceOptions): void {
+    const { multicast, accepts, ...meta } = o;
+    this.meta = { ...this.meta, ...meta };
+    if (accepts !== undefined) this.accepts = accepts;
+    if (multicast !== undefined) {
+      this.multicast = multicast !== false;
+      this.suppression =
+        typeof multicast === 'object' ? { ...DEFAULT_SUPPRESSION, ...multicast } : DEFAULT_SUPPRESSION;
+    }
+  }
+}
