@@ -201,7 +201,9 @@ export class CoapServer {
     const o = this.options;
     const port = o.port ?? COAP_PORT;
     const bind = o.bind ?? ['127.0.0.1'];
-    const iface = o.iface !== undefined ? resolveInterface(o.iface) : defaultInterface(bind[0]!);
+    // A given transport brings its own multicast interface unless one is named here.
+    const iface =
+      o.iface !== undefined ? resolveInterface(o.iface) : o.transport ? undefined : defaultInterface(bind[0]!);
     this.ifaceRef = iface;
     const transport =
       o.transport ??
@@ -252,10 +254,6 @@ export class CoapServer {
       wanted.push({ group: ALL_COAP_NODES_IPV6_SITE, iface: iface?.ipv6 });
     }
     for (const w of wanted) {
-      if (w.iface === undefined) {
-        warnings.push(`not joined ${w.group}: no multicast interface (set iface)`);
-        continue;
-      }
       try {
         await t.join(w.group, port, w.iface);
       } catch (err) {
