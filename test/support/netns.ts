@@ -42,7 +42,12 @@ export function netnsUnavailable(): string | undefined {
 }
 
 /** Re-runs `file` under node:test inside a fresh namespace after `setup`; fails the test if it fails. */
-export function runSelfInNetns(t: TestContext, file: string, setup: readonly string[], timeoutMs = 120_000): void {
+export function runSelfInNetns(
+  t: TestContext,
+  file: string,
+  setup: readonly string[],
+  timeoutMs = 120_000,
+): void {
   const why = netnsUnavailable();
   if (why !== undefined) {
     // The reason is printed so a skipped run is never mistaken for a passing one.

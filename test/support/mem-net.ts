@@ -1,0 +1,176 @@
+/**
+ * A deterministic two-endpoint setup for message-layer tests: a FakeRuntime, a MemoryNetwork, a
+ * client transport at 192.0.2.1:40000 and a server transport at 192.0.2.2:5683, each tapped so a
+ * test can see every datagram it received and when.
+ */
+import { FakeRuntime } from '../../src/fake-runtime.js';
+import { Code, codeToString } from '../../src/message/codes.js';
+import { decodeMessage } from '../../src/message/decode.js';
+import { encodeMessage } from '../../src/message/encode.js';
+import { type CoapMessage, EMPTY, MessageType } from '../../src/message/types.js';
+import { Messenger, type MessengerOptions } from '../../src/messenger/messenger.js';
+import type { ServerExchange } from '../../src/messenger/server-exchange.js';
+import type { Runtime } from '../../src/runtime.js';
+import { MemoryNetwork, type MemoryTransport } from '../../src/transport/memory.js';
+import type { Address, Datagram } from '../../src/transport/types.js';
+
+export const CLIENT: Address = Object.freeze({ address: '192.0.2.1', port: 40000 });
+export const SERVER: Address = Object.freeze({ address: '192.0.2.2', port: 5683 });
+export const GROUP: Address = Object.freeze({ address: '224.0.1.187', port: 5683 });
+
+/** One datagram a tapped transport received. `msg` is undefined when it does not decode. */
+export interface Received {
+  readonly at: number;
+  readonly bytes: Buffer;
+  readonly msg: CoapMessage | undefined;
+  readonly remote: Address;
+  readonly multicast: boolean;
+}
+
+/**
+ * Records every datagram `t` receives, then passes it on to whatever receiver is installed
+ * (before or after the tap). Install the tap before creating a Messenger on `t`.
+ */
+export function tap(t: MemoryTransport, runtime: Runtime): Received[] {
+  const log: Received[] = [];
+  let inner: (d: Datagram) => void = () => {};
+  const original = t.setReceiver.bind(t);
+  original((d) => {
+    let msg: CoapMessage | undefined;
+    try {
+      msg = decodeMessage(Buffer.from(d.data));
+    } catch {
+      msg = undefined;
+    }
+    log.push({
+      at: runtime.now(),
+      bytes: Buffer.from(d.data),
+      msg,
+      remote: d.remote,
+      multicast: d.multicast,
+    });
+    inner(d);
+  });
+  t.setReceiver = (r) => {
+    inner = r;
+  };
+  return log;
+}
+
+export interface MemSetup {
+  readonly rt: FakeRuntime;
+  readonly net: MemoryNetwork;
+  readonly clientT: MemoryTransport;
+  readonly serverT: MemoryTransport;
+  /** Datagrams received by the client transport. */
+  readonly atClient: Received[];
+  /** Datagrams received by the server transport. */
+  readonly atServer: Received[];
+  messenger(side: 'client' | 'server', options?: Omit<MessengerOptions, 'transport' | 'runtime'>): Messenger;
+  /** Closes every messenger and transport created here. */
+  close(): Promise<void>;
+}
+
+/** The network, both transports and their taps. With `multicast`, both get ipv4Interface 127.0.0.1. */
+export function memSetup(options: { seed?: number; multicast?: boolean } = {}): MemSetup {
+  const rt = new FakeRuntime({ seed: options.seed ?? 7 });
+  const net = new MemoryNetwork({ runtime: rt });
+  const iface = options.multicast ? { ipv4Interface: '127.0.0.1' } : {};
+  const clientT = net.createTransport({ bind: [CLIENT], ...iface });
+  const serverT = net.createTransport({ bind: [SERVER], ...iface });
+  const atClient = tap(clientT, rt);
+  const atServer = tap(serverT, rt);
+  const messengers: Messenger[] = [];
+  return {
+    rt,
+    net,
+    clientT,
+    serverT,
+    atClient,
+    atServer,
+    messenger(side, opts = {}) {
+      const m = new Messenger({ ...opts, transport: side === 'client' ? clientT : serverT, runtime: rt });
+      messengers.push(m);
+      return m;
+    },
+    async close() {
+      for (const m of messengers) await m.close();
+      await clientT.close();
+      await serverT.close();
+    },
+  };
+}
+
+/** Sends `msg` as raw bytes from `from` to `to`, bypassing any messenger. */
+export function sendRaw(from: MemoryTransport, msg: CoapMessage | Buffer, to: Address): Buffer {
+  const bytes = Buffer.isBuffer(msg) ? msg : encodeMessage(msg);
+  from.send(bytes, to.address, to.port);
+  return bytes;
+}
+
+/** A message with defaults: CON GET, no token, options or payload. */
+export function msg(parts: Partial<CoapMessage> = {}): CoapMessage {
+  return {
+    type: MessageType.CON,
+    code: 1,
+    messageId: 0x1234,
+    token: EMPTY,
+    options: [],
+    payload: EMPTY,
+    ...parts,
+  };
+}
+
+/** The Message ID `msg()` uses by default. */
+export const MID = 0x1234;
+
+/** A message for Messenger.send, which assigns the Message ID itself. */
+export function outgoing(parts: Partial<CoapMessage> = {}): Omit<CoapMessage, 'messageId'> {
+  const { messageId: _, ...rest } = msg(parts);
+  return rest;
+}
+
+/** Bytes from hex. */
+export function hex(s: string): Buffer {
+  return Buffer.from(s, 'hex');
+}
+
+const TYPE_NAMES = ['CON', 'NON', 'ACK', 'RST'];
+
+/** Each received datagram as `TYPE code MID`, e.g. `ACK 2.05 4660`; `malformed` if it did not decode. */
+export function heads(log: readonly Received[]): string[] {
+  return log.map((r) =>
+    r.msg === undefined
+      ? 'malformed'
+      : `${TYPE_NAMES[r.msg.type]} ${codeToString(r.msg.code)} ${r.msg.messageId}`,
+  );
+}
+
+/** Answers 2.05 "ok" at once. */
+export function content(ex: ServerExchange): void {
+  ex.respond({ code: Code.Content, options: [], payload: Buffer.from('ok') });
+}
+
+/** A request handler that records each exchange and answers 2.05 at once. */
+export function answering(seen: ServerExchange[]): (ex: ServerExchange) => void {
+  return (ex) => {
+    seen.push(ex);
+    content(ex);
+  };
+}
+
+/** A request handler that takes the request (arming the empty ACK) and answers 2.05 after `ms`. */
+export function answeringAfter(rt: Runtime, ms: number): (ex: ServerExchange) => void {
+  return (ex) => {
+    ex.armAck();
+    rt.setTimeout(() => content(ex), ms);
+  };
+}
+
+/** A response handler that records each response and returns `matched`. */
+export function collecting(seen: CoapMessage[], matched = true): (m: CoapMessage) => boolean {
+  return (m) => {
+    seen.push(m);
+    return matched;
+  };
+}
