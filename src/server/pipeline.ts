@@ -1,47 +1,46 @@
 /**
  * @module server/pipeline
  * From a received request to its response: routing (4.04, 4.05), multicast acceptance
- * (RFC 7390 §2.7: resources opt in; others ignore multicast silently), Content-Format checks
- * (4.15, 4.06; RFC 7252 §5.10.3-4), proxy options (5.05; RFC 7252 §5.7.2), the handler, then
- * suppression and No-Response (RFC 7967), and Leisure for multicast (RFC 7252 §8.2).
+ * (RFC 7390 §2.7: resources opt in; others ignore multicast silently), proxy options (5.05;
+ * RFC 7252 §5.7.2), Content-Format (4.15; §5.10.3), Block1 reassembly and Block2 continuation
+ * (RFC 7959), then the handler; `respond` finishes the response.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { type BlockValue, decodeBlock, encodeBlock } from '../block/index.js';
 import { CoapResponseError } from '../errors.js';
-import { Code, methodName } from '../message/codes.js';
-import { EMPTY } from '../message/types.js';
+import { Code, type MethodName, methodName } from '../message/codes.js';
+import type { CoapMessage } from '../message/types.js';
 import type { ResponseParts, ServerExchange } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
-import { findOption, uintOption } from '../options/values.js';
+import { encodeUint, findOption, uintOption } from '../options/values.js';
 import { pathOf, queryOf } from '../uri/index.js';
-import type { TimerQueue } from '../util/timer-queue.js';
-import type { LeisureScheduler } from './leisure.js';
+import { sliceBlock } from './block2.js';
+import type { ServerContext } from './context.js';
 import { IncomingRequest } from './request.js';
-import type { Resource } from './resource.js';
+import type { Handler } from './resource.js';
+import { deliver, finishResponse, type ResponseContext, simple, withAccept } from './respond.js';
 import { errorParts, toResponseParts } from './response.js';
-import type { Router } from './router.js';
-import { DEFAULT_SUPPRESSION, isSuppressed, type SuppressionPolicy } from './suppression.js';
+import { DEFAULT_SUPPRESSION } from './suppression.js';
 
 const errorChannel = diagnostics.channel('coap:server:error');
 
-/** What the pipeline needs from its server. */
-export interface PipelineContext {
-  readonly router: Router<Resource>;
-  readonly timers: TimerQueue;
-  readonly leisure: LeisureScheduler;
-  /** Leisure in ms for a group. */
-  leisureMs(group: string): number;
-}
-
-function simple(code: number, diagnostic = ''): ResponseParts {
-  return { code, options: [], payload: diagnostic ? Buffer.from(diagnostic) : EMPTY };
+function blockOption(msg: CoapMessage, number: number): BlockValue | undefined | null {
+  const o = findOption(msg.options, number);
+  if (o === undefined) return undefined;
+  try {
+    return decodeBlock(o.value);
+  } catch {
+    return null; // RFC 7959 §2.2: an invalid Block option is a 4.00
+  }
 }
 
 /** Handles one exchange end to end. */
-export function handleExchange(ctx: PipelineContext, ex: ServerExchange): void {
+export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
   const msg = ex.request;
   const method = methodName(msg.code);
   const segments = pathOf(msg.options);
-  const match = ctx.router.match(segments, segments.join('/'));
+  const joined = segments.join('/');
+  const match = ctx.router.match(segments, joined);
   const resource = match?.value;
   if (ex.multicast && (resource === undefined || !resource.multicast)) {
     // RFC 7390 §2.7 (R54): a resource that did not opt in does not accept multicast requests;
@@ -50,50 +49,118 @@ export function handleExchange(ctx: PipelineContext, ex: ServerExchange): void {
     return;
   }
   const policy = resource?.suppression ?? DEFAULT_SUPPRESSION;
-  const send = (parts: ResponseParts) => deliver(ctx, ex, parts, policy);
-  if (method === undefined) return send(simple(Code.MethodNotAllowed, 'unknown method'));
+  const fail = (parts: ResponseParts) => deliver(ctx, ex, parts, policy);
+  if (method === undefined) return fail(simple(Code.MethodNotAllowed, 'unknown method'));
   if (findOption(msg.options, Opt.ProxyUri) || findOption(msg.options, Opt.ProxyScheme)) {
-    return send(simple(Code.ProxyingNotSupported, 'this endpoint is not a proxy'));
+    return fail(simple(Code.ProxyingNotSupported, 'this endpoint is not a proxy'));
   }
-  if (resource === undefined) return send(simple(Code.NotFound));
+  if (resource === undefined) return fail(simple(Code.NotFound));
   const handler = resource.handlers.get(method);
-  if (handler === undefined) return send(simple(Code.MethodNotAllowed));
+  if (handler === undefined) return fail(simple(Code.MethodNotAllowed));
+  const block1 = blockOption(msg, Opt.Block1);
+  const block2 = blockOption(msg, Opt.Block2);
+  if (block1 === null || block2 === null) return fail(simple(Code.BadRequest, 'invalid Block option'));
   if (resource.accepts !== undefined && msg.payload.length > 0) {
     const f = uintOption(msg.options, Opt.ContentFormat);
     if (f === undefined || !resource.accepts.includes(f)) {
-      return send(
+      return fail(
         simple(Code.UnsupportedContentFormat, `use Content-Format ${resource.accepts.join(' or ')}`),
       );
     }
   }
-  const req = new IncomingRequest(msg, segments, queryOf(msg.options), ex.remote, ex.multicast, ex.group);
-  req.params = match!.params;
   const accept = uintOption(msg.options, Opt.Accept);
-  const finish = (result: ReturnType<typeof handler>) =>
-    send(withAccept(toResponseParts(method, result as never), accept));
-  let result: ReturnType<typeof handler>;
+  const key = `${msg.code}|${joined}|${accept ?? ''}|${queryOf(msg.options).join('&')}`;
+  let request = msg;
+  let finalBlock1: BlockValue | undefined;
+  if (block1 !== undefined) {
+    const r = ctx.block1.receive(msg, ex.remote, block1, joined);
+    if (r.kind === 'error') {
+      const parts = simple(r.code, r.diagnostic);
+      if (r.size1 !== undefined) parts.options.push({ number: Opt.Size1, value: encodeUint(r.size1) });
+      return fail(parts);
+    }
+    if (r.kind === 'continue') {
+      // RFC 7959 §2.3: 2.31 Continue acknowledges the block; a smaller SZX here would ask the
+      // client to switch to smaller blocks (we accept the client's size).
+      return deliver(
+        ctx,
+        ex,
+        {
+          code: Code.Continue,
+          options: [{ number: Opt.Block1, value: encodeBlock(r.block) }],
+          payload: Buffer.alloc(0),
+        },
+        policy,
+      );
+    }
+    finalBlock1 = r.block;
+    request = {
+      ...msg,
+      payload: r.payload,
+      options: msg.options.filter((o) => o.number !== Opt.Block1 && o.number !== Opt.Size1),
+    };
+  }
+  const observeValue =
+    method === 'GET' || method === 'FETCH' ? uintOption(msg.options, Opt.Observe) : undefined;
+  // RFC 7959 §2.4: later blocks of a representation come from the cached version.
+  if (block2 !== undefined && block2.num > 0 && !ex.multicast && observeValue === undefined) {
+    const cached = ctx.representations.get(key);
+    if (cached !== undefined)
+      return deliver(
+        ctx,
+        ex,
+        sliceBlock(cached.parts, { ...block2, szx: Math.min(block2.szx, ctx.maxSzx) }, cached.etag),
+        policy,
+      );
+  }
+  const rc: ResponseContext = {
+    resource,
+    policy,
+    block2,
+    block1: finalBlock1,
+    representationKey: key,
+    observe: observeValue,
+  };
+  const req = new IncomingRequest(request, segments, queryOf(msg.options), ex.remote, ex.multicast, ex.group);
+  req.params = match!.params;
+  runHandler(
+    handler,
+    req,
+    method,
+    accept,
+    (parts) => finishResponse(ctx, ex, rc, parts),
+    () => ex.armAck(),
+  );
+}
+
+/** Runs a handler, sync or async, and hands its response (or its error as a response) on. */
+export function runHandler(
+  handler: Handler,
+  req: IncomingRequest,
+  method: MethodName,
+  accept: number | undefined,
+  done: (parts: ResponseParts) => void,
+  pending?: () => void,
+): void {
+  const finish = (result: Awaited<ReturnType<Handler>>) => {
+    let parts: ResponseParts;
+    try {
+      parts = withAccept(toResponseParts(method, result), accept);
+    } catch (err) {
+      parts = failure(err);
+    }
+    done(parts);
+  };
+  let result: ReturnType<Handler>;
   try {
     result = handler(req);
   } catch (err) {
-    return send(failure(err));
+    return done(failure(err));
   }
   if (result instanceof Promise) {
-    ex.armAck();
-    result.then(finish, (err: unknown) => send(failure(err)));
-  } else {
-    try {
-      finish(result);
-    } catch (err) {
-      send(failure(err));
-    }
-  }
-}
-
-/** RFC 7252 §5.10.4: a 2.xx in another format than the Accept asked for becomes 4.06. */
-function withAccept(parts: ResponseParts, accept: number | undefined): ResponseParts {
-  if (accept === undefined || parts.code >> 5 !== 2 || parts.payload.length === 0) return parts;
-  const f = uintOption(parts.options, Opt.ContentFormat);
-  return f === accept ? parts : simple(Code.NotAcceptable, `cannot produce Content-Format ${accept}`);
+    pending?.();
+    result.then(finish, (err: unknown) => done(failure(err)));
+  } else finish(result);
 }
 
 function failure(err: unknown): ResponseParts {
@@ -101,26 +168,4 @@ function failure(err: unknown): ResponseParts {
   if (errorChannel.hasSubscribers) errorChannel.publish({ error: err });
   // The details stay in the diagnostics channel: a diagnostic payload must not leak internals.
   return simple(Code.InternalServerError);
-}
-
-function deliver(
-  ctx: PipelineContext,
-  ex: ServerExchange,
-  parts: ResponseParts,
-  policy: SuppressionPolicy,
-): void {
-  const nr = findOption(ex.request.options, Opt.NoResponse);
-  const noResponse = nr === undefined ? undefined : uintOption(ex.request.options, Opt.NoResponse);
-  if (isSuppressed(parts.code, parts.payload.length, ex.multicast, policy, noResponse)) {
-    ex.finish();
-    return;
-  }
-  if (!ex.multicast) {
-    ex.respond(parts);
-    return;
-  }
-  const group = ex.group ?? '';
-  const delay = ctx.leisure.delay(group, ctx.leisureMs(group));
-  if (delay <= 0) ex.respond(parts);
-  else ctx.timers.schedule(delay, () => ex.respond(parts));
 }

@@ -19,15 +19,19 @@ import { systemRuntime } from '../runtime.js';
 import { type ResolvedInterface, resolveInterface } from '../transport/interfaces.js';
 import type { Address, LocalSocket, Membership, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
-import { ipFamily, isLoopback, isMulticast, splitZone } from '../util/ip.js';
+import { ipFamily, splitZone } from '../util/ip.js';
+import { Block1Assembler, type Block1Limits } from './block1.js';
+import { RepresentationCache } from './block2.js';
+import { ResourceBuilder } from './builder.js';
+import type { ServerContext } from './context.js';
 import { discoveryDocument } from './discovery.js';
+import { defaultInterface, type GroupSpec, parseGroupSpec } from './groups.js';
 import { LeisureScheduler, type LeisureSetting, leisureSeconds } from './leisure.js';
-import { handleExchange, type PipelineContext } from './pipeline.js';
+import { notifyObservers } from './notify.js';
+import { type ObserveOptions, ObserverRegistry } from './observe.js';
+import { handleExchange } from './pipeline.js';
 import { type Handler, Resource, type ResourceOptions } from './resource.js';
 import { Router } from './router.js';
-
-/** A group to join: `224.0.1.187`, `[ff02::fd%eth0]:5683`, or an object. */
-export type GroupSpec = string | { group: string; port?: number; iface?: string };
 
 /** Options of a server. Checked at construction. */
 export interface ServerOptions {
@@ -51,6 +55,14 @@ export interface ServerOptions {
   discovery?: boolean;
   /** ms a handler may take before a CON gets an empty ACK; default 1000. */
   ackDelayMs?: number;
+  /** Largest block this server sends, bytes (16-1024, a power of two); default 1024 (RFC 7959). */
+  maxBlockSize?: number;
+  /** Limits of the Block1 reassembly buffer. */
+  block1?: Partial<Block1Limits>;
+  /** Observer limits and the CON cadence of notifications (RFC 7641). */
+  observe?: ObserveOptions;
+  /** `'bis'` (default) allows Observe on multicast (groupcomm-bis §3.7); `'rfc7390'` treats it as a plain GET (RFC 7390 §2.10). */
+  groupMode?: 'bis' | 'rfc7390';
 }
 
 /** What `listen()` did. */
@@ -59,33 +71,6 @@ export interface ListenInfo {
   readonly groups: readonly Membership[];
   /** Default groups that could not be joined, with the reason. */
   readonly warnings: readonly string[];
-}
-
-/** Parses a group spec into address, port and optional zone-derived interface. */
-export function parseGroupSpec(
-  spec: GroupSpec,
-  defaultPort = COAP_PORT,
-): { group: string; port: number; iface?: string } {
-  if (typeof spec !== 'string') {
-    if (!isMulticast(spec.group)) throw new InvalidArgumentError(`${spec.group} is not a multicast address`);
-    return {
-      group: spec.group,
-      port: spec.port ?? defaultPort,
-      ...(spec.iface ? { iface: spec.iface } : {}),
-    };
-  }
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec) ??
-    /^([^:]+)(?::(\d+))?$/.exec(spec) ?? [spec, spec, undefined];
-  const group = (m[1] ?? '').replace('%25', '%');
-  const port = m[2] === undefined ? defaultPort : Number(m[2]);
-  if (ipFamily(group) === 0 || !isMulticast(group)) {
-    throw new InvalidArgumentError(
-      `${spec} is not a multicast address: give e.g. 224.0.1.187, 239.1.2.3:5683 or [ff05::fd]`,
-    );
-  }
-  if (!(port >= 1 && port <= 65535))
-    throw new InvalidArgumentError(`port ${port} of ${spec} is outside 1-65535`);
-  return { group, port };
 }
 
 /**
@@ -106,7 +91,8 @@ export class CoapServer {
   private ifaceRef: ResolvedInterface | undefined;
   private closed = false;
   private leisureMs: number;
-  private leisure: LeisureScheduler | undefined;
+  private ctx: ServerContext | undefined;
+  private readonly maxSzx: number;
   /** Joins held on behalf of the application, by key, so leave() only drops its own. */
   private readonly appJoins = new Map<string, number>();
 
@@ -125,6 +111,16 @@ export class CoapServer {
     }
     for (const g of options.groups ?? []) parseGroupSpec(g, port);
     this.leisureMs = leisureSeconds(options.leisure ?? options.transmission?.defaultLeisure ?? 5) * 1000;
+    const block = options.maxBlockSize ?? 1024;
+    this.maxSzx = Math.log2(block) - 4;
+    if (!Number.isInteger(this.maxSzx) || this.maxSzx < 0 || this.maxSzx > 6) {
+      throw new InvalidArgumentError(`maxBlockSize ${block} must be a power of two from 16 to 1024`);
+    }
+    if (options.groupMode !== undefined && options.groupMode !== 'bis' && options.groupMode !== 'rfc7390') {
+      throw new InvalidArgumentError(
+        `groupMode must be 'bis' or 'rfc7390', got ${String(options.groupMode)}`,
+      );
+    }
     if (options.discovery !== false) {
       this.resource('/.well-known/core', {
         hidden: true,
@@ -203,7 +199,11 @@ export class CoapServer {
     const bind = o.bind ?? ['127.0.0.1'];
     // A given transport brings its own multicast interface unless one is named here.
     const iface =
-      o.iface !== undefined ? resolveInterface(o.iface) : o.transport ? undefined : defaultInterface(bind[0]!);
+      o.iface !== undefined
+        ? resolveInterface(o.iface)
+        : o.transport
+          ? undefined
+          : defaultInterface(bind[0]!);
     this.ifaceRef = iface;
     const transport =
       o.transport ??
@@ -221,13 +221,18 @@ export class CoapServer {
       ...(o.ackDelayMs !== undefined ? { ackDelayMs: o.ackDelayMs } : {}),
     });
     this.messengerRef = messenger;
-    this.leisure = new LeisureScheduler(runtime);
-    const ctx: PipelineContext = {
+    const ctx: ServerContext = {
+      messenger,
       router: this.router,
-      timers: messenger.timers,
-      leisure: this.leisure,
+      leisure: new LeisureScheduler(runtime),
+      block1: new Block1Assembler(messenger.timers, o.block1),
+      representations: new RepresentationCache(runtime),
+      observers: new ObserverRegistry(messenger, o.observe),
+      maxSzx: this.maxSzx,
+      groupcommBis: o.groupMode !== 'rfc7390',
       leisureMs: () => this.leisureMs,
     };
+    this.ctx = ctx;
     messenger.onRequest = (ex) => handleExchange(ctx, ex);
     const warnings: string[] = [];
     try {
@@ -301,6 +306,35 @@ export class CoapServer {
     return this.messengerRef?.transport.sockets ?? [];
   }
 
+  /**
+   * Tells the observers of `path` that its state changed (RFC 7641 §4.2): each gets a
+   * notification made by the resource's handler. Returns how many observers there were.
+   */
+  notify(path: string): number {
+    const r = this.router.get(path);
+    if (r === undefined || this.ctx === undefined) return 0;
+    return notifyObservers(this.ctx, r);
+  }
+
+  /** Sizes of the server's bounded tables, for monitoring and leak tests. */
+  stats():
+    | {
+        observers: number;
+        block1: { bodies: number; bytes: number };
+        representations: number;
+        messenger: ReturnType<Messenger['stats']>;
+      }
+    | undefined {
+    const c = this.ctx;
+    if (c === undefined) return undefined;
+    return {
+      observers: c.observers.size,
+      block1: c.block1.stats(),
+      representations: c.representations.size,
+      messenger: c.messenger.stats(),
+    };
+  }
+
   /** Changes Leisure at run time. */
   setLeisure(setting: LeisureSetting): void {
     this.leisureMs = leisureSeconds(setting) * 1000;
@@ -310,50 +344,11 @@ export class CoapServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.ctx?.observers.clear();
+    this.ctx?.block1.clear();
     await this.messengerRef?.close();
   }
 }
 
-/** Adds method handlers to one resource. */
-export class ResourceBuilder {
-  private readonly r: Resource;
-  constructor(r: Resource) {
-    this.r = r;
-  }
-  on(method: MethodName, handler: Handler): this {
-    this.r.handlers.set(method, handler);
-    return this;
-  }
-  get(h: Handler): this {
-    return this.on('GET', h);
-  }
-  put(h: Handler): this {
-    return this.on('PUT', h);
-  }
-  post(h: Handler): this {
-    return this.on('POST', h);
-  }
-  delete(h: Handler): this {
-    return this.on('DELETE', h);
-  }
-  fetch(h: Handler): this {
-    return this.on('FETCH', h);
-  }
-  patch(h: Handler): this {
-    return this.on('PATCH', h);
-  }
-  ipatch(h: Handler): this {
-    return this.on('iPATCH', h);
-  }
-}
-
-/** The interface owning `address`; loopback addresses (127/8) map to the loopback interface. */
-function defaultInterface(address: string): ResolvedInterface | undefined {
-  try {
-    return resolveInterface(isLoopback(address) ? (ipFamily(address) === 4 ? '127.0.0.1' : 'lo') : address);
-  } catch {
-    return undefined;
-  }
-}
-
 export type { Address };
+export { type GroupSpec, parseGroupSpec, ResourceBuilder };

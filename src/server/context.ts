@@ -1,0 +1,27 @@
+/**
+ * @module server/context
+ * The per-server state the request pipeline works with, gathered in one place so the pipeline
+ * stays a set of functions: routes, timers, Leisure, block-wise buffers and observers.
+ */
+import type { Messenger } from '../messenger/messenger.js';
+import type { Block1Assembler } from './block1.js';
+import type { RepresentationCache } from './block2.js';
+import type { LeisureScheduler } from './leisure.js';
+import type { ObserverRegistry } from './observe.js';
+import type { Resource } from './resource.js';
+import type { Router } from './router.js';
+
+export interface ServerContext {
+  readonly messenger: Messenger;
+  readonly router: Router<Resource>;
+  readonly leisure: LeisureScheduler;
+  readonly block1: Block1Assembler;
+  readonly representations: RepresentationCache;
+  readonly observers: ObserverRegistry;
+  /** Largest block size exponent this server sends (RFC 7959 §2.2); 6 = 1024 bytes. */
+  readonly maxSzx: number;
+  /** groupcomm-bis behaviour (Observe on multicast, §3.7); false = strict RFC 7390 (§2.10). */
+  readonly groupcommBis: boolean;
+  /** Leisure in ms for a group. */
+  leisureMs(group: string): number;
+}

@@ -1,0 +1,41 @@
+/**
+ * @module server/notify
+ * Producing notifications (RFC 7641 §4.2): each observer's registering request is run through
+ * the resource's GET handler again, so every observer gets the representation it asked for
+ * (Accept, query), and a large one goes as its first block (RFC 7959 §2.6).
+ */
+
+import { methodName } from '../message/codes.js';
+import { Opt } from '../options/registry.js';
+import { uintOption } from '../options/values.js';
+import { pathOf, queryOf } from '../uri/index.js';
+import type { ServerContext } from './context.js';
+import { runHandler } from './pipeline.js';
+import { IncomingRequest } from './request.js';
+import type { Resource } from './resource.js';
+import { blockwise } from './respond.js';
+
+/** Notifies every observer of `resource`; returns how many there were. */
+export function notifyObservers(ctx: ServerContext, resource: Resource): number {
+  const observers = ctx.observers.of(resource);
+  for (const o of observers) {
+    const method = methodName(o.request.code) ?? 'GET';
+    const handler = resource.handlers.get(method);
+    if (handler === undefined) {
+      ctx.observers.remove(o.key);
+      continue;
+    }
+    const req = new IncomingRequest(
+      o.request,
+      pathOf(o.request.options),
+      queryOf(o.request.options),
+      o.remote,
+      o.multicast,
+      o.group,
+    );
+    runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), (parts) => {
+      ctx.observers.notify(o, blockwise(ctx, parts, undefined, true, ''));
+    });
+  }
+  return observers.length;
+}
