@@ -6,15 +6,8 @@
  * counts (RFC 7252 §8.2). NSTART applies per server (RFC 7252 §4.7).
  */
 import type { TransmissionParameters } from '../constants.js';
-import {
-  CoapAbortError,
-  CoapClosedError,
-  CoapResetError,
-  CoapTimeoutError,
-  GroupRequestError,
-} from '../errors.js';
+import { CoapClosedError, GroupRequestError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
-import { MessageType } from '../message/types.js';
 import { Messenger } from '../messenger/messenger.js';
 import { ConcurrencyLimiter } from '../messenger/nstart.js';
 import type { Runtime } from '../runtime.js';
@@ -24,11 +17,11 @@ import type { Address, LocalSocket, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
-import type { Scheduled } from '../util/timer-queue.js';
+import { transfer } from './blockwise.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
 import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
-import { CoapResponse } from './response.js';
+import type { CoapResponse } from './response.js';
 import { TokenTable } from './tokens.js';
 
 /** Options of `CoapClient.create`. */
@@ -53,6 +46,10 @@ export interface ClientOptions {
 export interface UnicastRequestOptions extends RequestOptions {
   /** CON (default) or NON. */
   confirmable?: boolean;
+  /** Block size for Block1 uploads and Block2 early negotiation (16-1024); default 1024 (RFC 7959). */
+  blockSize?: number;
+  /** Largest response body reassembled from blocks, bytes; default 16 MiB. */
+  maxBodySize?: number;
   /** Overall time limit in ms; default: the RFC 7252 §4.8.2 limits of the exchange. */
   timeout?: number;
 }
@@ -157,75 +154,10 @@ export class CoapClient {
     const key = `${address}|${uri.port}`;
     await this.peers.acquire(key, o.signal);
     try {
-      return await this.exchange(o, dest, { code, payload, options });
+      return await transfer(this, o, dest, { code, payload, options });
     } finally {
       this.peers.release(key);
     }
-  }
-
-  private exchange(
-    o: UnicastRequestOptions,
-    dest: Address,
-    parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
-  ): Promise<CoapResponse> {
-    const m = this.messenger;
-    const confirmable = o.confirmable ?? true;
-    return new Promise<CoapResponse>((resolve, reject) => {
-      let timer: Scheduled | undefined;
-      let done = false;
-      const owner: TokenOwner = {
-        deliver: (msg, remote) => {
-          if (remote.address !== dest.address || remote.port !== dest.port) return false;
-          finish();
-          resolve(new CoapResponse(msg, remote));
-          return true;
-        },
-        abort: (err) => fail(err),
-      };
-      const token = this.tokens.allocate(4, owner);
-      const finish = () => {
-        if (done) return;
-        done = true;
-        this.tokens.release(token, false);
-        outgoing.cancel();
-        m.timers.cancel(timer);
-        o.signal?.removeEventListener('abort', onAbort);
-      };
-      const fail = (err: Error) => {
-        if (done) return;
-        finish();
-        reject(err);
-      };
-      const onAbort = () => fail(new CoapAbortError());
-      const wait = (ms: number, what: string) => {
-        m.timers.cancel(timer);
-        timer = m.timers.schedule(o.timeout !== undefined ? Math.min(ms, o.timeout) : ms, () =>
-          fail(new CoapTimeoutError(`no response from ${dest.address}:${dest.port} ${what}`)),
-        );
-      };
-      const outgoing = m.send(
-        { type: confirmable ? MessageType.CON : MessageType.NON, token, ...parts },
-        dest,
-        undefined,
-        {
-          onAck: (ack) => {
-            // An empty ACK means a separate response follows (RFC 7252 §5.2.2).
-            if (ack.code === 0) wait(m.times.exchangeLifetime * 1000, 'after its empty ACK');
-          },
-          onReset: () => fail(new CoapResetError(`${dest.address}:${dest.port} answered with Reset`)),
-          onTimeout: () =>
-            fail(
-              new CoapTimeoutError(
-                `no ACK from ${dest.address}:${dest.port} after ${m.params.maxRetransmit} retransmissions`,
-              ),
-            ),
-          onError: (err) => fail(err),
-        },
-      );
-      if (!confirmable) wait(m.times.maxTransmitWait * 1000, 'to the NON request');
-      else if (o.timeout !== undefined) wait(o.timeout, `within ${o.timeout} ms`);
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   /**

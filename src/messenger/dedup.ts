@@ -7,8 +7,8 @@
  * lifetime at a few hundred messages per second) and must not be answered with a stale reply.
  *
  * O(1) per message: entries are kept in two FIFOs ordered by expiry (one per lifetime) and in a
- * two-level map keyed without string building. Memory is bounded by `maxEntries`; the oldest
- * entry is evicted first. Expired entries are dropped as new ones arrive, so no timer is needed.
+ * two-level map keyed without string building. Memory is bounded by `maxEntries`; the entry closest to
+ * expiry is evicted first. Expired entries are dropped as new ones arrive, so no timer is needed.
  */
 import type { Runtime } from '../runtime.js';
 
@@ -90,6 +90,8 @@ export class DedupCache {
     if (found?.token.equals(token)) return { entry: found, isNew: false };
     if (found !== undefined) this.kill(found);
     if (this.live >= this.options.maxEntries) this.evictOldest();
+    // Killing or evicting may have removed this address's map; look it up again.
+    inner = this.byAddress.get(address);
     const entry: DedupEntry = {
       address,
       key,

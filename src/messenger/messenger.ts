@@ -327,6 +327,9 @@ export class Messenger {
     if (msg.type === MessageType.ACK) {
       const p = this.pending.get(msg.messageId);
       if (p === undefined || !sameAddress(p.remote, d.remote)) return;
+      // RFC 7252 §5.4.1: a piggy-backed response with an unrecognized critical option is
+      // rejected (silently, as for any ACK); the request keeps waiting until it times out.
+      if (this.firstUnrecognizedCritical(msg) !== undefined) return this.reject(msg, d, 'unrecognized critical option');
       this.forget(p);
       p.callbacks.onAck?.(msg);
       this.deliverResponse(msg, d);

@@ -57,6 +57,8 @@ export function tap(t: MemoryTransport, runtime: Runtime): Received[] {
   return log;
 }
 
+type MessengerExtras = Omit<MessengerOptions, 'transport' | 'runtime'>;
+
 export interface MemSetup {
   readonly rt: FakeRuntime;
   readonly net: MemoryNetwork;
@@ -66,7 +68,14 @@ export interface MemSetup {
   readonly atClient: Received[];
   /** Datagrams received by the server transport. */
   readonly atServer: Received[];
-  messenger(side: 'client' | 'server', options?: Omit<MessengerOptions, 'transport' | 'runtime'>): Messenger;
+  /** Exchanges seen by `server()` messengers, responses seen by `client()` messengers. */
+  readonly requests: ServerExchange[];
+  readonly responses: CoapMessage[];
+  messenger(side: 'client' | 'server', options?: MessengerExtras): Messenger;
+  /** A server messenger that records each request in `requests`, then runs `handler` (default: 2.05 at once). */
+  server(handler?: (ex: ServerExchange) => void, options?: MessengerExtras): Messenger;
+  /** A client messenger that records each response in `responses` and answers `matched(m)` (default true). */
+  client(matched?: (m: CoapMessage) => boolean, options?: MessengerExtras): Messenger;
   /** Closes every messenger and transport created here. */
   close(): Promise<void>;
 }
@@ -81,6 +90,13 @@ export function memSetup(options: { seed?: number; multicast?: boolean } = {}): 
   const atClient = tap(clientT, rt);
   const atServer = tap(serverT, rt);
   const messengers: Messenger[] = [];
+  const requests: ServerExchange[] = [];
+  const responses: CoapMessage[] = [];
+  const messenger = (side: 'client' | 'server', opts: MessengerExtras = {}): Messenger => {
+    const m = new Messenger({ ...opts, transport: side === 'client' ? clientT : serverT, runtime: rt });
+    messengers.push(m);
+    return m;
+  };
   return {
     rt,
     net,
@@ -88,9 +104,23 @@ export function memSetup(options: { seed?: number; multicast?: boolean } = {}): 
     serverT,
     atClient,
     atServer,
-    messenger(side, opts = {}) {
-      const m = new Messenger({ ...opts, transport: side === 'client' ? clientT : serverT, runtime: rt });
-      messengers.push(m);
+    requests,
+    responses,
+    messenger,
+    server(handler = content, opts) {
+      const m = messenger('server', opts);
+      m.onRequest = (ex) => {
+        requests.push(ex);
+        handler(ex);
+      };
+      return m;
+    },
+    client(matched = () => true, opts) {
+      const m = messenger('client', opts);
+      m.onResponse = (r) => {
+        responses.push(r);
+        return matched(r);
+      };
       return m;
     },
     async close() {
@@ -151,26 +181,10 @@ export function content(ex: ServerExchange): void {
   ex.respond({ code: Code.Content, options: [], payload: Buffer.from('ok') });
 }
 
-/** A request handler that records each exchange and answers 2.05 at once. */
-export function answering(seen: ServerExchange[]): (ex: ServerExchange) => void {
-  return (ex) => {
-    seen.push(ex);
-    content(ex);
-  };
-}
-
 /** A request handler that takes the request (arming the empty ACK) and answers 2.05 after `ms`. */
 export function answeringAfter(rt: Runtime, ms: number): (ex: ServerExchange) => void {
   return (ex) => {
     ex.armAck();
     rt.setTimeout(() => content(ex), ms);
-  };
-}
-
-/** A response handler that records each response and returns `matched`. */
-export function collecting(seen: CoapMessage[], matched = true): (m: CoapMessage) => boolean {
-  return (m) => {
-    seen.push(m);
-    return matched;
   };
 }

@@ -1,0 +1,79 @@
+/**
+ * @module client/exchange
+ * One request and its one response (RFC 7252 §5): a CON retransmitted by the messenger until
+ * ACK or RST, an empty ACK then a separate response (§5.2.2), or a NON with a wait of
+ * MAX_TRANSMIT_WAIT. The response must come from the endpoint the request went to (§5.3.2).
+ */
+import { CoapAbortError, CoapResetError, CoapTimeoutError } from '../errors.js';
+import type { CoapMessage } from '../message/types.js';
+import { MessageType } from '../message/types.js';
+import type { Address } from '../transport/types.js';
+import type { Scheduled } from '../util/timer-queue.js';
+import type { CoapClient, TokenOwner, UnicastRequestOptions } from './client.js';
+import { CoapResponse } from './response.js';
+
+export function exchangeOnce(
+  client: CoapClient,
+  o: UnicastRequestOptions,
+  dest: Address,
+  parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
+): Promise<CoapResponse> {
+  const m = client.messenger;
+  const confirmable = o.confirmable ?? true;
+  return new Promise<CoapResponse>((resolve, reject) => {
+    let timer: Scheduled | undefined;
+    let done = false;
+    const owner: TokenOwner = {
+      deliver: (msg, remote) => {
+        if (remote.address !== dest.address || remote.port !== dest.port) return false;
+        finish();
+        resolve(new CoapResponse(msg, remote));
+        return true;
+      },
+      abort: (err) => fail(err),
+    };
+    const token = client.tokens.allocate(4, owner);
+    const finish = () => {
+      if (done) return;
+      done = true;
+      client.tokens.release(token, false);
+      outgoing.cancel();
+      m.timers.cancel(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: Error) => {
+      if (done) return;
+      finish();
+      reject(err);
+    };
+    const onAbort = () => fail(new CoapAbortError());
+    const wait = (ms: number, what: string) => {
+      m.timers.cancel(timer);
+      timer = m.timers.schedule(o.timeout !== undefined ? Math.min(ms, o.timeout) : ms, () =>
+        fail(new CoapTimeoutError(`no response from ${dest.address}:${dest.port} ${what}`)),
+      );
+    };
+    const outgoing = m.send(
+      { type: confirmable ? MessageType.CON : MessageType.NON, token, ...parts },
+      dest,
+      undefined,
+      {
+        onAck: (ack) => {
+          // An empty ACK means a separate response follows (RFC 7252 §5.2.2).
+          if (ack.code === 0) wait(m.times.exchangeLifetime * 1000, 'after its empty ACK');
+        },
+        onReset: () => fail(new CoapResetError(`${dest.address}:${dest.port} answered with Reset`)),
+        onTimeout: () =>
+          fail(
+            new CoapTimeoutError(
+              `no ACK from ${dest.address}:${dest.port} after ${m.params.maxRetransmit} retransmissions`,
+            ),
+          ),
+        onError: (err) => fail(err),
+      },
+    );
+    if (!confirmable) wait(m.times.maxTransmitWait * 1000, 'to the NON request');
+    else if (o.timeout !== undefined) wait(o.timeout, `within ${o.timeout} ms`);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
