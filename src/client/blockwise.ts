@@ -111,7 +111,8 @@ async function upload(
   throw new CoapError('ERR_COAP_BLOCK_OPTION', 'block-wise upload did not finish');
 }
 
-async function download(
+/** Fetches the remaining blocks of a response whose first block is `firstRes` (RFC 7959 §2.4). */
+export async function download(
   client: CoapClient,
   o: UnicastRequestOptions,
   dest: Address,

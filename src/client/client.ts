@@ -20,6 +20,7 @@ import { isMulticast } from '../util/ip.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
 import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
+import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
 import { TokenTable } from './tokens.js';
@@ -168,6 +169,16 @@ export class CoapClient {
     const o: GroupRequestOptions = typeof target === 'string' ? { uri: target } : target;
     if (this.closed) throw new CoapClosedError();
     return startGroupRequest(this, o);
+  }
+
+  /**
+   * Observes a resource (RFC 7641): iterate for the first response and every fresh notification.
+   * Leaving the loop, `cancel()` or the signal deregisters.
+   */
+  observe(target: string | ObserveRequestOptions): Observation {
+    const o: ObserveRequestOptions = typeof target === 'string' ? { uri: target } : target;
+    if (this.closed) throw new CoapClosedError();
+    return startObservation(this, o);
   }
 
   /** Sends a CoAP ping (empty CON, RFC 7252 §4.3); true if the peer answered. */

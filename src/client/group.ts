@@ -7,20 +7,24 @@
  * request to the same group waits for this window to close. A group that answered nothing is
  * probed no faster than PROBING_RATE (RFC 7252 §4.7).
  */
-import { CoapClosedError, GroupRequestError } from '../errors.js';
+import { encodeBlock, sizeToSzx } from '../block/index.js';
+import { CoapClosedError, GroupRequestError, InvalidArgumentError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
-import { decodeUint, findOption } from '../options/values.js';
+import { decodeUint, encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
-import { type CoapUri, resolveLocation, uriToOptions } from '../uri/index.js';
+import { type CoapUri, uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
 import type { CoapClient, TokenOwner } from './client.js';
+import { GroupCollector } from './group-collect.js';
 import { checkGroupRequest, checkScope } from './group-policy.js';
+import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
 import { resolveHost } from './resolve.js';
-import { CoapResponse } from './response.js';
+
+export { GroupResponse, GroupResponses, type GroupSummary };
 
 /** Options of a group request. */
 export interface GroupRequestOptions extends RequestOptions {
@@ -36,114 +40,21 @@ export interface GroupRequestOptions extends RequestOptions {
   allowWideScope?: boolean;
   /** The TTL / hop limit the transport uses, for the scope check; default 1. */
   hops?: number;
+  /**
+   * Observe every member (groupcomm-bis §3.7): notifications are yielded, tagged with their
+   * source, until the signal aborts, the loop is left, or `window` (if given) ends; then every
+   * responder is deregistered by unicast.
+   */
+  observe?: boolean;
+  /** Ask every member for blocks of this size (16-1024); later blocks come by unicast. */
+  blockSize?: number;
 }
 
-/** A response to a group request. */
-export class GroupResponse extends CoapResponse {
-  /** Milliseconds from sending the request to receiving this response. */
-  readonly elapsedMs: number;
-  /** RFC 7252 §8.2 / RFC 7390 §2.5 (R26): the request URI with the responder's address as host. */
-  readonly baseUri: CoapUri;
-  /** The Location-* options resolved against `baseUri`, if any. */
-  readonly location: CoapUri | undefined;
-
-  constructor(message: CoapMessage, source: Address, elapsedMs: number, requestUri: CoapUri) {
-    super(message, source);
-    this.elapsedMs = elapsedMs;
-    this.baseUri = {
-      ...requestUri,
-      host: source.address,
-      hostKind: source.address.includes(':') ? 'ipv6' : 'ipv4',
-      port: source.port,
-      explicitPort: true,
-    };
-    this.location = resolveLocation(requestUri, source, message.options);
-  }
-}
-
-/** What a finished group request saw. */
-export interface GroupSummary {
-  readonly responses: number;
-  readonly endpoints: number;
-  readonly elapsedMs: number;
-  /** Why collection ended. */
-  readonly reason: 'window' | 'limit' | 'aborted' | 'no-response' | 'closed';
-}
-
-/** The responses of one group request, as an async iterable. Breaking out of the loop ends it. */
-export class GroupResponses implements AsyncIterable<GroupResponse> {
-  /** Resolves with the summary when collection ends. */
-  readonly done: Promise<GroupSummary>;
-  private readonly queue: GroupResponse[] = [];
-  private waiter:
-    | { resolve: (r: IteratorResult<GroupResponse>) => void; reject: (e: Error) => void }
-    | undefined;
-  private ended = false;
-  private error: Error | undefined;
-  private resolveDone!: (s: GroupSummary) => void;
-  /** @internal */ cleanup: (reason: GroupSummary['reason']) => void = () => {};
-  /** @internal */ readonly endpoints = new Set<string>();
-  /** @internal */ count = 0;
-
-  constructor() {
-    this.done = new Promise((r) => {
-      this.resolveDone = r;
-    });
-  }
-
-  /** @internal */
-  push(r: GroupResponse): void {
-    if (this.ended) return;
-    this.count++;
-    this.endpoints.add(`${r.source.address}|${r.source.port}`);
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w.resolve({ value: r, done: false });
-    } else this.queue.push(r);
-  }
-
-  /** @internal */
-  end(summary: GroupSummary, error?: Error): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.error = error;
-    this.resolveDone(summary);
-    const w = this.waiter;
-    this.waiter = undefined;
-    if (w && error && this.queue.length === 0) w.reject(error);
-    else if (w) w.resolve({ value: undefined, done: true });
-  }
-
-  /** Collects every response into an array. */
-  async collect(): Promise<GroupResponse[]> {
-    const out: GroupResponse[] = [];
-    for await (const r of this) out.push(r);
-    return out;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<GroupResponse> {
-    return {
-      next: () => {
-        const r = this.queue.shift();
-        if (r !== undefined) return Promise.resolve({ value: r, done: false });
-        if (this.ended) {
-          if (this.error) {
-            const e = this.error;
-            this.error = undefined;
-            return Promise.reject(e);
-          }
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve, reject) => {
-          this.waiter = { resolve, reject };
-        });
-      },
-      return: () => {
-        this.cleanup('aborted');
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+function groupSzx(size: number): number {
+  try {
+    return sizeToSzx(size);
+  } catch {
+    throw new InvalidArgumentError(`blockSize ${size} must be a power of two from 16 to 1024`);
   }
 }
 
@@ -153,6 +64,15 @@ export function startGroupRequest(client: CoapClient, o: GroupRequestOptions): G
   const code = methodCode(o.method);
   const { payload, options } = bodyAndOptions(o);
   checkGroupRequest({ uri, confirmable: o.confirmable, options, groupcommBis: o.groupcommBis ?? false });
+  if (o.observe) options.push({ number: Opt.Observe, value: encodeUint(0) });
+  if (o.blockSize !== undefined) {
+    // RFC 7959 §2.8, RFC 7390 §2.8: Block2 NUM=0 caps every member's response at one block.
+    options.push({
+      number: Opt.Block2,
+      value: encodeBlock({ num: 0, more: false, szx: groupSzx(o.blockSize) }),
+    });
+  }
+  options.sort((a, b) => a.number - b.number);
   const out = new GroupResponses();
   run(client, o, uri, code, payload, options, out).catch((err: Error) =>
     out.end({ responses: out.count, endpoints: out.endpoints.size, elapsedMs: 0, reason: 'aborted' }, err),
@@ -196,11 +116,16 @@ async function run(
   const sentAt = m.runtime.now();
   let timer: Scheduled | undefined;
   let finished = false;
+  const collector = new GroupCollector(client, uri, code, options, sentAt, (r) => {
+    if (finished && !draining) return;
+    out.push(r);
+    if (o.limit !== undefined && out.count >= o.limit) finish('limit');
+  });
+  let draining = false;
   const owner: TokenOwner = {
     deliver: (msg, remote) => {
       if (finished) return false;
-      out.push(new GroupResponse(msg, remote, m.runtime.now() - sentAt, uri));
-      if (o.limit !== undefined && out.count >= o.limit) finish('limit');
+      collector.take(msg, remote);
       return true;
     },
     abort: () => finish('closed'),
@@ -212,15 +137,22 @@ async function run(
     finished = true;
     m.timers.cancel(timer);
     outgoing.cancel();
+    if (o.observe) collector.deregisterAll(token);
     // RFC 7390 §2.5: the token stays out of use for the reuse interval after the window.
     client.tokens.release(token, true);
     o.signal?.removeEventListener('abort', onAbort);
     if (out.count === 0 && reason === 'window') noteSilentGroup(client, key, sentAt, payload.length + 20);
     release();
-    out.end(
-      { responses: out.count, endpoints: out.endpoints.size, elapsedMs: m.runtime.now() - sentAt, reason },
-      err,
-    );
+    // Block-wise continuations already under way finish before the iteration ends.
+    draining = reason === 'window';
+    const summary = () => ({
+      responses: out.count,
+      endpoints: out.endpoints.size,
+      elapsedMs: m.runtime.now() - sentAt,
+      reason,
+    });
+    if (!draining) return out.end(summary(), err);
+    collector.whenIdle().then(() => out.end(summary(), err));
   };
   out.cleanup = (reason) => finish(reason);
   const outgoing = m.send({ type: MessageType.NON, code, token, options, payload }, dest, undefined, {
@@ -233,8 +165,9 @@ async function run(
     queueMicrotask(() => finish('no-response'));
     return;
   }
-  const window = o.window ?? (m.params.defaultLeisure + 1) * 1000;
-  timer = m.timers.schedule(window, () => finish('window'));
+  // An observation lasts until it is cancelled, unless a window is given.
+  const window = o.window ?? (o.observe ? undefined : (m.params.defaultLeisure + 1) * 1000);
+  if (window !== undefined) timer = m.timers.schedule(window, () => finish('window'));
 }
 
 /** RFC 7252 §4.7: after a silent window, the next request waits until bytes / time <= PROBING_RATE. */

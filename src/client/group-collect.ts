@@ -1,0 +1,121 @@
+/**
+ * @module client/group-collect
+ * What a group request does with each response that carries its token: a first block with more
+ * to come is continued by unicast from that responder, at the block size it chose, concurrently
+ * across responders, and yielded once complete (RFC 7959 §2.8, RFC 7390 §2.8). With Observe
+ * (groupcomm-bis §3.7) each responder's notifications pass its own freshness check (RFC 7641
+ * §3.4), and the responders that registered are remembered so that ending the request
+ * deregisters each of them by unicast (RFC 7641 §3.6).
+ */
+import { decodeBlock } from '../block/index.js';
+import type { CoapMessage, CoapOption } from '../message/types.js';
+import { EMPTY, MessageType } from '../message/types.js';
+import { Opt } from '../options/registry.js';
+import { encodeUint, findOption } from '../options/values.js';
+import type { Address } from '../transport/types.js';
+import type { CoapUri } from '../uri/index.js';
+import { download } from './blockwise.js';
+import type { CoapClient } from './client.js';
+import { Freshness } from './freshness.js';
+import { GroupResponse } from './group-response.js';
+
+export class GroupCollector {
+  private pending = 0;
+  private idle: (() => void) | undefined;
+  private readonly fresh = new Map<string, Freshness>();
+  private readonly registered = new Map<string, Address>();
+  private readonly client: CoapClient;
+  private readonly uri: CoapUri;
+  private readonly code: number;
+  private readonly options: CoapOption[];
+  private readonly sentAt: number;
+  private readonly push: (r: GroupResponse) => void;
+
+  constructor(
+    client: CoapClient,
+    uri: CoapUri,
+    code: number,
+    options: readonly CoapOption[],
+    sentAt: number,
+    push: (r: GroupResponse) => void,
+  ) {
+    this.client = client;
+    this.uri = uri;
+    this.code = code;
+    // Continuations and deregistrations reuse the request's options, minus the per-request ones.
+    this.options = options.filter(
+      (o) => o.number !== Opt.Observe && o.number !== Opt.Block2 && o.number !== Opt.NoResponse,
+    );
+    this.sentAt = sentAt;
+    this.push = push;
+  }
+
+  /** Number of responses delivered or being completed. */
+  take(msg: CoapMessage, remote: Address): void {
+    const key = `${remote.address}|${remote.port}`;
+    const seq = findOption(msg.options, Opt.Observe);
+    const now = this.client.messenger.runtime.now();
+    if (seq !== undefined && msg.code >> 5 === 2) {
+      let f = this.fresh.get(key);
+      if (f === undefined) this.fresh.set(key, (f = new Freshness()));
+      const value = seq.value.length === 0 ? 0 : seq.value.readUIntBE(0, Math.min(seq.value.length, 3));
+      if (!f.accept(value, now)) return;
+      this.registered.set(key, { address: remote.address, port: remote.port });
+    }
+    const b2 = findOption(msg.options, Opt.Block2);
+    let more = false;
+    try {
+      more = b2 !== undefined && decodeBlock(b2.value).more;
+    } catch {
+      more = false;
+    }
+    if (!more) {
+      this.push(new GroupResponse(msg, remote, now - this.sentAt, this.uri));
+      return;
+    }
+    this.pending++;
+    const first = new GroupResponse(msg, remote, now - this.sentAt, this.uri);
+    const dest: Address = { address: remote.address, port: remote.port };
+    download(
+      this.client,
+      { uri: first.baseUri },
+      dest,
+      { code: this.code, payload: EMPTY, options: this.options },
+      first,
+      decodeBlock(b2!.value),
+    )
+      .then(
+        (full) => {
+          const whole: CoapMessage = { ...msg, options: full.options as CoapOption[], payload: full.payload };
+          this.push(
+            new GroupResponse(whole, remote, this.client.messenger.runtime.now() - this.sentAt, this.uri),
+          );
+        },
+        // A responder whose continuation fails is reported with its first block only.
+        () => this.push(first),
+      )
+      .finally(() => {
+        if (--this.pending === 0) this.idle?.();
+      });
+  }
+
+  /** Resolves once no continuation is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((r) => {
+      this.idle = r;
+    });
+  }
+
+  /** RFC 7641 §3.6: a GET with Observe 1 and the same token to every responder that registered. */
+  deregisterAll(token: Buffer): void {
+    const m = this.client.messenger;
+    const options = [...this.options, { number: Opt.Observe, value: encodeUint(1) }].sort(
+      (a, b) => a.number - b.number,
+    );
+    for (const dest of this.registered.values()) {
+      m.send({ type: MessageType.NON, code: this.code, token, options, payload: EMPTY }, dest).cancel();
+    }
+    this.registered.clear();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * @module client/group-response
+ * The responses of a group request as the application sees them: each with its responder, its
+ * delay and its base URI (RFC 7252 §8.2, RFC 7390 §2.5), and the async iterable that yields them.
+ */
+import type { CoapMessage } from '../message/types.js';
+import type { Address } from '../transport/types.js';
+import { type CoapUri, resolveLocation } from '../uri/index.js';
+import { AsyncQueue } from './queue.js';
+import { CoapResponse } from './response.js';
+
+/** A response to a group request. */
+export class GroupResponse extends CoapResponse {
+  /** Milliseconds from sending the request to receiving this response. */
+  readonly elapsedMs: number;
+  /** RFC 7252 §8.2 / RFC 7390 §2.5 (R26): the request URI with the responder's address as host. */
+  readonly baseUri: CoapUri;
+  /** The Location-* options resolved against `baseUri`, if any. */
+  readonly location: CoapUri | undefined;
+
+  constructor(message: CoapMessage, source: Address, elapsedMs: number, requestUri: CoapUri) {
+    super(message, source);
+    this.elapsedMs = elapsedMs;
+    this.baseUri = {
+      ...requestUri,
+      host: source.address,
+      hostKind: source.address.includes(':') ? 'ipv6' : 'ipv4',
+      port: source.port,
+      explicitPort: true,
+    };
+    this.location = resolveLocation(requestUri, source, message.options);
+  }
+}
+
+/** What a finished group request saw. */
+export interface GroupSummary {
+  readonly responses: number;
+  readonly endpoints: number;
+  readonly elapsedMs: number;
+  /** Why collection ended. */
+  readonly reason: 'window' | 'limit' | 'aborted' | 'no-response' | 'closed';
+}
+
+/** The responses of one group request, as an async iterable. Breaking out of the loop ends it. */
+export class GroupResponses implements AsyncIterable<GroupResponse> {
+  /** Resolves with the summary when collection ends. */
+  readonly done: Promise<GroupSummary>;
+  private readonly queue = new AsyncQueue<GroupResponse>();
+  private resolveDone!: (s: GroupSummary) => void;
+  /** @internal */ cleanup: (reason: GroupSummary['reason']) => void = () => {};
+  /** @internal */ readonly endpoints = new Set<string>();
+  /** @internal */ count = 0;
+
+  constructor() {
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
+  }
+
+  /** @internal */
+  push(r: GroupResponse): void {
+    if (this.queue.isEnded) return;
+    this.count++;
+    this.endpoints.add(`${r.source.address}|${r.source.port}`);
+    this.queue.push(r);
+  }
+
+  /** @internal */
+  end(summary: GroupSummary, error?: Error): void {
+    if (this.queue.isEnded) return;
+    this.resolveDone(summary);
+    this.queue.end(error);
+  }
+
+  /** Collects every response into an array. */
+  async collect(): Promise<GroupResponse[]> {
+    const out: GroupResponse[] = [];
+    for await (const r of this) out.push(r);
+    return out;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<GroupResponse> {
+    return this.queue.iterator(() => this.cleanup('aborted'));
+  }
+}

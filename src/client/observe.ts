@@ -1,0 +1,183 @@
+/**
+ * @module client/observe
+ * Observing a resource (RFC 7641): a GET with Observe 0, then every notification whose sequence
+ * number is fresh (§3.4), as an async iterable. A notification that is the first block of a
+ * larger representation is completed with plain GETs (RFC 7959 §2.6). If no notification comes
+ * within Max-Age (plus a margin) the client registers again with the same token (§3.3.1).
+ * Leaving the loop, `cancel()` or the signal deregisters with a GET carrying Observe 1 (§3.6);
+ * a notification that still arrives finds no token and is rejected (RST for a CON).
+ */
+import { decodeBlock } from '../block/index.js';
+import {
+  CoapAbortError,
+  CoapClosedError,
+  CoapResetError,
+  CoapTimeoutError,
+  GroupRequestError,
+} from '../errors.js';
+import type { CoapMessage } from '../message/types.js';
+import { MessageType } from '../message/types.js';
+import { Opt } from '../options/registry.js';
+import { encodeUint, findOption } from '../options/values.js';
+import type { Address } from '../transport/types.js';
+import { uriToOptions } from '../uri/index.js';
+import { isMulticast } from '../util/ip.js';
+import type { Scheduled } from '../util/timer-queue.js';
+import { transfer } from './blockwise.js';
+import { bodyAndOptions, type RequestOptions, toUri } from './build.js';
+import type { CoapClient, TokenOwner } from './client.js';
+import { Freshness } from './freshness.js';
+import { AsyncQueue } from './queue.js';
+import { resolveHost } from './resolve.js';
+import { CoapResponse } from './response.js';
+
+/** Re-register this long after Max-Age ran out without a notification (RFC 7641 §3.3.1). */
+const REREGISTER_MARGIN_MS = 5_000;
+
+/** Options of `observe()`. */
+export interface ObserveRequestOptions extends RequestOptions {
+  /** CON (default) or NON registration. */
+  confirmable?: boolean;
+}
+
+/** A running observation: iterate it for the registration response and every notification. */
+export class Observation implements AsyncIterable<CoapResponse> {
+  /** @internal */ readonly queue = new AsyncQueue<CoapResponse>();
+  /** @internal */ stop: () => Promise<void> = async () => {};
+
+  /** Ends the observation and deregisters (RFC 7641 §3.6). */
+  cancel(): Promise<void> {
+    return this.stop();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<CoapResponse> {
+    return this.queue.iterator(() => {
+      void this.stop();
+    });
+  }
+}
+
+/** @internal */
+export function startObservation(client: CoapClient, o: ObserveRequestOptions): Observation {
+  const obs = new Observation();
+  run(client, o, obs).catch((err: Error) => obs.queue.end(err));
+  return obs;
+}
+
+async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observation): Promise<void> {
+  const m = client.messenger;
+  const uri = toUri(o.uri);
+  const { payload, options } = bodyAndOptions(o);
+  const address = await resolveHost(uri.host, client.resolver);
+  if (isMulticast(address)) {
+    throw new GroupRequestError(
+      'ERR_COAP_GROUP_USE_GROUP',
+      `${address} is a group: observe it with group({ observe: true })`,
+    );
+  }
+  const dest: Address = { address, port: uri.port };
+  options.push(...uriToOptions(uri, dest));
+  const base = options.filter((x) => x.number !== Opt.Observe);
+  const register = [...base, { number: Opt.Observe, value: encodeUint(0) }].sort(
+    (a, b) => a.number - b.number,
+  );
+  const fresh = new Freshness();
+  let timer: Scheduled | undefined;
+  let ended = false;
+  let registered = false;
+  const send = (opts: typeof register, onTimeout?: () => void) =>
+    m.send(
+      {
+        type: o.confirmable === false ? MessageType.NON : MessageType.CON,
+        code: 1,
+        token,
+        options: opts,
+        payload,
+      },
+      dest,
+      undefined,
+      {
+        onReset: () => end(new CoapResetError(`${address}:${uri.port} answered with Reset`)),
+        onTimeout:
+          onTimeout ??
+          (() =>
+            end(new CoapTimeoutError(`no answer from ${address}:${uri.port} to the Observe registration`))),
+        onError: (err) => end(err),
+      },
+    );
+  const rearm = (maxAge: number) => {
+    if (ended) return;
+    m.timers.cancel(timer);
+    timer = m.timers.schedule(maxAge * 1000 + REREGISTER_MARGIN_MS, () => {
+      outgoing.cancel();
+      outgoing = send(register, () => {});
+    });
+  };
+  const complete = async (msg: CoapMessage, remote: Address): Promise<void> => {
+    let res = new CoapResponse(msg, remote);
+    const b2 = findOption(msg.options, Opt.Block2);
+    if (b2 !== undefined && decodeBlock(b2.value).more) {
+      // RFC 7959 §2.6: the rest of a notification's representation comes by plain GET.
+      res = await transfer(client, { uri, ...(o.accept !== undefined ? { accept: o.accept } : {}) }, dest, {
+        code: 1,
+        payload: Buffer.alloc(0),
+        options: base,
+      });
+      res = new CoapResponse(
+        { ...msg, payload: res.payload, options: msg.options.filter((x) => x.number !== Opt.Block2) },
+        remote,
+      );
+    }
+    obs.queue.push(res);
+  };
+  const owner: TokenOwner = {
+    deliver: (msg, remote) => {
+      if (ended || remote.address !== address || remote.port !== uri.port) return false;
+      const seq = findOption(msg.options, Opt.Observe);
+      const final = seq === undefined || msg.code >> 5 !== 2;
+      if (!final && !fresh.accept(new CoapResponse(msg, remote).observe ?? 0, m.runtime.now())) return true;
+      registered = registered || !final;
+      complete(msg, remote).then(
+        () => {
+          // A response without Observe (or an error) ends the observation (RFC 7641 §3.2, §4.2).
+          if (final) end();
+          else rearm(new CoapResponse(msg, remote).maxAge);
+        },
+        (err: Error) => end(err),
+      );
+      return true;
+    },
+    abort: () => end(new CoapClosedError()),
+  };
+  const token = client.tokens.allocate(8, owner);
+  const end = (err?: Error) => {
+    if (ended) return;
+    ended = true;
+    m.timers.cancel(timer);
+    outgoing.cancel();
+    o.signal?.removeEventListener('abort', onAbort);
+    if (registered && !(err instanceof CoapResetError) && !client.isClosed) {
+      // RFC 7641 §3.6: deregister with a GET carrying Observe 1 and the same token; its answer
+      // is not awaited (a later notification finds no token and is rejected anyway).
+      m.send(
+        {
+          type: MessageType.NON,
+          code: 1,
+          token,
+          options: [...base, { number: Opt.Observe, value: encodeUint(1) }].sort(
+            (a, b) => a.number - b.number,
+          ),
+          payload,
+        },
+        dest,
+      ).cancel();
+    }
+    client.tokens.release(token, true);
+    obs.queue.end(err instanceof CoapAbortError ? undefined : err);
+  };
+  const onAbort = () => end();
+  obs.stop = async () => end();
+  let outgoing = send(register);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted) end();
+}
