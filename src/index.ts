@@ -12,6 +12,7 @@ export {
   GroupResponses,
   type GroupSummary,
 } from './client/group.js';
+export { Observation, type ObserveRequestOptions } from './client/observe.js';
 export { type Resolver, resolveHost, systemResolver } from './client/resolve.js';
 export { CoapResponse } from './client/response.js';
 export * from './constants.js';
@@ -68,8 +69,8 @@ export {
 export type {
   Address,
   Datagram,
+  JoinedGroup,
   LocalSocket,
-  Membership,
   MulticastOptions,
   Transport,
 } from './transport/types.js';

@@ -8,10 +8,12 @@ import { parseArgs } from 'node:util';
 import {
   CoapClient,
   CoapError,
+  type CoapResponse,
   CoapResponseError,
   type GroupRequestOptions,
   isMulticast,
   type MethodName,
+  type ObserveRequestOptions,
   parseUri,
   type ResponseClass,
   resolveHost,
@@ -38,6 +40,7 @@ export const REQUEST_OPTIONS = {
   source: { type: 'string' },
   proxy: { type: 'string' },
   timeout: { type: 'string' },
+  'block-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -75,7 +78,12 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
   if (values.con && values.non) throw new UsageError('--con and --non exclude each other');
   if (values.proxy !== undefined)
     throw new UsageError('--proxy is not available yet', 'send the request to the origin directly');
-  if (values.observe) throw new UsageError('--observe is not available yet');
+  if (values.observe && method !== 'GET')
+    throw new UsageError('--observe works with get only', 'coap-group get URI --observe');
+  const blockSize = integer('block-size', values['block-size'], 16, 1024);
+  if (blockSize !== undefined && ![16, 32, 64, 128, 256, 512, 1024].includes(blockSize)) {
+    throw new UsageError(`--block-size ${blockSize} must be a power of two from 16 to 1024`);
+  }
   let payload: Buffer | string | undefined = values.payload;
   if (values['payload-file'] !== undefined) {
     try {
@@ -97,6 +105,7 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
     ...(values.format !== undefined ? { format: values.format } : {}),
     ...(values.accept !== undefined ? { accept: values.accept } : {}),
     ...(noResponse !== undefined ? { noResponse } : {}),
+    ...(blockSize !== undefined ? { blockSize } : {}),
   };
   const group = isMulticast(address);
   const client = await CoapClient.create({
@@ -109,13 +118,19 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const wait = seconds('wait', values.wait);
+    // --wait bounds an observation; a plain group request uses it as its window instead.
+    if (wait !== undefined && values.observe) {
+      const t = setTimeout(() => abort.abort(), wait * 1000);
+      abort.signal.addEventListener('abort', () => clearTimeout(t), { once: true });
+    }
     if (group) {
-      const wait = seconds('wait', values.wait);
       return await groupRequest(
         client,
         {
           ...common,
-          ...(wait !== undefined ? { window: wait * 1000 } : {}),
+          ...(wait !== undefined && !values.observe ? { window: wait * 1000 } : {}),
+          ...(values.observe ? { observe: true } : {}),
           ...(values.con ? { confirmable: true } : {}),
           ...(hops !== undefined ? { hops } : {}),
           allowWideScope: values['allow-wide-scope'] ?? false,
@@ -124,6 +139,8 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
         values.json ?? false,
       );
     }
+    if (values.observe)
+      return await observeUnicast(client, { ...common, signal: abort.signal }, values.json ?? false);
     const timeout = seconds('timeout', values.timeout);
     const o: UnicastRequestOptions = {
       ...common,
@@ -148,6 +165,17 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
     process.off('SIGTERM', onSignal);
     await client.close();
   }
+}
+
+async function observeUnicast(client: CoapClient, o: ObserveRequestOptions, json: boolean): Promise<number> {
+  const started = performance.now();
+  let last: CoapResponse | undefined;
+  for await (const r of client.observe(o)) {
+    last = r;
+    if (json) process.stdout.write(`${jsonLine(r, performance.now() - started)}\n`);
+    else process.stdout.write(`${groupLine(r)}\n`);
+  }
+  return last === undefined || last.ok ? Exit.OK : Exit.RESPONSE_ERROR;
 }
 
 async function groupRequest(client: CoapClient, o: GroupRequestOptions, json: boolean): Promise<number> {

@@ -1,9 +1,4 @@
-/**
- * @module cli/serve
- * `coap-group serve`: one CoAP node with value resources, group memberships and discovery.
- * Prints exactly one `ready ...` line once every socket is bound and every group joined, and
- * exits cleanly on SIGTERM or SIGINT (design.md §CLI contract).
- */
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CoapServer, type ResourceOptions, resolveInterface, type ServerOptions } from '../index.js';
@@ -33,21 +28,51 @@ function interfaceAddresses(name: string): string[] {
   return addrs.filter((a) => a.family === 'IPv4' || !a.address.startsWith('fe80')).map((a) => a.address);
 }
 
-/** Adds a value resource: GET reads the value, PUT replaces it (RFC 7252 §5.8.1, §5.8.3). */
+/**
+ * Adds a value resource: GET reads the value, PUT replaces it (RFC 7252 §5.8.1, §5.8.3) and
+ * notifies observers (RFC 7641). Special values: `@FILE` serves a file's bytes (block-wise when
+ * large), `#counter` an observable counter and `#clock` an observable clock, both ticking every
+ * second. Returns a function that stops the ticking.
+ */
 export function addValueResource(
   server: CoapServer,
   path: string,
   initial: string,
   options: ResourceOptions,
-): void {
+): () => void {
+  if (initial.startsWith('@')) {
+    const file = initial.slice(1);
+    let body: Buffer;
+    try {
+      body = readFileSync(file);
+    } catch (err) {
+      throw new UsageError(
+        `--resource ${path}=@${file}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+    server.resource(path, { ct: 42, sz: body.length, ...options }).get(() => ({ payload: body, format: 42 }));
+    return () => {};
+  }
   let value = initial;
+  let tick: NodeJS.Timeout | undefined;
+  if (initial === '#counter' || initial === '#clock') {
+    let n = 0;
+    const next = () => (initial === '#counter' ? String(n++) : new Date().toISOString());
+    value = next();
+    tick = setInterval(() => {
+      value = next();
+      server.notify(path);
+    }, 1000);
+  }
   server
-    .resource(path, { ct: 0, ...options })
+    .resource(path, { ct: 0, obs: true, ...options })
     .get(() => ({ payload: value, format: 0 }))
     .put((req) => {
       value = req.text();
+      server.notify(path);
       return { code: '2.04' };
     });
+  return () => clearInterval(tick);
 }
 
 export async function runServe(argv: string[]): Promise<number> {
@@ -82,13 +107,16 @@ export async function runServe(argv: string[]): Promise<number> {
   };
   const server = new CoapServer(options);
   const multicast = new Set(values.multicast ?? []);
+  const stops: Array<() => void> = [];
   const declared = new Set<string>();
   for (const r of config.resources) {
-    addValueResource(server, r.path, r.value, {
-      ...(r.rt ? { rt: r.rt } : {}),
-      ...(r.title ? { title: r.title } : {}),
-      ...(r.multicast !== undefined ? { multicast: r.multicast } : {}),
-    });
+    stops.push(
+      addValueResource(server, r.path, r.value, {
+        ...(r.rt ? { rt: r.rt } : {}),
+        ...(r.title ? { title: r.title } : {}),
+        ...(r.multicast !== undefined ? { multicast: r.multicast } : {}),
+      }),
+    );
     declared.add(r.path);
   }
   for (const spec of values.resource ?? []) {
@@ -96,7 +124,7 @@ export async function runServe(argv: string[]): Promise<number> {
     const path = eq < 0 ? spec : spec.slice(0, eq);
     if (!path.startsWith('/'))
       throw new UsageError(`--resource ${spec}: the path must start with /`, 'e.g. --resource /light=off');
-    addValueResource(server, path, eq < 0 ? '' : spec.slice(eq + 1), {});
+    stops.push(addValueResource(server, path, eq < 0 ? '' : spec.slice(eq + 1), {}));
     declared.add(path);
   }
   for (const path of multicast) {
@@ -118,6 +146,7 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  for (const stop of stops) stop();
   await server.close();
   return 0;
 }

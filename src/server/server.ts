@@ -17,7 +17,7 @@ import { Messenger } from '../messenger/messenger.js';
 import type { Runtime } from '../runtime.js';
 import { systemRuntime } from '../runtime.js';
 import { type ResolvedInterface, resolveInterface } from '../transport/interfaces.js';
-import type { Address, LocalSocket, Membership, Transport } from '../transport/types.js';
+import type { Address, LocalSocket, JoinedGroup, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { ipFamily, splitZone } from '../util/ip.js';
 import { Block1Assembler, type Block1Limits } from './block1.js';
@@ -68,7 +68,7 @@ export interface ServerOptions {
 /** What `listen()` did. */
 export interface ListenInfo {
   readonly endpoints: readonly LocalSocket[];
-  readonly groups: readonly Membership[];
+  readonly groups: readonly JoinedGroup[];
   /** Default groups that could not be joined, with the reason. */
   readonly warnings: readonly string[];
 }
@@ -268,7 +268,7 @@ export class CoapServer {
   }
 
   /** Joins a group for the application (reference-counted with every other join). */
-  async join(spec: GroupSpec): Promise<Membership> {
+  async join(spec: GroupSpec): Promise<JoinedGroup> {
     const g = parseGroupSpec(spec, this.options.port ?? COAP_PORT);
     const iface = g.iface ?? this.ifaceFor(g.group);
     await this.messenger.transport.join(g.group, g.port, iface);
@@ -297,7 +297,7 @@ export class CoapServer {
   }
 
   /** Group memberships held now. */
-  memberships(): Membership[] {
+  memberships(): JoinedGroup[] {
     return this.messengerRef?.transport.memberships() ?? [];
   }
 

@@ -17,7 +17,7 @@ import type {
   Address,
   Datagram,
   LocalSocket,
-  Membership,
+  JoinedGroup,
   MulticastOptions,
   SendCallback,
   Transport,
@@ -247,7 +247,7 @@ export class MemoryTransport implements Transport {
     if (!still) this.network.setMember(bare, port, this, false);
   }
 
-  memberships(): Membership[] {
+  memberships(): JoinedGroup[] {
     return [...this.joined.values()].map((m) => ({ ...m }));
   }
 

@@ -30,7 +30,7 @@ export interface Datagram {
 }
 
 /** One group membership held by a transport. */
-export interface Membership {
+export interface JoinedGroup {
   readonly group: string;
   readonly port: number;
   /** The interface the group is joined on: an IPv4 address, or `::%name` / a zone name for IPv6. */
@@ -71,7 +71,7 @@ export interface Transport {
   /** Drops one reference; the membership (and its socket) goes when none is left. */
   leave(group: string, port: number, iface?: string): Promise<void>;
   /** The memberships held now. */
-  memberships(): Membership[];
+  memberships(): JoinedGroup[];
   /** Closes every socket. Idempotent. */
   close(): Promise<void>;
 }

@@ -14,7 +14,7 @@ import type {
   Address,
   Datagram,
   LocalSocket,
-  Membership,
+  JoinedGroup,
   MulticastOptions,
   SendCallback,
   Transport,
@@ -261,8 +261,8 @@ export class UdpTransport implements Transport {
     }
   }
 
-  memberships(): Membership[] {
-    const out: Membership[] = [];
+  memberships(): JoinedGroup[] {
+    const out: JoinedGroup[] = [];
     for (const gs of this.groups.values()) {
       for (const [iface, refs] of gs.ifaces) out.push({ group: gs.group, port: gs.port, iface, refs });
     }
