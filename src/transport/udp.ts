@@ -9,7 +9,7 @@
  */
 import dgram from 'node:dgram';
 import { InvalidArgumentError, TransportError } from '../errors.js';
-import { ipFamily, isMulticast, splitZone } from '../util/ip.js';
+import { ipFamily, isMulticast, isMulticastQuick, splitZone } from '../util/ip.js';
 import type {
   Address,
   Datagram,
@@ -60,6 +60,8 @@ export class UdpTransport implements Transport {
   readonly sockets: readonly LocalSocket[];
   private readonly bound: BoundSocket[];
   private readonly groups = new Map<string, GroupSocket>();
+  private readonly byLocal = new Map<LocalSocket, dgram.Socket>();
+  private readonly firstOf: Record<4 | 6, dgram.Socket | undefined> = { 4: undefined, 6: undefined };
   private receiver: (d: Datagram) => void = () => {};
   private closed = false;
   private readonly options: UdpTransportOptions;
@@ -71,6 +73,8 @@ export class UdpTransport implements Transport {
     for (let i = 0; i < bound.length; i++) {
       const b = bound[i]!;
       const local = this.sockets[i]!;
+      this.byLocal.set(local, b.socket);
+      this.firstOf[b.family] ??= b.socket;
       b.socket.on('message', (data, rinfo) => {
         this.receiver({ data, remote: rinfo, local, multicast: false, group: undefined });
       });
@@ -128,43 +132,31 @@ export class UdpTransport implements Transport {
   }
 
   send(data: Buffer, address: string, port: number, via?: LocalSocket, callback?: SendCallback): void {
-    const family = ipFamily(address);
-    let socket: dgram.Socket | undefined;
-    if (via !== undefined) {
-      for (const b of this.bound) if (b.address === via.address && b.port === via.port) socket = b.socket;
-    } else {
-      for (const b of this.bound) {
-        if (b.family === family) {
-          socket = b.socket;
-          break;
-        }
-      }
-    }
-    const fail = (err: TransportError) => {
-      if (callback) queueMicrotask(() => callback(err));
-    };
-    if (this.closed) return fail(new TransportError('ERR_COAP_CLOSED', 'the transport is closed'));
-    if (socket === undefined) {
-      return fail(
-        new TransportError(
-          'ERR_COAP_NO_SOCKET',
-          `no IPv${family || '?'} socket is bound to send to ${address}`,
-        ),
-      );
-    }
-    if (isMulticast(address)) {
-      const iface = family === 4 ? this.options.ipv4Interface : this.options.ipv6Interface;
-      if (iface === undefined) {
-        return fail(
-          new TransportError(
-            'ERR_COAP_NO_MULTICAST_INTERFACE',
-            `refusing to send to ${address} without a multicast interface; set one (--iface)`,
-          ),
-        );
-      }
+    // Hot path: the socket comes from a map keyed by the LocalSocket object the datagram
+    // arrived on, and the family and multicast tests read characters instead of parsing.
+    const family = address.includes(':') ? 6 : 4;
+    const socket = via !== undefined ? this.byLocal.get(via) : this.firstOf[family];
+    if (this.closed || socket === undefined || (isMulticastQuick(address) && !this.canMulticast(family))) {
+      if (callback) queueMicrotask(() => callback(this.sendError(address, family, socket)));
+      return;
     }
     if (callback) socket.send(data, port, address, (err) => callback(err ?? null));
     else socket.send(data, port, address);
+  }
+
+  private canMulticast(family: 4 | 6): boolean {
+    return (family === 4 ? this.options.ipv4Interface : this.options.ipv6Interface) !== undefined;
+  }
+
+  private sendError(address: string, family: 4 | 6, socket: dgram.Socket | undefined): TransportError {
+    if (this.closed) return new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
+    if (socket === undefined) {
+      return new TransportError('ERR_COAP_NO_SOCKET', `no IPv${family} socket is bound to send to ${address}`);
+    }
+    return new TransportError(
+      'ERR_COAP_NO_MULTICAST_INTERFACE',
+      `refusing to send to ${address} without a multicast interface; set one (--iface)`,
+    );
   }
 
   async join(group: string, port: number, iface?: string): Promise<void> {

@@ -40,6 +40,28 @@ export function isMulticast(address: string): boolean {
   return false;
 }
 
+/**
+ * `isMulticast` for an address already known to be a valid IP literal, without parsing it:
+ * for the send path. IPv4 224-239 in the first octet; IPv6 `ffXX:`.
+ */
+export function isMulticastQuick(address: string): boolean {
+  const c0 = address.charCodeAt(0);
+  if (address.charCodeAt(4) === 0x3a || address.includes(':')) {
+    return (
+      address.charCodeAt(4) === 0x3a &&
+      address.charCodeAt(2) !== 0x3a &&
+      address.charCodeAt(3) !== 0x3a &&
+      (c0 | 0x20) === 0x66 &&
+      (address.charCodeAt(1) | 0x20) === 0x66
+    );
+  }
+  // 224..239: "22" followed by 4-9, or "23" followed by 0-9, then a dot.
+  if (c0 !== 0x32 || address.charCodeAt(3) !== 0x2e) return false;
+  const c1 = address.charCodeAt(1);
+  const c2 = address.charCodeAt(2);
+  return (c1 === 0x32 && c2 >= 0x34 && c2 <= 0x39) || (c1 === 0x33 && c2 >= 0x30 && c2 <= 0x39);
+}
+
 /** RFC 4291 §2.7 / RFC 7346: the scope nibble of an IPv6 multicast address (2 link, 5 site, 14 global). */
 export function ipv6MulticastScope(address: string): number {
   const bytes = ipv6ToBytes(splitZone(address).address);
