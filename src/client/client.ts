@@ -79,6 +79,10 @@ export class CoapClient {
   readonly peers: ConcurrencyLimiter;
   /** @internal */
   readonly resolver: Resolver;
+  /** @internal The multicast TTL / hop limit of this client's transport (for the scope check). */
+  hops = 1;
+  /** @internal Aborted when the client closes, to wake anything waiting on a timer. */
+  readonly closing = new AbortController();
   /** @internal Groups that answered nothing: key -> earliest next request time (PROBING_RATE). Bounded. */
   readonly silentGroups = new Map<string, number>();
   private readonly ownsMessenger: boolean;
@@ -101,8 +105,11 @@ export class CoapClient {
 
   /** Creates a client; binds UDP sockets unless a transport or messenger is given. */
   static async create(options: ClientOptions = {}): Promise<CoapClient> {
-    if (options.messenger)
-      return new CoapClient(options.messenger, false, options.resolver ?? systemResolver);
+    if (options.messenger) {
+      const shared = new CoapClient(options.messenger, false, options.resolver ?? systemResolver);
+      shared.hops = options.hops ?? 1;
+      return shared;
+    }
     let transport = options.transport;
     if (transport === undefined) {
       const iface = options.iface === undefined ? undefined : resolveInterface(options.iface);
@@ -113,7 +120,9 @@ export class CoapClient {
       runtime: options.runtime ?? systemRuntime,
       ...(options.transmission ? { transmission: options.transmission } : {}),
     });
-    return new CoapClient(messenger, true, options.resolver ?? systemResolver);
+    const client = new CoapClient(messenger, true, options.resolver ?? systemResolver);
+    client.hops = options.hops ?? 1;
+    return client;
   }
 
   /** Outstanding requests and tables, for monitoring and leak tests. */
@@ -192,6 +201,7 @@ export class CoapClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.peers.rejectAll(new CoapClosedError());
     for (const owner of [...this.tokens.values()]) owner.abort(new CoapClosedError());
     if (this.ownsMessenger) await this.messenger.close();

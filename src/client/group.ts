@@ -8,7 +8,7 @@
  * probed no faster than PROBING_RATE (RFC 7252 §4.7).
  */
 import { encodeBlock, sizeToSzx } from '../block/index.js';
-import { CoapClosedError, GroupRequestError, InvalidArgumentError } from '../errors.js';
+import { CoapAbortError, CoapClosedError, GroupRequestError, InvalidArgumentError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
@@ -38,8 +38,6 @@ export interface GroupRequestOptions extends RequestOptions {
   groupcommBis?: boolean;
   /** Allow scopes wider than site-local (RFC 7390 §5.4.2). */
   allowWideScope?: boolean;
-  /** The TTL / hop limit the transport uses, for the scope check; default 1. */
-  hops?: number;
   /**
    * Observe every member (groupcomm-bis §3.7): notifications are yielded, tagged with their
    * source, until the signal aborts, the loop is left, or `window` (if given) ends; then every
@@ -74,9 +72,15 @@ export function startGroupRequest(client: CoapClient, o: GroupRequestOptions): G
   }
   options.sort((a, b) => a.number - b.number);
   const out = new GroupResponses();
-  run(client, o, uri, code, payload, options, out).catch((err: Error) =>
-    out.end({ responses: out.count, endpoints: out.endpoints.size, elapsedMs: 0, reason: 'aborted' }, err),
-  );
+  run(client, o, uri, code, payload, options, out).catch((err: Error) => {
+    // Aborting or closing while queued behind NSTART ends the request as it would in flight.
+    const quiet = err instanceof CoapAbortError || err instanceof CoapClosedError;
+    const reason = err instanceof CoapClosedError ? 'closed' : 'aborted';
+    out.end(
+      { responses: out.count, endpoints: out.endpoints.size, elapsedMs: 0, reason },
+      quiet ? undefined : err,
+    );
+  });
   return out;
 }
 
@@ -97,7 +101,7 @@ async function run(
       `${uri.host} is not a multicast address; send unicast requests with request()`,
     );
   }
-  checkScope(address, o.hops ?? 1, o.allowWideScope ?? false);
+  checkScope(address, client.hops, o.allowWideScope ?? false);
   const dest: Address = { address, port: uri.port };
   options.push(...uriToOptions(uri, dest));
   const key = `group|${address}|${uri.port}`;
@@ -113,6 +117,11 @@ async function run(
     return;
   }
   await waitForProbingBudget(client, key, o.signal);
+  if (o.signal?.aborted || client.isClosed) {
+    release();
+    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, reason: client.isClosed ? 'closed' : 'aborted' });
+    return;
+  }
   const sentAt = m.runtime.now();
   let timer: Scheduled | undefined;
   let finished = false;
@@ -141,7 +150,9 @@ async function run(
     // RFC 7390 §2.5: the token stays out of use for the reuse interval after the window.
     client.tokens.release(token, true);
     o.signal?.removeEventListener('abort', onAbort);
-    if (out.count === 0 && reason === 'window') noteSilentGroup(client, key, sentAt, payload.length + 20);
+    // A request that asked for no responses is silent by design, not a group that does not answer.
+    const wanted = findOption(options, Opt.NoResponse) === undefined;
+    if (out.count === 0 && reason === 'window' && wanted) noteSilentGroup(client, key, sentAt, outgoing.size);
     release();
     // Block-wise continuations already under way finish before the iteration ends.
     draining = reason === 'window';
@@ -192,6 +203,7 @@ async function waitForProbingBudget(
   await new Promise<void>((resolve) => {
     const t = m.timers.schedule(wait, () => {
       signal?.removeEventListener('abort', done);
+      client.closing.signal.removeEventListener('abort', done);
       resolve();
     });
     const done = () => {
@@ -199,6 +211,7 @@ async function waitForProbingBudget(
       resolve();
     };
     signal?.addEventListener('abort', done, { once: true });
+    client.closing.signal.addEventListener('abort', done, { once: true });
   });
   if (client.isClosed) throw new CoapClosedError();
 }

@@ -5,6 +5,7 @@
  * while it sits in the bounded table of recently retired group tokens (the reuse interval
  * NON_LIFETIME + MAX_LATENCY + MAX_SERVER_RESPONSE_DELAY, more than 500 s by default).
  */
+import { CoapError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 
 /** A bounded FIFO of retired tokens with their retirement time. */
@@ -42,7 +43,10 @@ export class TokenTable<T> {
         return token;
       }
     }
-    throw new Error('token space exhausted');
+    throw new CoapError(
+      'ERR_COAP_TOKENS_EXHAUSTED',
+      'no fresh token after 64 draws: too many requests outstanding',
+    );
   }
 
   get(token: Buffer): T | undefined {

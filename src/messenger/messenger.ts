@@ -54,6 +54,8 @@ export interface OutgoingCallbacks {
 /** Handle of an outgoing message. */
 export interface Outgoing {
   readonly messageId: number;
+  /** Bytes of the encoded message. */
+  readonly size: number;
   /** Stops retransmission and forgets the message. */
   cancel(): void;
 }
@@ -145,6 +147,7 @@ export class Messenger {
     const confirmable = msg.type === MessageType.CON;
     const p: Pending = {
       messageId,
+      size: bytes.length,
       remote,
       via,
       bytes,
@@ -329,7 +332,8 @@ export class Messenger {
       if (p === undefined || !sameAddress(p.remote, d.remote)) return;
       // RFC 7252 §5.4.1: a piggy-backed response with an unrecognized critical option is
       // rejected (silently, as for any ACK); the request keeps waiting until it times out.
-      if (this.firstUnrecognizedCritical(msg) !== undefined) return this.reject(msg, d, 'unrecognized critical option');
+      if (this.firstUnrecognizedCritical(msg) !== undefined)
+        return this.reject(msg, d, 'unrecognized critical option');
       this.forget(p);
       p.callbacks.onAck?.(msg);
       this.deliverResponse(msg, d);

@@ -12,7 +12,8 @@ for (let i = 0; i < 256; i++) UINT_CACHE.push(i === 0 ? EMPTY : Buffer.from([i])
 
 /** RFC 7252 §3.2: uint in the fewest bytes (0 is zero-length). Values below 256 share buffers. */
 export function encodeUint(n: number): Buffer {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new MessageEncodeError(`${n} is not a uint of at most 4 bytes`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new MessageEncodeError(`${n} is not a uint of at most 4 bytes`);
   if (n < 256) return UINT_CACHE[n]!;
   if (n < 0x10000) return Buffer.from([n >> 8, n & 0xff]);
   if (n < 0x1000000) return Buffer.from([n >> 16, (n >> 8) & 0xff, n & 0xff]);

@@ -34,7 +34,10 @@ export function notifyObservers(ctx: ServerContext, resource: Resource): number 
       o.group,
     );
     runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), (parts) => {
-      ctx.observers.notify(o, blockwise(ctx, parts, undefined, true, ''));
+      ctx.observers.notify(
+        o,
+        blockwise(ctx, parts, undefined, true, () => ''),
+      );
     });
   }
   return observers.length;

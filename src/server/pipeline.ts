@@ -69,7 +69,8 @@ export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
     }
   }
   const accept = uintOption(msg.options, Opt.Accept);
-  const key = `${msg.code}|${joined}|${accept ?? ''}|${queryOf(msg.options).join('&')}`;
+  // Built only when block-wise needs it: most requests never do.
+  const key = () => `${msg.code}|${joined}|${accept ?? ''}|${queryOf(msg.options).join('&')}`;
   let request = msg;
   let finalBlock1: BlockValue | undefined;
   if (block1 !== undefined) {
@@ -104,7 +105,7 @@ export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
     method === 'GET' || method === 'FETCH' ? uintOption(msg.options, Opt.Observe) : undefined;
   // RFC 7959 §2.4: later blocks of a representation come from the cached version.
   if (block2 !== undefined && block2.num > 0 && !ex.multicast && observeValue === undefined) {
-    const cached = ctx.representations.get(key);
+    const cached = ctx.representations.get(key());
     if (cached !== undefined)
       return deliver(
         ctx,

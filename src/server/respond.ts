@@ -23,8 +23,8 @@ export interface ResponseContext {
   readonly block2: BlockValue | undefined;
   /** Block1 of the final block of a reassembled body, echoed in the response (RFC 7959 §2.3). */
   readonly block1: BlockValue | undefined;
-  /** Key of the representation for later blocks. */
-  readonly representationKey: string;
+  /** Key of the representation for later blocks (computed on demand). */
+  readonly representationKey: () => string;
   /** 0 to register, 1 to deregister (RFC 7641 §2), undefined otherwise. */
   readonly observe: number | undefined;
 }
@@ -76,7 +76,7 @@ export function blockwise(
   parts: ResponseParts,
   want: BlockValue | undefined,
   multicast: boolean,
-  key: string,
+  key: () => string,
 ): ResponseParts {
   const limit = 16 << ctx.maxSzx;
   if (parts.code >> 5 !== 2 || (want === undefined && parts.payload.length <= limit)) return parts;
@@ -86,7 +86,7 @@ export function blockwise(
   let etag = findOption(parts.options, Opt.ETag)?.value;
   if (parts.payload.length > blockSize) {
     etag ??= ctx.messenger.runtime.randomBytes(4);
-    if (!multicast) ctx.representations.put(key, parts, etag);
+    if (!multicast) ctx.representations.put(key(), parts, etag);
   }
   return sliceBlock(parts, { num, more: false, szx }, etag);
 }

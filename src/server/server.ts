@@ -17,7 +17,7 @@ import { Messenger } from '../messenger/messenger.js';
 import type { Runtime } from '../runtime.js';
 import { systemRuntime } from '../runtime.js';
 import { type ResolvedInterface, resolveInterface } from '../transport/interfaces.js';
-import type { Address, LocalSocket, JoinedGroup, Transport } from '../transport/types.js';
+import type { Address, JoinedGroup, LocalSocket, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { ipFamily, splitZone } from '../util/ip.js';
 import { Block1Assembler, type Block1Limits } from './block1.js';
@@ -287,6 +287,7 @@ export class CoapServer {
     if (n <= 1) this.appJoins.delete(key);
     else this.appJoins.set(key, n - 1);
     await this.messenger.transport.leave(g.group, g.port, iface);
+    if (!this.memberships().some((m) => m.group === g.group)) this.ctx?.leisure.forget(g.group);
   }
 
   /** The interface argument for joining `group`. */

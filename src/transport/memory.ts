@@ -16,8 +16,8 @@ import { ipFamily, isMulticast, splitZone } from '../util/ip.js';
 import type {
   Address,
   Datagram,
-  LocalSocket,
   JoinedGroup,
+  LocalSocket,
   MulticastOptions,
   SendCallback,
   Transport,

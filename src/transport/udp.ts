@@ -13,8 +13,8 @@ import { ipFamily, isMulticast, isMulticastQuick, splitZone } from '../util/ip.j
 import type {
   Address,
   Datagram,
-  LocalSocket,
   JoinedGroup,
+  LocalSocket,
   MulticastOptions,
   SendCallback,
   Transport,
@@ -151,7 +151,10 @@ export class UdpTransport implements Transport {
   private sendError(address: string, family: 4 | 6, socket: dgram.Socket | undefined): TransportError {
     if (this.closed) return new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
     if (socket === undefined) {
-      return new TransportError('ERR_COAP_NO_SOCKET', `no IPv${family} socket is bound to send to ${address}`);
+      return new TransportError(
+        'ERR_COAP_NO_SOCKET',
+        `no IPv${family} socket is bound to send to ${address}`,
+      );
     }
     return new TransportError(
       'ERR_COAP_NO_MULTICAST_INTERFACE',
@@ -177,7 +180,9 @@ export class UdpTransport implements Transport {
     if (gs === undefined) {
       const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: true });
       try {
-        await bindSocket(socket, family === 6 && zone ? `${bare}%${zone}` : bare, port);
+        // Binding a link-local IPv6 group needs its zone: from the group, else from the interface.
+        const bindZone = family === 6 ? (zone ?? splitZone(ifaceAddr).zone) : undefined;
+        await bindSocket(socket, bindZone ? `${bare}%${bindZone}` : bare, port);
       } catch (err) {
         socket.close();
         const e = err as NodeJS.ErrnoException;

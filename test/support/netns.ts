@@ -41,14 +41,27 @@ export function netnsUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Re-runs `file` under node:test inside a fresh namespace after `setup`; fails the test if it fails. */
+/** Why `setup` cannot run in a fresh namespace, or undefined when it can. */
+export function setupUnavailable(setup: readonly string[]): string | undefined {
+  const r = spawnSync('unshare', ['-rn', 'sh', '-c', `set -e; ${setup.join('; ')}`], { encoding: 'utf8' });
+  if (r.error) return `unshare is not available: ${r.error.message}`;
+  if (r.status !== 0) return `the namespace setup failed: ${(r.stderr || r.stdout).trim()}`;
+  return undefined;
+}
+
+/**
+ * Re-runs `file` under node:test inside a fresh namespace after `setup`, and fails unless the
+ * inner run passed at least one test and failed none. Where namespaces (or, with `probeSetup`,
+ * the setup itself) are impossible, the test is skipped with the reason printed.
+ */
 export function runSelfInNetns(
   t: TestContext,
   file: string,
   setup: readonly string[],
-  timeoutMs = 120_000,
+  options: { probeSetup?: boolean; timeoutMs?: number } | number = {},
 ): void {
-  const why = netnsUnavailable();
+  const o = typeof options === 'number' ? { timeoutMs: options } : options;
+  const why = netnsUnavailable() ?? (o.probeSetup ? setupUnavailable(setup) : undefined);
   if (why !== undefined) {
     // The reason is printed so a skipped run is never mistaken for a passing one.
     process.stdout.write(`# SKIPPED (no network namespace): ${why}\n`);
@@ -56,14 +69,18 @@ export function runSelfInNetns(
     return;
   }
   const script = `set -e; ${setup.join('; ')}; exec "${process.execPath}" --import tsx --test --test-reporter=spec "${file}"`;
-  const r = spawnSync('unshare', ['-rn', 'sh', '-c', script], {
-    encoding: 'utf8',
-    env: { ...process.env, [ENV]: '1' },
-    timeout: timeoutMs,
-  });
+  // The inner runner must not inherit NODE_TEST_CONTEXT: with it, node:test skips running files
+  // and exits 0 having run nothing.
+  const env: NodeJS.ProcessEnv = { ...process.env, [ENV]: '1' };
+  delete env.NODE_TEST_CONTEXT;
+  const r = spawnSync('unshare', ['-rn', 'sh', '-c', script], { encoding: 'utf8', env, timeout: o.timeoutMs ?? 120_000 });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   process.stdout.write(output.replace(/^/gm, '    '));
   assert.equal(r.status, 0, `tests inside the namespace failed:\n${output}`);
+  const pass = /(?:ℹ|#) pass (\d+)/.exec(output);
+  const fail = /(?:ℹ|#) fail (\d+)/.exec(output);
+  assert.ok(pass && Number(pass[1]) > 0, `no test ran inside the namespace:\n${output}`);
+  assert.equal(Number(fail?.[1] ?? 0), 0, `tests failed inside the namespace:\n${output}`);
 }
 
 /** Asserts the namespace has no interface but the ones the setup made: the pinning guarantee. */

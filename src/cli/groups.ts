@@ -1,0 +1,320 @@
+/**
+ * @module cli/groups
+ * `coap-group groups list|add|update|remove|replace NODE-URI ...`: a client for one node's Group
+ * Configuration resource (RFC 7390 §2.6.2), over unicast only. Memberships are checked here
+ * with the same codec the node uses (RFC 7390 §2.6.2.1), so a typo is a usage error (exit 2)
+ * before anything is sent; a 4.xx/5.xx answer is exit 1 (design.md §CLI contract).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  CoapClient,
+  CoapError,
+  type CoapResponse,
+  type CoapUri,
+  findOptions,
+  formatCollection,
+  formatMembership,
+  GroupJsonError,
+  isMulticast,
+  isValidIndex,
+  type MembershipCollection,
+  normaliseIndex,
+  Opt,
+  parseCollection,
+  parseGroupAddress,
+  parseGroupName,
+  type parseMembership,
+  parseUri,
+  pathString,
+  resolveHost,
+  systemResolver,
+} from '../index.js';
+import { endpoint } from './output.js';
+import { Exit, seconds, UsageError } from './usage.js';
+
+/**
+ * A group membership object (RFC 7390 §2.6.2.1). Named through the codec because the index's
+ * `Membership` is the transport's type of the same name.
+ */
+type GroupMembership = ReturnType<typeof parseMembership>;
+
+/** `application/coap-group+json` (RFC 7390 §6.2). */
+const GROUP_JSON = 256;
+
+export const GROUPS_HELP = `Usage: coap-group groups COMMAND NODE-URI [options]
+
+  list NODE-URI                                  show the node's group memberships
+  add NODE-URI --address A[:PORT] | --name HOST[:PORT]
+                                                 create a membership (both may be given; "a" wins)
+  update NODE-URI INDEX --address ... | --name ...
+                                                 replace (or create) the membership at INDEX
+  remove NODE-URI INDEX                          delete the membership at INDEX
+  replace NODE-URI --file F.json                 replace all memberships with F.json ('-': stdin),
+                                                 e.g. {"1":{"a":"239.1.2.3"},"2":{"n":"lights.example.com"}}
+
+  --json               one JSON object on stdout instead of text
+  --source ADDR        local address to send from
+  --timeout SECONDS    give up after this long
+NODE-URI is the node's unicast URI, e.g. coap://127.0.0.2; a path (coap://node/cfg/groups) names
+the resource, default /coap-group. Changes need the node's permission (serve --allow-config-from).`;
+
+const OPTIONS = {
+  address: { type: 'string' },
+  name: { type: 'string' },
+  file: { type: 'string' },
+  json: { type: 'boolean' },
+  source: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Sub = 'list' | 'add' | 'update' | 'remove' | 'replace';
+const SUBS: readonly Sub[] = ['list', 'add', 'update', 'remove', 'replace'];
+/** Positionals after NODE-URI, and the options each command takes. */
+const SHAPE: Record<Sub, { index: boolean; options: readonly string[] }> = {
+  list: { index: false, options: [] },
+  add: { index: false, options: ['address', 'name'] },
+  update: { index: true, options: ['address', 'name'] },
+  remove: { index: true, options: [] },
+  replace: { index: false, options: ['file'] },
+};
+const SPECIFIC = ['address', 'name', 'file'] as const;
+
+/** Where output goes; tests pass their own. */
+export interface GroupsIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: GroupsIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+function usageHint(sub: Sub | undefined): string {
+  switch (sub) {
+    case 'add':
+      return 'e.g. coap-group groups add coap://127.0.0.2 --address 239.1.2.3';
+    case 'update':
+      return 'e.g. coap-group groups update coap://127.0.0.2 3 --address 239.1.2.4:5683';
+    case 'remove':
+      return 'e.g. coap-group groups remove coap://127.0.0.2 3';
+    case 'replace':
+      return 'e.g. coap-group groups replace coap://127.0.0.2 --file groups.json';
+    default:
+      return 'e.g. coap-group groups list coap://127.0.0.2; see coap-group groups --help';
+  }
+}
+
+/** The membership given by --address and --name, checked with the node's own codec. */
+function membershipFrom(values: { address?: string; name?: string }, sub: Sub): GroupMembership {
+  if (values.address === undefined && values.name === undefined) {
+    throw new UsageError(`groups ${sub} needs --address or --name`, usageHint(sub));
+  }
+  const checked = <T>(flag: string, read: () => T): T => {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof GroupJsonError)) throw err;
+      throw new UsageError(
+        `--${flag}: ${err.message.replace(/^group (address|name): /, '')}`,
+        usageHint(sub),
+      );
+    }
+  };
+  const m: GroupMembership = {};
+  if (values.name !== undefined) m.n = checked('name', () => parseGroupName(values.name!));
+  if (values.address !== undefined) m.a = checked('address', () => parseGroupAddress(values.address!));
+  return m;
+}
+
+function readCollection(file: string): MembershipCollection {
+  let text: Buffer;
+  try {
+    text = readFileSync(file === '-' ? 0 : file);
+  } catch (err) {
+    throw new UsageError(`cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parseCollection(text);
+  } catch (err) {
+    if (err instanceof GroupJsonError) {
+      throw new UsageError(
+        `--file ${file}: ${err.message}`,
+        'the file is one JSON object of index to membership',
+      );
+    }
+    throw err;
+  }
+}
+
+/** The node URI, unicast and `coap`, with the resource path (default /coap-group). */
+async function nodeUri(text: string | undefined, sub: Sub): Promise<CoapUri> {
+  if (text === undefined) throw new UsageError(`groups ${sub} needs a NODE-URI`, usageHint(sub));
+  let uri: CoapUri;
+  try {
+    uri = parseUri(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'e.g. coap://127.0.0.2 or coap://[::1]:5683');
+  }
+  if (uri.scheme !== 'coap') {
+    throw new UsageError(`${text}: coaps is not supported yet`, 'use a coap:// URI');
+  }
+  if (uri.query.length > 0) throw new UsageError(`${text}: a NODE-URI has no query`, usageHint(sub));
+  const address = await resolveHost(uri.host, systemResolver);
+  if (isMulticast(address)) {
+    throw new UsageError(
+      `${text} is a group: /coap-group is configured one node at a time, over unicast (RFC 7390 §2.6.2)`,
+      'give the node’s own address, e.g. coap://127.0.0.2',
+    );
+  }
+  return { ...uri, path: uri.path.length === 0 ? ['coap-group'] : uri.path };
+}
+
+/** Runs `coap-group groups ...` (argv without `groups`); resolves with the exit code. */
+export async function runGroups(argv: string[], io: GroupsIo = processIo): Promise<number> {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>
+  >;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(
+      (err as Error).message.split('\n')[0] ?? 'bad arguments',
+      'see coap-group groups --help',
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(`${GROUPS_HELP}\n`);
+    return Exit.OK;
+  }
+  const [subText, uriText, ...rest] = positionals;
+  if (subText === undefined) throw new UsageError('groups needs a command', usageHint(undefined));
+  if (!SUBS.includes(subText as Sub)) {
+    throw new UsageError(
+      `unknown groups command ${JSON.stringify(subText)}`,
+      'use list, add, update, remove or replace',
+    );
+  }
+  const sub = subText as Sub;
+  const shape = SHAPE[sub];
+  for (const o of SPECIFIC) {
+    if (values[o] !== undefined && !shape.options.includes(o)) {
+      throw new UsageError(`groups ${sub} does not take --${o}`, usageHint(sub));
+    }
+  }
+  let index: string | undefined;
+  if (shape.index) {
+    const raw = rest.shift();
+    if (raw === undefined) throw new UsageError(`groups ${sub} needs an INDEX`, usageHint(sub));
+    if (!isValidIndex(raw)) {
+      throw new UsageError(
+        `INDEX ${JSON.stringify(raw)} is not 1 or 2 letters or digits`,
+        'take it from coap-group groups list NODE-URI',
+      );
+    }
+    index = normaliseIndex(raw);
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`, usageHint(sub));
+  if (sub === 'replace' && values.file === undefined) {
+    throw new UsageError('groups replace needs --file F.json', usageHint(sub));
+  }
+  const timeout = seconds('timeout', values.timeout);
+  // Everything the user typed is checked before any socket is opened.
+  const membership = sub === 'add' || sub === 'update' ? membershipFrom(values, sub) : undefined;
+  const collection = sub === 'replace' ? readCollection(values.file!) : undefined;
+  const uri = await nodeUri(uriText, sub);
+  const target: CoapUri = index === undefined ? uri : { ...uri, path: [...uri.path, index] };
+
+  const client = await CoapClient.create(
+    values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {},
+  );
+  try {
+    const payload =
+      membership !== undefined
+        ? formatMembership(membership)
+        : collection !== undefined
+          ? formatCollection(collection)
+          : undefined;
+    const res = await client.request({
+      uri: target,
+      method: sub === 'list' ? 'GET' : sub === 'add' ? 'POST' : sub === 'remove' ? 'DELETE' : 'PUT',
+      ...(payload !== undefined ? { payload: Buffer.from(payload), format: GROUP_JSON } : {}),
+      ...(sub === 'list' ? { accept: GROUP_JSON } : {}),
+      ...(timeout !== undefined ? { timeout: timeout * 1000 } : {}),
+    });
+    return report(io, sub, res, { uri, index, count: collection?.size, json: values.json === true });
+  } finally {
+    await client.close();
+  }
+}
+
+interface Context {
+  uri: CoapUri;
+  index: string | undefined;
+  count: number | undefined;
+  json: boolean;
+}
+
+function report(io: GroupsIo, sub: Sub, res: CoapResponse, c: Context): number {
+  const base = { from: endpoint(res.source), code: res.codeString };
+  if (!res.ok) {
+    const diag = res.text();
+    const retry = res.codeString === '5.03' ? res.maxAge : undefined;
+    if (c.json) {
+      io.out(
+        `${JSON.stringify({ ...base, error: diag, ...(retry !== undefined ? { retryAfter: retry } : {}) })}\n`,
+      );
+    } else {
+      const hint = retry !== undefined ? ` (try again in ${retry} s)` : '';
+      io.err(`coap-group: ${res.codeString} ${res.reason}${diag ? `: ${diag}` : ''}${hint}\n`);
+    }
+    return Exit.RESPONSE_ERROR;
+  }
+  const line = (o: object, text: string) =>
+    io.out(c.json ? `${JSON.stringify({ ...base, ...o })}\n` : `${text}\n`);
+  switch (sub) {
+    case 'list': {
+      let groups: MembershipCollection;
+      try {
+        groups = parseCollection(res.payload);
+      } catch (err) {
+        throw new CoapError(
+          'ERR_COAP_PAYLOAD_FORMAT',
+          `${endpoint(res.source)} answered with a payload that is not application/coap-group+json: ${(err as Error).message}`,
+        );
+      }
+      const rows = [...groups].map(([index, m]) => ({ index, ...JSON.parse(formatMembership(m)) }));
+      line({ groups: rows }, table(rows));
+      break;
+    }
+    case 'add': {
+      const path = findOptions(res.options, Opt.LocationPath).map((o) => o.value.toString('utf8'));
+      const index = path[path.length - 1] ?? '?';
+      line({ index, location: pathString(path) }, `added index ${index} (${pathString(path)})`);
+      break;
+    }
+    case 'update':
+      line({ index: c.index }, `${res.codeString === '2.01' ? 'created' : 'updated'} index ${c.index}`);
+      break;
+    case 'remove':
+      line({ index: c.index }, `removed index ${c.index}`);
+      break;
+    case 'replace':
+      line({ groups: c.count }, `replaced all memberships: ${c.count} now (${pathString(c.uri.path)})`);
+      break;
+  }
+  return Exit.OK;
+}
+
+/** A table with a header, columns padded to their widest cell. */
+function table(rows: ReadonlyArray<{ index: string; a?: string; n?: string }>): string {
+  if (rows.length === 0) return 'no group memberships';
+  const cells = [['INDEX', 'ADDRESS', 'NAME'], ...rows.map((r) => [r.index, r.a ?? '-', r.n ?? '-'])];
+  const widths = [0, 1].map((i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return cells
+    .map((row) => `${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}`)
+    .join('\n');
+}

@@ -1,0 +1,273 @@
+/**
+ * @module oscore/group/context
+ * The Group OSCORE Security Context (draft-ietf-core-oscore-groupcomm §2): a Common Context with
+ * Group Encryption Algorithm, Signature Algorithm, Signature Encryption Key (§2.1.6-2.1.8) and
+ * Pairwise Key Agreement Algorithm (§2.1.9); one Sender Context with the own key pair and
+ * credential; one Recipient Context per other member, each with its credential, replay window
+ * and (lazily) pairwise keys (§2.5.1). Derivation follows RFC 8613 §3.2.1 as amended by §2.3.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { InvalidArgumentError } from '../../errors.js';
+import { type AeadAlgorithm, type AeadParameters, aeadParameters, hkdf } from '../algorithms.js';
+import { deriveInfo } from '../context.js';
+import { DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW, ReplayWindow } from '../replay.js';
+import { CounterSequence, type SequenceSource } from '../sequence.js';
+import { credentialKey } from './credential.js';
+import { derivePairwiseKeys, sharedSecret } from './pairwise.js';
+
+/** COSE Signature Algorithm supported here: EdDSA with Ed25519 (RFC 9053 §2.2). */
+export const SignatureAlgorithm = Object.freeze({ EdDSA: -8 } as const);
+/** COSE Pairwise Key Agreement Algorithm: ECDH-SS + HKDF-256 (draft §2.1.9, RFC 9053 §6.3.1). */
+export const PairwiseKeyAgreementAlgorithm = Object.freeze({ ECDH_SS_HKDF_256: -27 } as const);
+/** Ed25519 signatures are 64 bytes (RFC 8032 §5.1.6). */
+export const ED25519_SIGNATURE_LENGTH = 64;
+
+/** Inputs of a Group OSCORE context, as a Group Manager would hand them out. */
+export interface GroupContextInput {
+  readonly masterSecret: Buffer;
+  readonly masterSalt?: Buffer;
+  /** The Group Identifier (Gid), used as ID Context (draft §2.1.3). */
+  readonly idContext: Buffer;
+  /** Group mode encryption; default 10 (AES-CCM-16-64-128); `null` disables the group mode. */
+  readonly groupEncryptionAlgorithm?: AeadAlgorithm | null;
+  /** Default -8 (EdDSA); `null` only together with no Group Encryption Algorithm. */
+  readonly signatureAlgorithm?: -8 | null;
+  /** Pairwise mode encryption; default 10; `null` disables the pairwise mode. */
+  readonly aeadAlgorithm?: AeadAlgorithm | null;
+  /** Default -27 when `aeadAlgorithm` is set. */
+  readonly pairwiseKeyAgreementAlgorithm?: -27 | null;
+  /** The Group Manager's authentication credential, as distributed (draft §2.1.5). */
+  readonly gmCredential: Buffer;
+  readonly senderId: Buffer;
+  /** The own Ed25519 private key. */
+  readonly privateKey: KeyObject;
+  /** The own authentication credential; its public key must match `privateKey`. */
+  readonly credential: Buffer;
+  readonly replayWindow?: number;
+  readonly senderSequence?: SequenceSource;
+  /** Bounds the Recipient Contexts kept (draft §2.2: an application-defined maximum). Default 256. */
+  readonly maxRecipients?: number;
+}
+
+/** The Common Context of a group. Immutable. */
+export class GroupCommonContext {
+  readonly masterSecret: Buffer;
+  readonly masterSalt: Buffer;
+  readonly idContext: Buffer;
+  readonly groupEncryption: AeadParameters | undefined;
+  readonly aead: AeadParameters | undefined;
+  readonly signatureAlgorithm: -8 | undefined;
+  readonly pairwiseKeyAgreementAlgorithm: -27 | undefined;
+  readonly gmCredential: Buffer;
+  readonly commonIv: Buffer;
+  /** Keystream key for countersignatures (draft §2.1.8); only with the group mode. */
+  readonly signatureEncryptionKey: Buffer | undefined;
+
+  constructor(input: GroupContextInput) {
+    if (!Buffer.isBuffer(input.masterSecret) || input.masterSecret.length === 0) {
+      throw new InvalidArgumentError('masterSecret must be a non-empty Buffer');
+    }
+    const groupEnc = input.groupEncryptionAlgorithm === undefined ? 10 : input.groupEncryptionAlgorithm;
+    const sig = input.signatureAlgorithm === undefined ? -8 : input.signatureAlgorithm;
+    const aead = input.aeadAlgorithm === undefined ? 10 : input.aeadAlgorithm;
+    const pka =
+      input.pairwiseKeyAgreementAlgorithm === undefined
+        ? aead === null
+          ? null
+          : -27
+        : input.pairwiseKeyAgreementAlgorithm;
+    if ((groupEnc === null) !== (sig === null)) {
+      throw new InvalidArgumentError(
+        'the group mode needs both a Group Encryption and a Signature Algorithm',
+      );
+    }
+    if ((aead === null) !== (pka === null)) {
+      throw new InvalidArgumentError(
+        'the pairwise mode needs both an AEAD and a Pairwise Key Agreement Algorithm',
+      );
+    }
+    if (groupEnc === null && aead === null)
+      throw new InvalidArgumentError('neither the group nor the pairwise mode is enabled');
+    this.masterSecret = Buffer.from(input.masterSecret);
+    this.masterSalt = Buffer.from(input.masterSalt ?? Buffer.alloc(0));
+    this.idContext = Buffer.from(input.idContext);
+    this.groupEncryption = groupEnc === null ? undefined : aeadParameters(groupEnc);
+    this.aead = aead === null ? undefined : aeadParameters(aead);
+    this.signatureAlgorithm = sig ?? undefined;
+    this.pairwiseKeyAgreementAlgorithm = pka ?? undefined;
+    this.gmCredential = Buffer.from(input.gmCredential);
+    // Draft §2.1.4: the Common IV is as long as the longest nonce of the algorithms set.
+    this.commonIv = this.derive(
+      Buffer.alloc(0),
+      'IV',
+      Math.max(this.groupEncryption?.nonceLength ?? 0, this.aead?.nonceLength ?? 0),
+    );
+    this.signatureEncryptionKey =
+      this.groupEncryption === undefined
+        ? undefined
+        : hkdf(
+            'sha256',
+            this.masterSecret,
+            this.masterSalt,
+            // Draft §2.1.8: 'id' empty, 'alg_aead' the Group Encryption Algorithm, type "SEKey".
+            deriveInfo(
+              Buffer.alloc(0),
+              this.idContext,
+              this.groupEncryption.alg,
+              'SEKey',
+              this.groupEncryption.keyLength,
+            ),
+            this.groupEncryption.keyLength,
+          );
+  }
+
+  /** The algorithm in 'info' for Sender/Recipient Keys and Common IV (draft §2.3): Group Encryption if set. */
+  get keyAlgorithm(): AeadParameters {
+    return (this.groupEncryption ?? this.aead)!;
+  }
+
+  /** Draft §2.2: Sender IDs are at most (shortest nonce length - 6) bytes. */
+  get maxIdLength(): number {
+    return Math.min(this.groupEncryption?.nonceLength ?? 99, this.aead?.nonceLength ?? 99) - 6;
+  }
+
+  derive(id: Buffer, type: 'Key' | 'IV', length: number): Buffer {
+    const info = deriveInfo(id, this.idContext, this.keyAlgorithm.alg, type, length);
+    return hkdf('sha256', this.masterSecret, this.masterSalt, info, length);
+  }
+}
+
+/** The own Sender Context in a group. */
+export class GroupSenderContext {
+  constructor(
+    readonly id: Buffer,
+    readonly key: Buffer,
+    readonly sequence: SequenceSource,
+    readonly privateKey: KeyObject,
+    readonly credential: Buffer,
+  ) {}
+}
+
+/** The Recipient Context of one other member. */
+export class GroupRecipientContext {
+  readonly publicKey: KeyObject;
+  readonly #owner: GroupSecurityContext;
+  #pairwise: { sender: Buffer; recipient: Buffer } | undefined;
+
+  constructor(
+    owner: GroupSecurityContext,
+    readonly id: Buffer,
+    readonly key: Buffer,
+    readonly credential: Buffer,
+    readonly replayWindow: ReplayWindow,
+  ) {
+    this.#owner = owner;
+    this.publicKey = credentialKey(credential).publicKey;
+  }
+
+  /** Pairwise Sender and Recipient Keys with this member (draft §2.5.1), derived once and cached. */
+  pairwiseKeys(): { sender: Buffer; recipient: Buffer } {
+    if (this.#pairwise !== undefined) return this.#pairwise;
+    const { common, sender } = this.#owner;
+    if (common.aead === undefined)
+      throw new InvalidArgumentError('the pairwise mode is not enabled in this group');
+    const peer = credentialKey(this.credential);
+    this.#pairwise = derivePairwiseKeys({
+      senderKey: sender.key,
+      recipientKey: this.key,
+      senderId: sender.id,
+      recipientId: this.id,
+      idContext: common.idContext,
+      senderCredential: sender.credential,
+      recipientCredential: this.credential,
+      sharedSecret: sharedSecret(sender.privateKey, peer.x, peer.curve === 6 ? 'Ed25519' : 'X25519'),
+      aeadAlgorithm: common.aead.alg,
+      keyLength: common.aead.keyLength,
+    });
+    return this.#pairwise;
+  }
+}
+
+/**
+ * One member's Group OSCORE context.
+ *
+ * @example
+ * ```ts
+ * const me = GroupSecurityContext.derive({ masterSecret, idContext: gid, gmCredential,
+ *   senderId: Buffer.from([0x25]), privateKey, credential: ccsCredential('me', publicKey) });
+ * me.addRecipient(Buffer.from([0x52]), serverCredential);
+ * ```
+ */
+export class GroupSecurityContext {
+  readonly common: GroupCommonContext;
+  readonly sender: GroupSenderContext;
+  readonly #recipients = new Map<string, GroupRecipientContext>();
+  readonly #windowSize: number;
+  readonly #maxRecipients: number;
+
+  private constructor(input: GroupContextInput) {
+    this.common = new GroupCommonContext(input);
+    const sid = Buffer.from(input.senderId);
+    if (sid.length > this.common.maxIdLength)
+      throw new InvalidArgumentError(`senderId of ${sid.length} bytes is too long`);
+    if (input.privateKey.asymmetricKeyType !== 'ed25519')
+      throw new InvalidArgumentError('privateKey must be an Ed25519 key');
+    const own = credentialKey(input.credential);
+    const derived = createPublicKey(input.privateKey).export({ format: 'jwk' }).x;
+    if (own.x.toString('base64url') !== derived)
+      throw new InvalidArgumentError("credential does not hold privateKey's public key");
+    const key = this.common.derive(sid, 'Key', this.common.keyAlgorithm.keyLength);
+    this.sender = new GroupSenderContext(
+      sid,
+      key,
+      input.senderSequence ?? new CounterSequence(),
+      input.privateKey,
+      Buffer.from(input.credential),
+    );
+    this.#windowSize = input.replayWindow ?? DEFAULT_REPLAY_WINDOW;
+    if (!Number.isInteger(this.#windowSize) || this.#windowSize < 1 || this.#windowSize > MAX_REPLAY_WINDOW) {
+      throw new InvalidArgumentError(
+        `replay window size ${this.#windowSize}; allowed 1-${MAX_REPLAY_WINDOW}`,
+      );
+    }
+    this.#maxRecipients = input.maxRecipients ?? 256;
+  }
+
+  /** Derives the Common and Sender Context; inputs are checked eagerly. */
+  static derive(input: GroupContextInput): GroupSecurityContext {
+    return new GroupSecurityContext(input);
+  }
+
+  /**
+   * Adds (or replaces) the Recipient Context of a member, from its Sender ID and credential.
+   * @throws InvalidArgumentError beyond `maxRecipients`, for an ID too long or equal to our own.
+   */
+  addRecipient(id: Buffer, credential: Buffer): GroupRecipientContext {
+    if (id.length > this.common.maxIdLength)
+      throw new InvalidArgumentError(`recipient ID of ${id.length} bytes is too long`);
+    if (id.equals(this.sender.id)) throw new InvalidArgumentError('a recipient ID equal to our Sender ID');
+    const k = id.toString('hex');
+    if (!this.#recipients.has(k) && this.#recipients.size >= this.#maxRecipients) {
+      throw new InvalidArgumentError(`at most ${this.#maxRecipients} Recipient Contexts`);
+    }
+    const key = this.common.derive(id, 'Key', this.common.keyAlgorithm.keyLength);
+    const rc = new GroupRecipientContext(
+      this,
+      Buffer.from(id),
+      key,
+      Buffer.from(credential),
+      new ReplayWindow(this.#windowSize),
+    );
+    this.#recipients.set(k, rc);
+    return rc;
+  }
+
+  /** The Recipient Context for a 'kid', or undefined. */
+  recipient(id: Buffer): GroupRecipientContext | undefined {
+    return this.#recipients.get(id.toString('hex'));
+  }
+
+  removeRecipient(id: Buffer): boolean {
+    return this.#recipients.delete(id.toString('hex'));
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * @module oscore/group/signature
+ * The COSE pieces Group OSCORE adds (draft-ietf-core-oscore-groupcomm §4, §5): the extended
+ * external_aad (§4.3), the countersignature over the ciphertext (§4.1, RFC 9338 §3.2-3.3), and
+ * its encryption with a keystream derived from the Signature Encryption Key (§5.1).
+ */
+import { type KeyObject, sign, verify } from 'node:crypto';
+import { hkdf } from '../algorithms.js';
+import { type CborValue, encodeCbor } from '../cbor.js';
+import { OSCORE_VERSION } from '../cose.js';
+import { OscoreError } from '../errors.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The algorithms of a group's Common Context; `undefined` ones become CBOR null (draft §4.3). */
+export interface GroupAlgorithms {
+  readonly aead: number | undefined;
+  readonly groupEncryption: number | undefined;
+  readonly signature: number | undefined;
+  readonly pairwiseKeyAgreement: number | undefined;
+}
+
+/** The request-side and message-side fields of the Group OSCORE aad_array (draft §4.3). */
+export interface GroupAadFields {
+  readonly algorithms: GroupAlgorithms;
+  readonly requestKid: Buffer;
+  readonly requestPiv: Buffer;
+  readonly requestKidContext: Buffer;
+  /** The OSCORE option value of the message being protected, final before encryption. */
+  readonly oscoreOption: Buffer;
+  /** The sender's credential, exactly as distributed. */
+  readonly senderCredential: Buffer;
+  readonly gmCredential: Buffer;
+}
+
+/**
+ * `aad_array = [oscore_version, [alg_aead, alg_group_enc, alg_signature, alg_pairwise_key_agreement],
+ * request_kid, request_piv, options, request_kid_context, OSCORE_option, sender_cred, gm_cred]`
+ * (draft §4.3), encoded: the external_aad bytes. `options` holds the Class I options: none.
+ */
+export function groupExternalAad(f: GroupAadFields): Buffer {
+  const a = f.algorithms;
+  const algs: CborValue[] = [
+    a.aead ?? null,
+    a.groupEncryption ?? null,
+    a.signature ?? null,
+    a.pairwiseKeyAgreement ?? null,
+  ];
+  return encodeCbor([
+    OSCORE_VERSION,
+    algs,
+    f.requestKid,
+    f.requestPiv,
+    EMPTY,
+    f.requestKidContext,
+    f.oscoreOption,
+    f.senderCredential,
+    f.gmCredential,
+  ]);
+}
+
+/**
+ * The to-be-signed bytes: `Countersign_structure = ["CounterSignature0", h'', external_aad,
+ * ciphertext]` (draft §4.1, RFC 9338 §3.3). COSE_Encrypt0 has only two byte-string fields and an
+ * abbreviated countersignature has no sign_protected, so both optional fields are absent.
+ */
+export function countersignStructure(externalAad: Buffer, ciphertext: Buffer): Buffer {
+  return encodeCbor(['CounterSignature0', EMPTY, externalAad, ciphertext]);
+}
+
+/** Signs with EdDSA (Ed25519, RFC 8032 §5.1.6). */
+export function countersign(privateKey: KeyObject, externalAad: Buffer, ciphertext: Buffer): Buffer {
+  return sign(null, countersignStructure(externalAad, ciphertext), privateKey);
+}
+
+/** Verifies an EdDSA countersignature. @throws OscoreError `ERR_OSCORE_SIGNATURE` when it does not verify. */
+export function verifyCountersignature(
+  publicKey: KeyObject,
+  externalAad: Buffer,
+  ciphertext: Buffer,
+  signature: Buffer,
+): void {
+  let ok = false;
+  try {
+    ok = verify(null, countersignStructure(externalAad, ciphertext), publicKey, signature);
+  } catch (cause) {
+    throw new OscoreError('ERR_OSCORE_SIGNATURE', 'countersignature could not be verified', { cause });
+  }
+  if (!ok) throw new OscoreError('ERR_OSCORE_SIGNATURE', 'countersignature does not verify');
+}
+
+/** Inputs of the keystream (draft §5.1). */
+export interface KeystreamInput {
+  /** The Signature Encryption Key from the Common Context (the IKM). */
+  readonly signatureEncryptionKey: Buffer;
+  /** The Partial IV used to protect the message (the request's, for a response without one). */
+  readonly partialIv: Buffer;
+  /** Sender ID of the endpoint that generated that Partial IV. */
+  readonly id: Buffer;
+  /** The Gid used when protecting the message. */
+  readonly idContext: Buffer;
+  /** True for a request, false for a response. */
+  readonly request: boolean;
+  /** The signature length, 64 for Ed25519. */
+  readonly length: number;
+}
+
+/** KEYSTREAM = HKDF(salt = PIV, IKM = Signature Encryption Key, info = [id, id_context, type, L], L) (draft §5.1). */
+export function countersignatureKeystream(k: KeystreamInput): Buffer {
+  const info = encodeCbor([k.id, k.idContext, k.request, k.length]);
+  return hkdf('sha256', k.signatureEncryptionKey, k.partialIv, info, k.length);
+}
+
+/** ENC_SIGNATURE = SIGNATURE XOR KEYSTREAM, and back (draft §5). */
+export function xorKeystream(data: Buffer, keystream: Buffer): Buffer {
+  if (data.length !== keystream.length)
+    throw new OscoreError('ERR_OSCORE_FORMAT', 'countersignature length mismatch');
+  const out = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ keystream[i]!;
+  return out;
+}
+
+/**
+ * Splits a group-mode payload into ciphertext and encrypted countersignature (draft §5: the
+ * payload is their concatenation).
+ * @throws OscoreError `ERR_OSCORE_FORMAT` when the payload cannot hold both.
+ */
+export function splitGroupPayload(
+  payload: Buffer,
+  signatureLength: number,
+  tagLength: number,
+): { ciphertext: Buffer; encryptedSignature: Buffer } {
+  if (payload.length < signatureLength + tagLength) {
+    throw new OscoreError('ERR_OSCORE_FORMAT', `group mode payload of ${payload.length} bytes is too short`);
+  }
+  const cut = payload.length - signatureLength;
+  return { ciphertext: payload.subarray(0, cut), encryptedSignature: payload.subarray(cut) };
+}
