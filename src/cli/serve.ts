@@ -1,3 +1,9 @@
+/**
+ * @module cli/serve
+ * `coap-group serve`: one CoAP node with value resources, group memberships and discovery.
+ * Prints exactly one `ready ...` line once every socket is bound and every group joined, and
+ * exits cleanly on SIGTERM or SIGINT (design.md §CLI contract).
+ */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
