@@ -19,6 +19,7 @@ import { uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
+import { sendOnly } from './exchange.js';
 import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
 import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
@@ -168,6 +169,28 @@ export class CoapClient {
     } finally {
       this.peers.release(key);
     }
+  }
+
+  /**
+   * Sends a unicast request that wants no response (No-Response 26, RFC 7967): NON by default,
+   * resolving once sent; with `confirmable: true`, resolving once acknowledged.
+   */
+  async send(target: string | UnicastRequestOptions): Promise<void> {
+    const o: UnicastRequestOptions = typeof target === 'string' ? { uri: target } : target;
+    if (this.closed) throw new CoapClosedError();
+    const uri = toUri(o.uri);
+    const code = methodCode(o.method);
+    const { payload, options } = bodyAndOptions({ ...o, noResponse: 26 });
+    const address = await resolveHost(uri.host, this.resolver);
+    if (isMulticast(address)) {
+      throw new GroupRequestError(
+        'ERR_COAP_GROUP_USE_GROUP',
+        `${address} is a group: use group() with noResponse`,
+      );
+    }
+    const dest: Address = { address, port: uri.port };
+    options.push(...uriToOptions(uri, dest));
+    return sendOnly(this, o, dest, { code, payload, options });
   }
 
   /**

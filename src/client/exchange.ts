@@ -77,3 +77,51 @@ export function exchangeOnce(
     o.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Sends a request that wants no response at all (RFC 7967 §2.1, No-Response 26): a NON settles
+ * once handed to the socket, a CON once acknowledged. Nothing waits for a response.
+ */
+export function sendOnly(
+  client: CoapClient,
+  o: UnicastRequestOptions,
+  dest: Address,
+  parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
+): Promise<void> {
+  const m = client.messenger;
+  const confirmable = o.confirmable ?? false;
+  return new Promise<void>((resolve, reject) => {
+    // A token nobody waits for: a response that still comes is rejected (RST for a CON).
+    const token = m.runtime.randomBytes(4);
+    const onAbort = () => {
+      outgoing.cancel();
+      reject(new CoapAbortError());
+    };
+    const settle = (err?: Error) => {
+      o.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const outgoing = m.send(
+      { type: confirmable ? MessageType.CON : MessageType.NON, token, ...parts },
+      dest,
+      undefined,
+      confirmable
+        ? {
+            onAck: () => settle(),
+            onReset: () => settle(new CoapResetError(`${dest.address}:${dest.port} answered with Reset`)),
+            onTimeout: () => settle(new CoapTimeoutError(`no ACK from ${dest.address}:${dest.port}`)),
+            onError: (err) => settle(err),
+          }
+        : { onError: (err) => settle(err) },
+    );
+    if (!confirmable) {
+      // The send callback has run once a microtask passes without an error; forget the NON.
+      setImmediate(() => {
+        outgoing.cancel();
+        settle();
+      });
+    }
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
