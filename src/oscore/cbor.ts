@@ -2,7 +2,7 @@
  * @module oscore/cbor
  * The small, deterministic CBOR (RFC 8949) subset that OSCORE's COSE structures need: the HKDF
  * `info` array (RFC 8613 §3.2.1), the `aad_array` and `Enc_structure` (RFC 8613 §5.4) and, for
- * Group OSCORE, `Sig_structure` and CCS credentials (draft-ietf-core-oscore-groupcomm §2.4, §4.3).
+ * Group OSCORE, `Sig_structure` and CCS credentials (draft-ietf-core-oscore-groupcomm §2.4, §3.1, §3.4).
  *
  * Why no dependency: those structures use only definite-length integers, byte and text strings,
  * arrays, maps, null and simple values, and their bytes must be exactly reproducible because they

@@ -39,7 +39,7 @@ export interface SecurityContextInput {
 
 /**
  * The `info` of RFC 8613 §3.2.1: `[id, id_context / nil, alg_aead, type, L]`. Group OSCORE adds
- * the type "SEKey" (draft-ietf-core-oscore-groupcomm §2.1.8).
+ * the type "SEKey" (draft-ietf-core-oscore-groupcomm §2.1.9).
  * @example deriveInfo(Buffer.alloc(0), undefined, 10, 'IV', 13) // 0x8540f60a6249560d
  */
 export function deriveInfo(

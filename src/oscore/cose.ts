@@ -16,7 +16,7 @@ export const OSCORE_VERSION = 1;
  * minus 6 bytes, PIV to 5), XORed with the Common IV. `idPiv` is the Sender ID of the endpoint
  * that generated the Partial IV, which is why a response without a Partial IV reuses the request's
  * nonce. Group OSCORE XORs with the first `length` bytes of a possibly longer Common IV
- * (draft-ietf-core-oscore-groupcomm §4.3), hence the optional `length`.
+ * (draft-ietf-core-oscore-groupcomm §3.3), hence the optional `length`.
  */
 export function computeNonce(
   commonIv: Buffer,

@@ -25,7 +25,7 @@ export type OscoreErrorCode =
   | 'ERR_OSCORE_OBSERVE'
   /** CBOR outside the supported subset, or not well-formed (RFC 8949). */
   | 'ERR_OSCORE_CBOR'
-  /** A Group OSCORE countersignature did not verify (draft-ietf-core-oscore-groupcomm §8.2). */
+  /** A Group OSCORE countersignature did not verify (draft-ietf-core-oscore-groupcomm §7.2). */
   | 'ERR_OSCORE_SIGNATURE';
 
 /**
@@ -67,7 +67,7 @@ const RESPONSES: Partial<Record<OscoreErrorCode, readonly [number, string]>> = {
   ERR_OSCORE_REPLAY: [makeCode(4, 1), 'Replay detected'],
   // RFC 8613 §8.2 step 6.
   ERR_OSCORE_DECRYPT: [makeCode(4, 0), 'Decryption failed'],
-  // draft-ietf-core-oscore-groupcomm §8.2: a bad countersignature is treated like a decryption failure.
+  // draft-ietf-core-oscore-groupcomm §7.2: a bad countersignature is treated like a decryption failure.
   ERR_OSCORE_SIGNATURE: [makeCode(4, 0), 'Decryption failed'],
 };
 

@@ -2,7 +2,7 @@
  * @module oscore/option
  * The OSCORE option value (RFC 8613 §2, §6.1): the flag byte `0 0 0 h k n n n`, then the Partial
  * IV, the 'kid context' with its length byte, and the 'kid' last. Group OSCORE adds the Group
- * Flag, bit 0x20 (draft-ietf-core-oscore-groupcomm §5). Also the Partial IV encoding (§5, §6.1).
+ * Flag, bit 0x20 (draft-ietf-core-oscore-groupcomm §4.1). Also the Partial IV encoding (§5, §6.1).
  */
 import { InvalidArgumentError } from '../errors.js';
 import { OscoreError } from './errors.js';
@@ -16,7 +16,7 @@ export interface OscoreOptionValue {
   readonly kidContext?: Buffer;
   /** The Sender ID; present in requests (RFC 8613 §5). May be empty. */
   readonly kid?: Buffer;
-  /** Group OSCORE group mode (draft-ietf-core-oscore-groupcomm §5). */
+  /** Group OSCORE group mode (draft-ietf-core-oscore-groupcomm §4.1). */
   readonly groupFlag?: boolean;
 }
 

@@ -1,8 +1,8 @@
 /**
  * @module oscore/group/context
  * The Group OSCORE Security Context (draft-ietf-core-oscore-groupcomm §2): a Common Context with
- * Group Encryption Algorithm, Signature Algorithm, Signature Encryption Key (§2.1.6-2.1.8) and
- * Pairwise Key Agreement Algorithm (§2.1.9); one Sender Context with the own key pair and
+ * Group Encryption Algorithm, Signature Algorithm, Signature Encryption Key (§2.1.7-2.1.9) and
+ * Pairwise Key Agreement Algorithm (§2.1.10); one Sender Context with the own key pair and
  * credential; one Recipient Context per other member, each with its credential, replay window
  * and (lazily) pairwise keys (§2.5.1). Derivation follows RFC 8613 §3.2.1 as amended by §2.3.
  */
@@ -17,7 +17,7 @@ import { derivePairwiseKeys, sharedSecret } from './pairwise.js';
 
 /** COSE Signature Algorithm supported here: EdDSA with Ed25519 (RFC 9053 §2.2). */
 export const SignatureAlgorithm = Object.freeze({ EdDSA: -8 } as const);
-/** COSE Pairwise Key Agreement Algorithm: ECDH-SS + HKDF-256 (draft §2.1.9, RFC 9053 §6.3.1). */
+/** COSE Pairwise Key Agreement Algorithm: ECDH-SS + HKDF-256 (draft §2.1.10, RFC 9053 §6.3.1). */
 export const PairwiseKeyAgreementAlgorithm = Object.freeze({ ECDH_SS_HKDF_256: -27 } as const);
 /** Ed25519 signatures are 64 bytes (RFC 8032 §5.1.6). */
 export const ED25519_SIGNATURE_LENGTH = 64;
@@ -36,7 +36,7 @@ export interface GroupContextInput {
   readonly aeadAlgorithm?: AeadAlgorithm | null;
   /** Default -27 when `aeadAlgorithm` is set. */
   readonly pairwiseKeyAgreementAlgorithm?: -27 | null;
-  /** The Group Manager's authentication credential, as distributed (draft §2.1.5). */
+  /** The Group Manager's authentication credential, as distributed (draft §2.1.6). */
   readonly gmCredential: Buffer;
   readonly senderId: Buffer;
   /** The own Ed25519 private key. */
@@ -60,7 +60,7 @@ export class GroupCommonContext {
   readonly pairwiseKeyAgreementAlgorithm: -27 | undefined;
   readonly gmCredential: Buffer;
   readonly commonIv: Buffer;
-  /** Keystream key for countersignatures (draft §2.1.8); only with the group mode. */
+  /** Keystream key for countersignatures (draft §2.1.9); only with the group mode. */
   readonly signatureEncryptionKey: Buffer | undefined;
 
   constructor(input: GroupContextInput) {
@@ -109,7 +109,7 @@ export class GroupCommonContext {
             'sha256',
             this.masterSecret,
             this.masterSalt,
-            // Draft §2.1.8: 'id' empty, 'alg_aead' the Group Encryption Algorithm, type "SEKey".
+            // Draft §2.1.9: 'id' empty, 'alg_aead' the Group Encryption Algorithm, type "SEKey".
             deriveInfo(
               Buffer.alloc(0),
               this.idContext,

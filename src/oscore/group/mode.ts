@@ -1,9 +1,9 @@
 /**
  * @module oscore/group/mode
- * What differs between the group mode (draft-ietf-core-oscore-groupcomm §8) and the pairwise
- * mode (§9) when a message is encrypted: the algorithm, the key, the nonce length (§4.2 of the
+ * What differs between the group mode (draft-ietf-core-oscore-groupcomm §7) and the pairwise
+ * mode (§8) when a message is encrypted: the algorithm, the key, the nonce length (§3.3 of the
  * draft: XOR with the first bytes of the Common IV) and the AAD fields; plus the binding a
- * request leaves for its responses from several servers (§7.1, §7.3.1 Response Numbers).
+ * request leaves for its responses from several servers (§5.1, §5.3.1 Response Numbers).
  */
 import { InvalidArgumentError } from '../../errors.js';
 import type { AeadParameters } from '../algorithms.js';
@@ -16,7 +16,7 @@ import { type GroupAadFields, type GroupAlgorithms, groupExternalAad } from './s
 /** Group mode: one key for the whole group plus a countersignature. Pairwise: a key per pair of members. */
 export type GroupOscoreMode = 'group' | 'pairwise';
 
-/** The algorithms of a Common Context, for the aad_array (draft §4.3). */
+/** The algorithms of a Common Context, for the aad_array (draft §3.4). */
 export function groupAlgorithms(common: GroupCommonContext): GroupAlgorithms {
   return {
     aead: common.aead?.alg,
@@ -27,7 +27,7 @@ export function groupAlgorithms(common: GroupCommonContext): GroupAlgorithms {
 }
 
 /**
- * The encryption algorithm of a mode (draft §2.1.1, §2.1.6).
+ * The encryption algorithm of a mode (draft §2.1.1, §2.1.7).
  * @throws OscoreError `ERR_OSCORE_FORMAT` when the group does not use that mode (draft §6: the
  *   message is discarded; the server may answer 4.02).
  */
@@ -54,7 +54,7 @@ export function groupAad(
   return { externalAad, aad: encStructure(externalAad) };
 }
 
-/** What a client tracks per replying server (draft §7.3.1). */
+/** What a client tracks per replying server (draft §5.3.1). */
 export interface ServerResponseState {
   /** A response from this server with the request's nonce was accepted. */
   nonceUsed: boolean;
@@ -65,7 +65,7 @@ export interface ServerResponseState {
 /**
  * A Group OSCORE request binding. Beyond the OSCORE one it knows the mode, the intended server
  * of a pairwise request, and one `ServerResponseState` per server that answered: a group request
- * has many responders (draft §7.3.1). Memory grows only with servers in the Recipient Contexts.
+ * has many responders (draft §5.3.1). Memory grows only with servers in the Recipient Contexts.
  */
 export class GroupRequestBinding extends RequestBinding {
   readonly mode: GroupOscoreMode;

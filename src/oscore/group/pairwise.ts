@@ -2,7 +2,7 @@
  * @module oscore/group/pairwise
  * Pairwise keys of Group OSCORE (draft-ietf-core-oscore-groupcomm §2.5.1): a static-static
  * X25519 shared secret (ECDH-SS + HKDF-256, COSE -27) between two members' Ed25519 keys, mapped
- * to Montgomery form (§2.5.1.1, RFC 7748 §4.1, RFC 8032 §5.1.3, §5.1.5), then HKDF with the
+ * to Montgomery form (§2.5.2.1, RFC 7748 §4.1, RFC 8032 §5.1.3, §5.1.5), then HKDF with the
  * Sender/Recipient Key as salt and both credentials in the IKM.
  */
 import { createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
@@ -45,9 +45,9 @@ function toLittleEndian(n: bigint): Buffer {
 
 /**
  * The X25519 u-coordinate of an Ed25519 public key: u = (1 + y) / (1 - y) mod p (RFC 7748 §4.1).
- * Public data, so variable time is fine (§13.3 of the draft).
+ * Public data, so variable time is fine (the draft's Cryptographic Considerations).
  * @throws OscoreError `ERR_OSCORE_FORMAT` for a y that does not decode or is 1 or -1 mod p,
- *   where the map is undefined or degenerate (draft §2.5.1.1.1).
+ *   where the map is undefined or degenerate (draft §2.5.2.1).
  */
 export function ed25519PublicToX25519(edPublic: Buffer): Buffer {
   if (edPublic.length !== 32) throw new OscoreError('ERR_OSCORE_FORMAT', 'an Ed25519 public key is 32 bytes');

@@ -1,9 +1,9 @@
 /**
  * @module oscore/group/protect
- * Protecting requests and responses with Group OSCORE (draft-ietf-core-oscore-groupcomm §8.1,
- * §8.3 for the group mode; §9.3, §9.5 for the pairwise mode), on top of RFC 8613 §8.1/§8.3:
- * the OSCORE option is final before encryption (it is in the AAD, §4.3), and in the group mode
- * the payload is the ciphertext followed by the encrypted countersignature (§5).
+ * Protecting requests and responses with Group OSCORE (draft-ietf-core-oscore-groupcomm §7.1,
+ * §7.3 for the group mode; §8.3, §8.5 for the pairwise mode), on top of RFC 8613 §8.1/§8.3:
+ * the OSCORE option is final before encryption (it is in the AAD, §3.4), and in the group mode
+ * the payload is the ciphertext followed by the encrypted countersignature (§4.1).
  */
 import { InvalidArgumentError } from '../../errors.js';
 import { Code, isRequestCode, isResponseCode, Method } from '../../message/codes.js';
@@ -29,12 +29,12 @@ export interface ProtectGroupRequestOptions {
 
 /** Options of `protectGroupResponse`. */
 export interface ProtectGroupResponseOptions {
-  /** As in `protectResponse`: default only when required (draft §8.3: not the first response). */
+  /** As in `protectResponse`: default only when required (draft §7.3: not the first response). */
   readonly newPartialIv?: boolean;
   readonly outerOptions?: readonly CoapOption[];
 }
 
-/** Encrypts, and in the group mode countersigns and appends the encrypted signature (draft §4.1, §5). */
+/** Encrypts, and in the group mode countersigns and appends the encrypted signature (draft §3.1, §4.1). */
 function seal(
   ctx: GroupSecurityContext,
   mode: GroupOscoreMode,
@@ -59,7 +59,7 @@ function seal(
 
 /**
  * Protects a request in the group mode (default) or the pairwise mode. 'kid context' always
- * carries the Gid (draft §4.2).
+ * carries the Gid (draft §3.2).
  * @throws InvalidArgumentError for a non-request code, a pairwise request without a known
  *   `recipientId`, or a mode the group does not use.
  */
@@ -118,8 +118,8 @@ export function protectGroupRequest(
 
 /**
  * Protects a response to a verified Group OSCORE request, in the request's mode. The 'kid' is
- * always sent after a group mode request (draft §4.2). A fresh Partial IV is used when the
- * request's nonce was used already, or when this context's Gid differs from the request's (§8.3).
+ * always sent after a group mode request (draft §3.2). A fresh Partial IV is used when the
+ * request's nonce was used already, or when this context's Gid differs from the request's (§7.3).
  */
 export function protectGroupResponse(
   msg: CoapMessage,
@@ -162,7 +162,7 @@ export function protectGroupResponse(
     oscoreOption: oscore,
     senderCredential: sender.credential,
   });
-  // Draft §5.1: the keystream salt is the Partial IV that built the nonce, with its generator's ID.
+  // Draft §4.2: the keystream salt is the Partial IV that built the nonce, with its generator's ID.
   const ks =
     piv === undefined ? { partialIv: binding.partialIv, id: binding.kid } : { partialIv: piv, id: sender.id };
   const payload = seal(ctx, mode, sendKey(ctx, mode, peer), nonce, aadParts, plaintext, {

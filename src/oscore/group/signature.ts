@@ -1,8 +1,8 @@
 /**
  * @module oscore/group/signature
- * The COSE pieces Group OSCORE adds (draft-ietf-core-oscore-groupcomm §4, §5): the extended
- * external_aad (§4.3), the countersignature over the ciphertext (§4.1, RFC 9338 §3.2-3.3), and
- * its encryption with a keystream derived from the Signature Encryption Key (§5.1).
+ * The COSE pieces Group OSCORE adds (draft-ietf-core-oscore-groupcomm §3, §4): the extended
+ * external_aad (§3.4), the countersignature over the ciphertext (§3.1, RFC 9338 §3.2-3.3), and
+ * its encryption with a keystream derived from the Signature Encryption Key (§4.2).
  */
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { hkdf } from '../algorithms.js';
@@ -12,7 +12,7 @@ import { OscoreError } from '../errors.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** The algorithms of a group's Common Context; `undefined` ones become CBOR null (draft §4.3). */
+/** The algorithms of a group's Common Context; `undefined` ones become CBOR null (draft §3.4). */
 export interface GroupAlgorithms {
   readonly aead: number | undefined;
   readonly groupEncryption: number | undefined;
@@ -20,7 +20,7 @@ export interface GroupAlgorithms {
   readonly pairwiseKeyAgreement: number | undefined;
 }
 
-/** The request-side and message-side fields of the Group OSCORE aad_array (draft §4.3). */
+/** The request-side and message-side fields of the Group OSCORE aad_array (draft §3.4). */
 export interface GroupAadFields {
   readonly algorithms: GroupAlgorithms;
   readonly requestKid: Buffer;
@@ -36,7 +36,7 @@ export interface GroupAadFields {
 /**
  * `aad_array = [oscore_version, [alg_aead, alg_group_enc, alg_signature, alg_pairwise_key_agreement],
  * request_kid, request_piv, options, request_kid_context, OSCORE_option, sender_cred, gm_cred]`
- * (draft §4.3), encoded: the external_aad bytes. `options` holds the Class I options: none.
+ * (draft §3.4), encoded: the external_aad bytes. `options` holds the Class I options: none.
  */
 export function groupExternalAad(f: GroupAadFields): Buffer {
   const a = f.algorithms;
@@ -61,7 +61,7 @@ export function groupExternalAad(f: GroupAadFields): Buffer {
 
 /**
  * The to-be-signed bytes: `Countersign_structure = ["CounterSignature0", h'', external_aad,
- * ciphertext]` (draft §4.1, RFC 9338 §3.3). COSE_Encrypt0 has only two byte-string fields and an
+ * ciphertext]` (draft §3.1, RFC 9338 §3.3). COSE_Encrypt0 has only two byte-string fields and an
  * abbreviated countersignature has no sign_protected, so both optional fields are absent.
  */
 export function countersignStructure(externalAad: Buffer, ciphertext: Buffer): Buffer {
@@ -89,7 +89,7 @@ export function verifyCountersignature(
   if (!ok) throw new OscoreError('ERR_OSCORE_SIGNATURE', 'countersignature does not verify');
 }
 
-/** Inputs of the keystream (draft §5.1). */
+/** Inputs of the keystream (draft §4.2). */
 export interface KeystreamInput {
   /** The Signature Encryption Key from the Common Context (the IKM). */
   readonly signatureEncryptionKey: Buffer;
@@ -105,13 +105,13 @@ export interface KeystreamInput {
   readonly length: number;
 }
 
-/** KEYSTREAM = HKDF(salt = PIV, IKM = Signature Encryption Key, info = [id, id_context, type, L], L) (draft §5.1). */
+/** KEYSTREAM = HKDF(salt = PIV, IKM = Signature Encryption Key, info = [id, id_context, type, L], L) (draft §4.2). */
 export function countersignatureKeystream(k: KeystreamInput): Buffer {
   const info = encodeCbor([k.id, k.idContext, k.request, k.length]);
   return hkdf('sha256', k.signatureEncryptionKey, k.partialIv, info, k.length);
 }
 
-/** ENC_SIGNATURE = SIGNATURE XOR KEYSTREAM, and back (draft §5). */
+/** ENC_SIGNATURE = SIGNATURE XOR KEYSTREAM, and back (draft §4.1). */
 export function xorKeystream(data: Buffer, keystream: Buffer): Buffer {
   if (data.length !== keystream.length)
     throw new OscoreError('ERR_OSCORE_FORMAT', 'countersignature length mismatch');
@@ -121,7 +121,7 @@ export function xorKeystream(data: Buffer, keystream: Buffer): Buffer {
 }
 
 /**
- * Splits a group-mode payload into ciphertext and encrypted countersignature (draft §5: the
+ * Splits a group-mode payload into ciphertext and encrypted countersignature (draft §4.1: the
  * payload is their concatenation).
  * @throws OscoreError `ERR_OSCORE_FORMAT` when the payload cannot hold both.
  */
