@@ -18,7 +18,38 @@ export { CoapResponse } from './client/response.js';
 export * from './constants.js';
 export * from './errors.js';
 export { FakeRuntime } from './fake-runtime.js';
+export {
+  type AccessDecision,
+  type AccessPolicy,
+  attachGroupConfig,
+  CidrAccessPolicy,
+  type CidrPolicyOptions,
+  DEFAULT_GROUP_CONFIG_PATH,
+  DEFAULT_LEAVE_GRACE_MS,
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_RESOLVE_TIMEOUT_MS,
+  type EntryState,
+  type EntryStatus,
+  FileGroupConfigStore,
+  GroupConfig,
+  GroupConfigFullError,
+  type GroupConfigOptions,
+  type GroupConfigState,
+  type GroupConfigStatus,
+  type GroupConfigStore,
+  GroupStateError,
+  type GroupStateErrorCode,
+  type GroupTarget,
+  LOOPBACK_PREFIXES,
+  MemoryGroupConfigStore,
+  type RateLimitOptions,
+  STATE_FILE_NAME,
+  type StoreFile,
+  type StoreFs,
+} from './group-config/index.js';
 export * from './group-json/index.js';
+export type { Membership as GroupMembership } from './group-json/types.js';
 export * from './link-format/index.js';
 export {
   Code,

@@ -48,6 +48,7 @@ Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists ea
   --config FILE            JSON file with resources and settings
   --state DIR              keep the group configuration (/coap-group) in DIR
   --allow-config-from CIDR who may change /coap-group (repeatable; default loopback)
+  --start-empty            with --state: start with no memberships if the saved state is corrupt
 Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; stops on SIGTERM or SIGINT.`,
   demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N]
 

@@ -6,6 +6,7 @@
 import { CoapError } from '../index.js';
 import { runDemo } from './demo.js';
 import { runDiscover } from './discover.js';
+import { runGroups } from './groups.js';
 import { HELP } from './help.js';
 import { runRequest } from './request.js';
 import { runServe } from './serve.js';
@@ -23,6 +24,7 @@ const USAGE_CODES = new Set([
   'ERR_COAP_GROUP_NOT_MULTICAST',
   'ERR_COAP_GROUP_USE_GROUP',
   'ERR_COAP_NO_MULTICAST_INTERFACE',
+  'ERR_COAP_GROUP_JSON',
 ]);
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -43,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve':
         if (wantsHelp) return help('serve');
         return await runServe(rest);
+      case 'groups':
+        return await runGroups(rest);
       case 'demo':
         if (wantsHelp) return help('demo');
         return await runDemo(rest);

@@ -7,7 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
-import { CoapServer, type ResourceOptions, resolveInterface, type ServerOptions } from '../index.js';
+import {
+  attachGroupConfig,
+  CidrAccessPolicy,
+  CoapServer,
+  type GroupConfig,
+  type ResourceOptions,
+  resolveInterface,
+  type ServerOptions,
+} from '../index.js';
 import { endpoint } from './output.js';
 import { readServeConfig } from './serve-config.js';
 import { integer, seconds, UsageError } from './usage.js';
@@ -24,6 +32,7 @@ const OPTIONS = {
   config: { type: 'string' },
   state: { type: 'string' },
   'allow-config-from': { type: 'string', multiple: true },
+  'start-empty': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -90,9 +99,18 @@ export async function runServe(argv: string[]): Promise<number> {
   });
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument ${positionals[0]}`, 'see coap-group serve --help');
-  if (values.state !== undefined || values['allow-config-from'] !== undefined) {
+  if (values['start-empty'] && values.state === undefined) {
+    throw new UsageError('--start-empty needs --state DIR', 'e.g. --state ./state --start-empty');
+  }
+  let policy: CidrAccessPolicy;
+  try {
+    // Default: loopback only may change /coap-group; anyone may read it (RFC 7390 §2.6.2).
+    const writers = values['allow-config-from'];
+    policy = new CidrAccessPolicy(writers !== undefined ? { writers } : {});
+  } catch (err) {
     throw new UsageError(
-      '--state and --allow-config-from need the group configuration resource, which is not available yet',
+      `--allow-config-from: ${(err as Error).message.replace(/^writers: /, '')}`,
+      'give one prefix per --allow-config-from',
     );
   }
   const ifaceName = values.iface ?? 'lo';
@@ -144,8 +162,32 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const info = await server.listen();
   for (const w of info.warnings) process.stderr.write(`coap-group: warning: ${w}\n`);
+  let groupConfig: GroupConfig;
+  try {
+    // Before 'ready': a restarted node is back in its /coap-group groups (RFC 7390 §2.6.2).
+    groupConfig = await attachGroupConfig(server, {
+      ...(values.state !== undefined ? { store: values.state } : {}),
+      startEmpty: values['start-empty'] === true,
+      policy,
+    });
+  } catch (err) {
+    for (const stop of stops) stop();
+    await server.close();
+    throw err;
+  }
+  const status = groupConfig.status();
+  for (const w of status.warnings) process.stderr.write(`coap-group: warning: ${w}\n`);
+  for (const e of status.entries) {
+    if (e.state !== 'joined') {
+      process.stderr.write(`coap-group: warning: /coap-group entry ${e.index} is not joined: ${e.reason}\n`);
+    }
+  }
   const uris = info.endpoints.map((e) => `coap://${endpoint(e)}`).join(' ');
-  const groups = info.groups.map((g) => endpoint({ address: g.group, port: g.port })).join(',') || '-';
+  const groups =
+    server
+      .memberships()
+      .map((g) => endpoint({ address: g.group, port: g.port }))
+      .join(',') || '-';
   process.stdout.write(`ready ${uris} groups ${groups}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -153,6 +195,7 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
   });
   for (const stop of stops) stop();
+  await groupConfig.close();
   await server.close();
   return 0;
 }

@@ -67,7 +67,9 @@ function parse<T>(read: () => T): T {
   try {
     return read();
   } catch (err) {
-    if (err instanceof GroupJsonError) throw new CoapResponseError('4.00', err.message);
+    // One line: JSON.parse quotes the text it choked on, newlines included.
+    if (err instanceof GroupJsonError)
+      throw new CoapResponseError('4.00', err.message.replace(/\s*\n\s*/g, ' '));
     throw err;
   }
 }

@@ -52,10 +52,11 @@ export function sameState(a: GroupConfigState, b: GroupConfigState): boolean {
 }
 
 function corrupt(path: string, what: string, cause?: unknown): GroupStateError {
+  // One line: JSON.parse quotes the text it choked on, newlines included.
   return new GroupStateError(
     'ERR_COAP_GROUP_STATE_CORRUPT',
     path,
-    `the group configuration state ${path} is corrupt: ${what}`,
+    `the group configuration state ${path} is corrupt: ${what.replace(/\s*\n\s*/g, ' ')}`,
     cause === undefined ? undefined : { cause },
   );
 }

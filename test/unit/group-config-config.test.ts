@@ -18,6 +18,11 @@ import { MemoryNetwork } from '../../src/transport/memory.js';
 
 const T = { timeout: 10_000 };
 
+/** No DNS from tests: every name lookup fails at once, as for an unknown name. */
+const noDns = async (host: string): Promise<string[]> => {
+  throw Object.assign(new Error(`no DNS in tests (${host})`), { code: 'ENOTFOUND' });
+};
+
 /** A memory store that counts saves and can be told to fail. */
 class CountingStore extends MemoryGroupConfigStore implements GroupConfigStore {
   saves: string[] = [];
@@ -32,11 +37,20 @@ class CountingStore extends MemoryGroupConfigStore implements GroupConfigStore {
 async function setup(options: GroupConfigOptions = {}) {
   const rt = new FakeRuntime({ seed: 3 });
   const net = new MemoryNetwork({ runtime: rt });
-  const serverT = net.createTransport({ bind: [{ address: '192.0.2.2', port: 5683 }], ipv4Interface: '127.0.0.1' });
+  const serverT = net.createTransport({
+    bind: [{ address: '192.0.2.2', port: 5683 }],
+    ipv4Interface: '127.0.0.1',
+  });
   const server = new CoapServer({ transport: serverT, runtime: rt, joinAllCoapNodes: false });
   await server.listen();
   const store = new CountingStore();
-  const config = await attachGroupConfig(server, { store, rateLimit: false, graceMs: 0, ...options });
+  const config = await attachGroupConfig(server, {
+    store,
+    resolver: noDns,
+    rateLimit: false,
+    graceMs: 0,
+    ...options,
+  });
   const clientT = net.createTransport({ bind: [{ address: '127.0.0.1', port: 40000 }] });
   const client = await CoapClient.create({ transport: clientT, runtime: rt });
   const settle = async <R>(p: Promise<R>): Promise<R> => {
@@ -99,10 +113,9 @@ describe('GroupConfig change API', () => {
     await assert.rejects(s.config.set('abc', M('239.1.0.1')), { code: 'ERR_COAP_INVALID_ARGUMENT' });
     await assert.rejects(s.config.remove(''), { code: 'ERR_COAP_INVALID_ARGUMENT' });
     await assert.rejects(s.config.add({}), { code: 'ERR_COAP_GROUP_JSON' });
-    await assert.rejects(
-      s.config.add({ a: { address: '10.0.0.1', family: 4, port: undefined } }),
-      { code: 'ERR_COAP_GROUP_JSON' },
-    );
+    await assert.rejects(s.config.add({ a: { address: '10.0.0.1', family: 4, port: undefined } }), {
+      code: 'ERR_COAP_GROUP_JSON',
+    });
     assert.equal(s.config.document(), '{}');
     await s.close();
   });
@@ -174,7 +187,11 @@ describe('the membership limit', () => {
     assert.equal(full.codeString, '4.09');
     assert.match(full.text(), /at most 2 group memberships; delete one first/);
     assert.equal((await s.request('PUT', '/y', '{"a":"239.2.0.3"}')).codeString, '4.09');
-    const big = await s.request('PUT', '', '{"1":{"a":"239.2.0.1"},"2":{"a":"239.2.0.2"},"3":{"a":"239.2.0.3"}}');
+    const big = await s.request(
+      'PUT',
+      '',
+      '{"1":{"a":"239.2.0.1"},"2":{"a":"239.2.0.2"},"3":{"a":"239.2.0.3"}}',
+    );
     assert.equal(big.codeString, '4.00');
     assert.match(big.text(), /3 memberships, but this node keeps at most 2/);
     assert.equal((await s.request('PUT', '/x', '{"a":"239.2.0.9"}')).codeString, '2.04');

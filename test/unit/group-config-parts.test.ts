@@ -230,7 +230,10 @@ describe('resolveMembership', () => {
     const m = parseMembership('{"n":"slow.example"}');
     const pending = resolveMembership(m, () => new Promise<string[]>(() => {}), 500, clock);
     await clock.advance(500);
-    assert.deepEqual(await pending, { ok: false, reason: 'cannot resolve slow.example: no answer within 500 ms' });
+    assert.deepEqual(await pending, {
+      ok: false,
+      reason: 'cannot resolve slow.example: no answer within 500 ms',
+    });
     assert.equal(clock.pending, 0);
   });
 });

@@ -17,7 +17,11 @@ import {
   encodeState,
   type GroupConfigState,
 } from '../../src/group-config/state-file.js';
-import { FileGroupConfigStore, MemoryGroupConfigStore, STATE_FILE_NAME } from '../../src/group-config/store.js';
+import {
+  FileGroupConfigStore,
+  MemoryGroupConfigStore,
+  STATE_FILE_NAME,
+} from '../../src/group-config/store.js';
 import { nodeStoreFs, type StoreFile, type StoreFs } from '../../src/group-config/store-fs.js';
 import { formatCollection, parseCollection } from '../../src/group-json/index.js';
 
@@ -26,7 +30,10 @@ function state(doc: string, next = 0): GroupConfigState {
 }
 
 const OLD = state('{"1":{"a":"239.1.2.3"},"2":{"n":"lights.example.com:5684"}}', 2);
-const NEW = state('{"12":{"n":"all-devices.example.com","a":"[ff15::4200:f7fe:ed37:abcd]:4567"},"8":{"a":"224.0.1.187"}}', 5);
+const NEW = state(
+  '{"12":{"n":"all-devices.example.com","a":"[ff15::4200:f7fe:ed37:abcd]:4567"},"8":{"a":"224.0.1.187"}}',
+  5,
+);
 
 function same(a: GroupConfigState | undefined, b: GroupConfigState): boolean {
   return a !== undefined && encodeState(a).equals(encodeState(b));
@@ -55,13 +62,17 @@ describe('state file codec', () => {
     const text = encodeState(OLD).toString();
     assert.match(text, /^\{\n {2}"version": 1,\n {2}"next": 2,\n {2}"groups": \[\n/);
     assert.match(text, /\n {4}\["1", \{"a":"239\.1\.2\.3"\}\],\n/);
-    assert.equal(encodeState(emptyState()).toString(), '{\n  "version": 1,\n  "next": 0,\n  "groups": []\n}\n');
+    assert.equal(
+      encodeState(emptyState()).toString(),
+      '{\n  "version": 1,\n  "next": 0,\n  "groups": []\n}\n',
+    );
   });
 
   it('rejects every kind of damage with ERR_COAP_GROUP_STATE_CORRUPT and says what is wrong', () => {
     const good = encodeState(OLD).toString();
     assertCorrupt('', /empty/);
     assertCorrupt(good.slice(0, good.length / 2), /not valid JSON/);
+    assertCorrupt('garbage\n', /^[^\n]*not valid JSON[^\n]*$/);
     assertCorrupt(Buffer.from([0xff, 0xfe, 0x7b]), /UTF-8/);
     assertCorrupt('[]', /not a JSON object/);
     assertCorrupt('{"version":2,"next":0,"groups":[]}', /version 2/);
@@ -95,7 +106,9 @@ describe('FileGroupConfigStore on the real file system', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('creates the directory, has no state at first, then keeps what was saved', { timeout: 5000 }, async () => {
+  it('creates the directory, has no state at first, then keeps what was saved', {
+    timeout: 5000,
+  }, async () => {
     const store = new FileGroupConfigStore(join(dir, 'a', 'b'));
     assert.equal(await store.load(), undefined);
     assert.equal(await store.save(OLD), undefined);
@@ -103,7 +116,9 @@ describe('FileGroupConfigStore on the real file system', () => {
     assert.equal(store.location, join(dir, 'a', 'b', STATE_FILE_NAME));
   });
 
-  it('reports a corrupt file with its path, and an unreadable one as ERR_COAP_GROUP_STATE_IO', { timeout: 5000 }, async () => {
+  it('reports a corrupt file with its path, and an unreadable one as ERR_COAP_GROUP_STATE_IO', {
+    timeout: 5000,
+  }, async () => {
     writeFileSync(join(dir, STATE_FILE_NAME), '{"version":1,');
     await assert.rejects(new FileGroupConfigStore(dir).load(), (e: unknown) => {
       return (
@@ -116,7 +131,8 @@ describe('FileGroupConfigStore on the real file system', () => {
     mkdirSync(join(dir, STATE_FILE_NAME)); // a directory where the file should be: EISDIR
     await assert.rejects(
       new FileGroupConfigStore(dir).load(),
-      (e: unknown) => e instanceof GroupStateError && e.code === 'ERR_COAP_GROUP_STATE_IO' && /EISDIR/.test(e.message),
+      (e: unknown) =>
+        e instanceof GroupStateError && e.code === 'ERR_COAP_GROUP_STATE_IO' && /EISDIR/.test(e.message),
     );
   });
 
@@ -137,7 +153,9 @@ describe('FileGroupConfigStore on the real file system', () => {
     assert.throws(() => readFileSync(join(dir, `${STATE_FILE_NAME}.tmp`)), { code: 'ENOENT' });
   });
 
-  it('leaves the old state or the new one when the process dies between any two steps', { timeout: 10000 }, async () => {
+  it('leaves the old state or the new one when the process dies between any two steps', {
+    timeout: 10000,
+  }, async () => {
     const file = join(dir, STATE_FILE_NAME);
     let total = 0;
     for (let k = 0; ; k++) {
