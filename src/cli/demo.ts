@@ -4,10 +4,19 @@
  * All CoAP Nodes on the loopback interface. A controller discovers them with one multicast GET,
  * switches every light on with one multicast PUT, reads them back with one multicast GET, and
  * prints each node's answer with its delay: the spread is Leisure at work (RFC 7252 §8.2).
+ * Then it commissions a room group on half of the nodes through their /coap-group resource
+ * (RFC 7390 §2.6.2) and shows that a request to that group reaches only those nodes.
  * Nothing is sent beyond loopback: every socket is on 127.0.0.0/8 and multicast is pinned to lo.
  */
 import { parseArgs } from 'node:util';
-import { ALL_COAP_NODES_IPV4, CoapClient, CoapServer, type GroupResponse } from '../index.js';
+import {
+  ALL_COAP_NODES_IPV4,
+  attachGroupConfig,
+  CoapClient,
+  CoapServer,
+  type GroupConfig,
+  type GroupResponse,
+} from '../index.js';
 import { endpoint } from './output.js';
 import { addValueResource } from './serve.js';
 import { integer, seconds, UsageError } from './usage.js';
@@ -20,6 +29,8 @@ const OPTIONS = {
 } as const;
 
 const LOOPBACK_IFACE = '127.0.0.1';
+/** An administratively scoped group (RFC 2365 site-local) for the room. */
+const ROOM_GROUP = '239.255.0.3';
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -44,6 +55,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const window = (leisure + 0.5) * 1000;
   const group = `coap://${ALL_COAP_NODES_IPV4}:${port}`;
   const nodes: CoapServer[] = [];
+  const configs: GroupConfig[] = [];
   let client: CoapClient | undefined;
   try {
     for (let i = 0; i < n; i++) {
@@ -51,6 +63,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       addValueResource(node, '/light', 'off', { rt: 'light', title: `Light ${i + 1}`, multicast: true });
       await node.listen();
       nodes.push(node);
+      configs.push(await attachGroupConfig(node));
     }
     say(
       `coap-group demo: ${n} node${n === 1 ? '' : 's'} on 127.0.0.2-127.0.0.${n + 1} port ${port}, all in All CoAP Nodes (${ALL_COAP_NODES_IPV4}) on the loopback interface; Leisure ${leisure} s`,
@@ -76,13 +89,52 @@ export async function runDemo(argv: string[]): Promise<number> {
     const on = got.filter((r) => r.text() === 'on').length;
     const delays = got.map((r) => r.elapsedMs);
     const spread = delays.length > 1 ? Math.max(...delays) - Math.min(...delays) : 0;
+    say(
+      `   ${on} of ${n} lights are on; the answers were spread over ${Math.round(spread)} ms by each node's random Leisure delay (RFC 7252 §8.2).`,
+    );
+
+    const room = nodes.slice(0, Math.ceil(n / 2));
+    const roomGroup = `${ROOM_GROUP}:${port}`;
     say();
     say(
-      `${on} of ${n} lights are on. The answers were spread over ${Math.round(spread)} ms by each node's random Leisure delay (RFC 7252 §8.2).`,
+      `4. Commission room 3: POST {"a":"${roomGroup}"} to /coap-group on ${room.length} of the ${n} nodes (RFC 7390 §2.6.2)`,
     );
-    return on === n ? 0 : 1;
+    for (const node of room) {
+      const at = node.endpoints[0]!;
+      const res = await client.request({
+        uri: `coap://${at.address}:${at.port}/coap-group`,
+        method: 'POST',
+        payload: JSON.stringify({ n: 'room3.lights', a: roomGroup }),
+        format: 256,
+      });
+      const where = res.options
+        .filter((o) => o.number === 8)
+        .map((o) => o.value.toString())
+        .join('/');
+      say(
+        `   ${`${at.address}:${at.port}`.padEnd(16)} ${res.codeString} ${res.reason.padEnd(8)} Location-Path /${where}`,
+      );
+    }
+
+    say();
+    say(`5. Switch off room 3 only: one multicast PUT coap://${roomGroup}/light "off"`);
+    const off = await client
+      .group({ uri: `coap://${roomGroup}/light`, method: 'PUT', payload: 'off', window })
+      .collect();
+    for (const r of off) say(row(r, ''));
+    const expected = new Set(room.map((s) => s.endpoints[0]!.address));
+    const onlyRoom = off.length === room.length && off.every((r) => expected.has(r.source.address));
+    say(
+      `   ${off.length} node${off.length === 1 ? '' : 's'} answered: ${onlyRoom ? 'exactly the commissioned ones' : 'NOT the commissioned set'}.`,
+    );
+    say();
+    say(
+      `Done: ${n} nodes discovered, switched and read back with one multicast request each; room 3 commissioned over CoAP and addressed on its own.`,
+    );
+    return on === n && onlyRoom ? 0 : 1;
   } finally {
     await client?.close();
+    for (const c of configs) await c.close();
     await Promise.all(nodes.map((s) => s.close()));
   }
 }
