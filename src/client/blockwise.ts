@@ -102,8 +102,11 @@ async function upload(
     const chunk = body.subarray(offset, offset + size);
     const options = withOption(base, Opt.Block1, encodeBlock({ num, more, szx }));
     const res = await exchangeOnce(client, o, dest, { code: parts.code, options, payload: chunk });
-    if (!more || res.code !== Code.Continue) return res;
+    if (!more) return res;
     const ack = blockOf(res, Opt.Block1);
+    // 2.31 asks for the next block (atomic, RFC 7959 §2.5); a 2.xx carrying Block1 means the
+    // server took this block on its own (stateless, Figure 8). Anything else ends the upload.
+    if (res.code !== Code.Continue && !(res.code >> 5 === 2 && ack !== undefined)) return res;
     offset += size;
     // RFC 7959 §2.5: the server may ask for smaller blocks; continue at the same offset.
     if (ack !== undefined && ack.szx < szx) szx = ack.szx;
@@ -123,7 +126,8 @@ export async function download(
   const max = o.maxBodySize ?? DEFAULT_MAX_BODY;
   // Later blocks are fetched with the request's options but no payload or Block1 (RFC 7959 §2.4).
   const base = without(parts.options, Opt.Block1, Opt.Size1, Opt.RequestTag, Opt.Observe);
-  const code = parts.code === 2 || parts.code === 3 ? Code.Empty + 1 : parts.code;
+  // RFC 7959 §2.4, §3.3: later blocks are asked for with the same method, without payload.
+  const code = parts.code;
   for (let restart = 0; restart <= MAX_RESTARTS; restart++) {
     let res = firstRes;
     let block = firstBlock;
@@ -135,12 +139,8 @@ export async function download(
     while (block.more) {
       if (size > max)
         throw new CoapError('ERR_COAP_BODY_TOO_LARGE', `the response body exceeds maxBodySize ${max}`);
-      const next: BlockValue = {
-        num: (block.num + 1) * (szxToSize(block.szx) / szxToSize(block.szx)),
-        more: false,
-        szx: block.szx,
-      };
-      next.num = (size / szxToSize(block.szx)) | 0;
+      // The next block starts where the bytes so far end, at the server's block size.
+      const next: BlockValue = { num: Math.floor(size / szxToSize(block.szx)), more: false, szx: block.szx };
       res = await exchangeOnce(client, o, dest, {
         code,
         payload: Buffer.alloc(0),
@@ -162,6 +162,8 @@ export async function download(
       block = got;
     }
     if (!changed) {
+      if (size > max)
+        throw new CoapError('ERR_COAP_BODY_TOO_LARGE', `the response body exceeds maxBodySize ${max}`);
       const msg: CoapMessage = {
         type: 0,
         code: res.code,
@@ -172,6 +174,7 @@ export async function download(
       };
       return new CoapResponse(msg, res.source);
     }
+    if (restart === MAX_RESTARTS) break;
     // RFC 7959 §2.4: the representation changed; start again from block 0.
     firstRes = await exchangeOnce(client, o, dest, {
       code,

@@ -110,7 +110,10 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     m.timers.cancel(timer);
     timer = m.timers.schedule(maxAge * 1000 + REREGISTER_MARGIN_MS, () => {
       outgoing.cancel();
-      outgoing = send(register, () => {});
+      // RFC 7641 §3.3.1: a re-registration nobody acknowledges means the server is gone.
+      outgoing = send(register, () =>
+        end(new CoapTimeoutError(`${address}:${uri.port} stopped answering the observation`)),
+      );
     });
   };
   const complete = async (msg: CoapMessage, remote: Address): Promise<void> => {

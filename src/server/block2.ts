@@ -8,20 +8,22 @@
  * with the first block at most, so one request never draws more than one datagram per node
  * (RFC 7390 §2.8, RFC 7252 §11.3).
  */
+import { createHash } from 'node:crypto';
 import { type BlockValue, blockSlice, encodeBlock } from '../block/index.js';
 import { Code } from '../message/codes.js';
-import type { CoapOption } from '../message/types.js';
+import type { CoapMessage, CoapOption } from '../message/types.js';
 import { EMPTY } from '../message/types.js';
 import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
-import { encodeUint, findOption } from '../options/values.js';
+import { encodeUint, findOption, uintOption } from '../options/values.js';
 import type { Runtime } from '../runtime.js';
+import { pathOf, queryOf } from '../uri/index.js';
 
 /** A cached representation. */
 interface Representation {
   readonly parts: ResponseParts;
   readonly etag: Buffer;
-  readonly expires: number;
+  expires: number;
 }
 
 /** Bounded FIFO cache of representations being transferred block-wise. */
@@ -47,10 +49,13 @@ export class RepresentationCache {
   get(key: string): Representation | undefined {
     const r = this.entries.get(key);
     if (r === undefined) return undefined;
-    if (r.expires <= this.runtime.now()) {
+    const now = this.runtime.now();
+    if (r.expires <= now) {
       this.delete(key, r);
       return undefined;
     }
+    // Kept while in use: each access extends its life (a slow transfer must not lose it).
+    r.expires = now + this.ttlMs;
     return r;
   }
 
@@ -71,6 +76,19 @@ export class RepresentationCache {
     this.entries.delete(key);
     this.bytes -= r.parts.payload.length;
   }
+}
+
+/** The cache key of the representation a request asks for: method, path, Accept and query. */
+export function representationKey(msg: CoapMessage): string {
+  return `${msg.code}|${pathOf(msg.options).join('/')}|${uintOption(msg.options, Opt.Accept) ?? ''}|${queryOf(msg.options).join('&')}`;
+}
+
+/**
+ * An ETag for a representation that has none: a digest of its bytes, so the same content keeps
+ * the same ETag across handler runs and clients, and only a real change makes a client restart.
+ */
+export function contentEtag(payload: Buffer): Buffer {
+  return createHash('sha256').update(payload).digest().subarray(0, 8);
 }
 
 /** The block of `parts` the request asked for, with Block2, Size2 and ETag options. */

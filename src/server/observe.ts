@@ -33,6 +33,8 @@ export interface Observer {
   lastCon: number;
   sent: number;
   outstanding: Outgoing | undefined;
+  /** When the oldest CON notification still without ACK was sent (RFC 7641 §4.5.2). */
+  unackedSince: number | undefined;
 }
 
 export interface ObserveOptions {
@@ -70,7 +72,7 @@ export class ObserverRegistry {
   }
 
   /** Registers (or refreshes, §4.1) an observer; false when the table is full. */
-  register(o: Omit<Observer, 'key' | 'lastCon' | 'sent' | 'outstanding'>): boolean {
+  register(o: Omit<Observer, 'key' | 'lastCon' | 'sent' | 'outstanding' | 'unackedSince'>): boolean {
     const key = observerKey(o.remote, o.token);
     const existing = this.observers.get(key);
     if (existing) {
@@ -88,6 +90,7 @@ export class ObserverRegistry {
       lastCon: this.messenger.runtime.now(),
       sent: 0,
       outstanding: undefined,
+      unackedSince: undefined,
     });
     return true;
   }
@@ -117,9 +120,22 @@ export class ObserverRegistry {
     const now = this.messenger.runtime.now();
     const isError = parts.code >> 5 !== 2;
     o.sent++;
+    // RFC 7641 §4.5.2: a newer notification replaces one still being retransmitted, but the
+    // client must still answer in time: a CON unacknowledged for MAX_TRANSMIT_WAIT, across
+    // replacements, means the client is gone.
+    if (o.unackedSince !== undefined && now - o.unackedSince >= this.messenger.times.maxTransmitWait * 1000) {
+      this.remove(o.key);
+      return;
+    }
     const confirmable =
-      !isError && (now - o.lastCon >= CON_INTERVAL_MS || (this.conEvery > 0 && o.sent % this.conEvery === 0));
-    if (confirmable) o.lastCon = now;
+      !isError &&
+      (o.unackedSince !== undefined ||
+        now - o.lastCon >= CON_INTERVAL_MS ||
+        (this.conEvery > 0 && o.sent % this.conEvery === 0));
+    if (confirmable) {
+      o.lastCon = now;
+      o.unackedSince ??= now;
+    }
     const options = isError
       ? parts.options
       : [...parts.options, { number: Opt.Observe, value: encodeUint(this.nextSequence()) }].sort(
@@ -141,6 +157,7 @@ export class ObserverRegistry {
         onTimeout: () => this.remove(o.key),
         onAck: () => {
           o.outstanding = undefined;
+          o.unackedSince = undefined;
         },
       },
     );

@@ -14,7 +14,7 @@ import type { ResponseParts, ServerExchange } from '../messenger/server-exchange
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, uintOption } from '../options/values.js';
 import { pathOf, queryOf } from '../uri/index.js';
-import { sliceBlock } from './block2.js';
+import { representationKey, sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
 import { IncomingRequest } from './request.js';
 import type { Handler } from './resource.js';
@@ -24,7 +24,7 @@ import { DEFAULT_SUPPRESSION } from './suppression.js';
 
 const errorChannel = diagnostics.channel('coap:server:error');
 
-function blockOption(msg: CoapMessage, number: number): BlockValue | undefined | null {
+export function blockOption(msg: CoapMessage, number: number): BlockValue | undefined | null {
   const o = findOption(msg.options, number);
   if (o === undefined) return undefined;
   try {
@@ -70,7 +70,7 @@ export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
   }
   const accept = uintOption(msg.options, Opt.Accept);
   // Built only when block-wise needs it: most requests never do.
-  const key = () => `${msg.code}|${joined}|${accept ?? ''}|${queryOf(msg.options).join('&')}`;
+  const key = () => representationKey(msg);
   let request = msg;
   let finalBlock1: BlockValue | undefined;
   if (block1 !== undefined) {

@@ -10,7 +10,7 @@ import { EMPTY } from '../message/types.js';
 import type { ResponseParts, ServerExchange } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, uintOption } from '../options/values.js';
-import { sliceBlock } from './block2.js';
+import { contentEtag, sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
 import type { Resource } from './resource.js';
 import { isSuppressed, type SuppressionPolicy } from './suppression.js';
@@ -85,8 +85,9 @@ export function blockwise(
   const blockSize = 16 << szx;
   let etag = findOption(parts.options, Opt.ETag)?.value;
   if (parts.payload.length > blockSize) {
-    etag ??= ctx.messenger.runtime.randomBytes(4);
-    if (!multicast) ctx.representations.put(key(), parts, etag);
+    etag ??= contentEtag(parts.payload);
+    // Cached for multicast too: every responder's later blocks are asked for by unicast.
+    ctx.representations.put(key(), parts, etag);
   }
   return sliceBlock(parts, { num, more: false, szx }, etag);
 }

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -31,6 +32,43 @@ function waitForReady(child: ChildProcess): Promise<string> {
   });
 }
 
+/** Runs a README shell example line by line; returns the stdout of each foreground command. */
+async function runCliExample(name: string, cwd: string): Promise<string[]> {
+  const lines = example(name)
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l.length > 0);
+  let server: ChildProcess | undefined;
+  const outputs: string[] = [];
+  try {
+    for (const line of lines) {
+      if (line === 'kill %1') {
+        assert.ok(server, 'kill %1 without a background job');
+        const exited = new Promise<number | null>((r) => server!.once('exit', (code) => r(code)));
+        server.kill('SIGTERM');
+        assert.equal(await exited, 0, 'serve exits cleanly on SIGTERM');
+        server = undefined;
+        continue;
+      }
+      const background = line.endsWith('&');
+      const words = line.replace(/&$/, '').trim().split(/\s+/);
+      assert.deepEqual(words.slice(0, 2), ['npx', 'coap-group'], `unexpected README line: ${line}`);
+      const args = [join(ROOT, 'bin/coap-group.js'), ...words.slice(2)];
+      if (background) {
+        server = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+        await waitForReady(server);
+        continue;
+      }
+      const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 0, `${line}\n${r.stderr}`);
+      outputs.push(r.stdout);
+    }
+  } finally {
+    server?.kill('SIGKILL');
+  }
+  return outputs;
+}
+
 describe('README examples', () => {
   it('runs the library example', { timeout: 30_000 }, () => {
     const dir = join(ROOT, '.tmp');
@@ -52,41 +90,22 @@ describe('README examples', () => {
   });
 
   it('runs the command-line example', { timeout: 60_000 }, async () => {
-    const lines = example('cli')
-      .split('\n')
-      .map((l) => l.replace(/\s+#.*$/, '').trim())
-      .filter((l) => l.length > 0);
-    let server: ChildProcess | undefined;
-    const outputs: string[] = [];
-    try {
-      for (const line of lines) {
-        if (line === 'kill %1') {
-          assert.ok(server, 'kill %1 without a background job');
-          const exited = new Promise<number | null>((r) => server!.once('exit', (code) => r(code)));
-          server.kill('SIGTERM');
-          assert.equal(await exited, 0, 'serve exits cleanly on SIGTERM');
-          server = undefined;
-          continue;
-        }
-        const background = line.endsWith('&');
-        const words = line.replace(/&$/, '').trim().split(/\s+/);
-        assert.deepEqual(words.slice(0, 2), ['npx', 'coap-group'], `unexpected README line: ${line}`);
-        const args = [join(ROOT, 'bin/coap-group.js'), ...words.slice(2)];
-        if (background) {
-          server = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-          await waitForReady(server);
-          continue;
-        }
-        const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
-        assert.equal(r.status, 0, `${line}\n${r.stderr}`);
-        outputs.push(r.stdout);
-      }
-    } finally {
-      server?.kill('SIGKILL');
-    }
-    const [links, , group, discover] = outputs;
+    const [links, , group, discover] = await runCliExample('cli', ROOT);
     assert.match(links ?? '', /<\/light>;rt|<\/light>;ct/);
     assert.match(group ?? '', /^127\.0\.0\.2:5683 {2}2\.05 Content {2}on$/m);
     assert.match(discover ?? '', /127\.0\.0\.2:5683/);
+  });
+
+  it('runs the group configuration example', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coap-group-readme-'));
+    try {
+      const [added, listed, removed] = await runCliExample('groups', dir);
+      assert.match(added ?? '', /1/);
+      assert.match(listed ?? '', /239\.255\.0\.3/);
+      assert.match(listed ?? '', /room3\.example/);
+      assert.ok(removed !== undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

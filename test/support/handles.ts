@@ -18,15 +18,15 @@ export function trackHandles(): () => Promise<void> {
       await new Promise((r) => setImmediate(r));
       const now = count();
       if (
-        (now.get('UDPWRAP') ?? 0) <= (before.get('UDPWRAP') ?? 0) &&
+        (now.get('UDPWrap') ?? 0) <= (before.get('UDPWrap') ?? 0) &&
         (now.get('Timeout') ?? 0) <= (before.get('Timeout') ?? 0)
       )
         return;
     }
     const now = count();
     assert.ok(
-      (now.get('UDPWRAP') ?? 0) <= (before.get('UDPWRAP') ?? 0),
-      `leaked UDP sockets: ${now.get('UDPWRAP')} open, ${before.get('UDPWRAP') ?? 0} before`,
+      (now.get('UDPWrap') ?? 0) <= (before.get('UDPWrap') ?? 0),
+      `leaked UDP sockets: ${now.get('UDPWrap')} open, ${before.get('UDPWrap') ?? 0} before`,
     );
     assert.ok(
       (now.get('Timeout') ?? 0) <= (before.get('Timeout') ?? 0),

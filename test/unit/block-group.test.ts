@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBlock, findOption, Opt } from '../../src/index.js';
+import { type CoapServer, decodeBlock, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage } from '../../src/message/types.js';
 import { body, drive, messages } from '../support/bw-mem.js';
 import { type BwRoom, bwRoom, GROUP } from '../support/bw-room.js';
@@ -15,7 +15,7 @@ const T = { timeout: 30_000 };
 
 /** Node i serves a multicast `/big` of `sizes[i]` bytes, salted with i. */
 function sized(sizes: readonly number[]) {
-  return (s: import('../../src/index.js').CoapServer, i: number) =>
+  return (s: CoapServer, i: number) =>
     s.resource('/big', { multicast: true }).get(() => ({ payload: body(sizes[i]!, i) }));
 }
 

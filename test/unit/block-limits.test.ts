@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { Code, codeToString, decodeUint, encodeBlock, encodeUint, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage, CoapOption } from '../../src/message/types.js';
 import type { Block1Limits } from '../../src/server/block1.js';
-import { body, bwPair, drive, type RawPeer } from '../support/bw-mem.js';
+import { type BwPair, body, bwPair, drive, type RawPeer } from '../support/bw-mem.js';
 
 const T = { timeout: 20_000 };
 
@@ -37,10 +37,7 @@ function block(peer: RawPeer, b: Blk): Promise<CoapMessage> {
   return peer.request({ code: 3, options, payload: b.payload ?? body(16 << szx, b.num) });
 }
 
-async function withServer(
-  limits: Partial<Block1Limits>,
-  fn: (p: Awaited<ReturnType<typeof bwPair>>) => Promise<void>,
-) {
+async function withServer(limits: Partial<Block1Limits>, fn: (p: BwPair) => Promise<void>) {
   const p = await bwPair({
     server: { block1: limits },
     setup: (s) => s.resource('/up').put((req) => ({ payload: `got ${req.payload.length}` })),

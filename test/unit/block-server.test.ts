@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { codeToString, decodeBlock, decodeUint, encodeBlock, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage, CoapOption } from '../../src/message/types.js';
-import { body, bwPair, drive, type RawPeer } from '../support/bw-mem.js';
+import { type BwPair, body, bwPair, drive, type RawPeer } from '../support/bw-mem.js';
 
 const T = { timeout: 20_000 };
 
@@ -25,7 +25,7 @@ const etag = (m: CoapMessage) => findOption(m.options, Opt.ETag)?.value.toString
 
 async function withBig(
   size: number,
-  fn: (p: Awaited<ReturnType<typeof bwPair>>, calls: () => number) => Promise<void>,
+  fn: (p: BwPair, calls: () => number) => Promise<void>,
   maxBlockSize?: number,
 ) {
   let n = 0;

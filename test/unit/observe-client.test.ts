@@ -12,7 +12,7 @@ import { CoapClient } from '../../src/client/client.js';
 import type { CoapResponse } from '../../src/client/response.js';
 import { Code, decodeUint, encodeUint, findOption, MessageType, Opt } from '../../src/index.js';
 import type { Messenger } from '../../src/messenger/messenger.js';
-import { BASE, body, bwPair, drive, messages } from '../support/bw-mem.js';
+import { BASE, type BwPair, body, bwPair, drive, messages } from '../support/bw-mem.js';
 import { CLIENT, type MemSetup, memSetup, SERVER } from '../support/mem-net.js';
 
 const T = { timeout: 20_000 };
@@ -145,10 +145,7 @@ describe('Observe at the client against a raw server', () => {
 });
 
 describe('Observe at the client against our server', () => {
-  async function withObs(
-    payload: () => string | Buffer,
-    fn: (p: Awaited<ReturnType<typeof bwPair>>) => Promise<void>,
-  ) {
+  async function withObs(payload: () => string | Buffer, fn: (p: BwPair) => Promise<void>) {
     const p = await bwPair({
       setup: (s) => s.resource('/obs', { obs: true }).get(() => ({ payload: payload() })),
     });
@@ -159,7 +156,7 @@ describe('Observe at the client against our server', () => {
     }
   }
   /** Requests that deregister: GET with Observe 1. */
-  const deregistrations = (p: Awaited<ReturnType<typeof bwPair>>) =>
+  const deregistrations = (p: BwPair) =>
     messages(p.atServer).filter((x) => x.code === 1 && observeOf(x.options) === 1);
 
   for (const how of ['break', 'cancel', 'abort'] as const) {
