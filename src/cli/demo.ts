@@ -8,7 +8,6 @@
  * (RFC 7390 §2.6.2) and shows that a request to that group reaches only those nodes.
  * Nothing is sent beyond loopback: every socket is on 127.0.0.0/8 and multicast is pinned to lo.
  */
-import { parseArgs } from 'node:util';
 import {
   ALL_COAP_NODES_IPV4,
   attachGroupConfig,
@@ -19,7 +18,7 @@ import {
 } from '../index.js';
 import { endpoint } from './output.js';
 import { addValueResource } from './serve.js';
-import { integer, seconds, UsageError } from './usage.js';
+import { integer, parseCommand, seconds } from './usage.js';
 
 const OPTIONS = {
   nodes: { type: 'string' },
@@ -41,14 +40,7 @@ function row(r: GroupResponse, text: string): string {
 }
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected argument ${positionals[0]}`, 'see coap-group demo --help');
+  const { values } = parseCommand('demo', argv, OPTIONS);
   const n = integer('nodes', values.nodes, 1, 250) ?? 5;
   const leisure = seconds('leisure', values.leisure) ?? 2;
   const port = integer('port', values.port, 1, 65535) ?? 5683;

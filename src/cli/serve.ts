@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   attachGroupConfig,
   CidrAccessPolicy,
@@ -18,7 +17,7 @@ import {
 } from '../index.js';
 import { endpoint } from './output.js';
 import { readServeConfig } from './serve-config.js';
-import { integer, seconds, UsageError } from './usage.js';
+import { integer, parseCommand, seconds, UsageError } from './usage.js';
 
 const OPTIONS = {
   bind: { type: 'string', multiple: true },
@@ -91,14 +90,7 @@ export function addValueResource(
 }
 
 export async function runServe(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected argument ${positionals[0]}`, 'see coap-group serve --help');
+  const { values } = parseCommand('serve', argv, OPTIONS);
   if (values['start-empty'] && values.state === undefined) {
     throw new UsageError('--start-empty needs --state DIR', 'e.g. --state ./state --start-empty');
   }

@@ -3,6 +3,7 @@
  * CLI errors and exit codes (design.md §CLI contract): 0 success, 1 a 4.xx/5.xx or Reset for a
  * unicast request, 2 a usage error, 3 a unicast timeout, 4 any other failure (sockets, network).
  */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 export const Exit = Object.freeze({ OK: 0, RESPONSE_ERROR: 1, USAGE: 2, TIMEOUT: 3, FAILURE: 4 } as const);
 
@@ -42,4 +43,24 @@ export function integer(
     throw new UsageError(`--${name} ${text} must be an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+/** Parses a command's arguments strictly; extra positionals beyond `maxPositionals` are a usage error. */
+export function parseCommand<T extends ParseArgsConfig['options']>(
+  command: string,
+  argv: string[],
+  options: T,
+  maxPositionals = 0,
+): {
+  values: ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>['values'];
+  positionals: string[];
+} {
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  if (positionals.length > maxPositionals) {
+    throw new UsageError(
+      `unexpected argument ${positionals[maxPositionals]}`,
+      `see coap-group ${command} --help`,
+    );
+  }
+  return { values, positionals };
 }
