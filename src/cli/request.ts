@@ -73,9 +73,9 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument ${positionals[1]}`, 'quote payloads: --payload "a b"');
   if (values.payload !== undefined && values['payload-file'] !== undefined) {
-    throw new UsageError('--payload and --payload-file exclude each other');
+    throw new UsageError('--payload and --payload-file exclude each other', 'give the payload one way only');
   }
-  if (values.con && values.non) throw new UsageError('--con and --non exclude each other');
+  if (values.con && values.non) throw new UsageError('--con and --non exclude each other', 'drop one of them');
   if (values.proxy !== undefined)
     throw new UsageError('--proxy is not available yet', 'send the request to the origin directly');
   if (values.observe && method !== 'GET')

@@ -27,8 +27,14 @@ export function resourceLink(r: Resource): Link {
   return { href: r.path, attributes };
 }
 
+function isPattern(path: string): boolean {
+  return path.includes('/:') || path.endsWith('/*');
+}
+
 /** The link-format document for `resources`, filtered by `query` (decoded Uri-Query values). */
 export function discoveryDocument(resources: readonly Resource[], query: readonly string[]): string {
-  const links = resources.filter((r) => !r.meta.hidden).map(resourceLink);
+  // A route with parameters (`/lights/:id`, `/files/*`) is a pattern, not a resource: only its
+  // concrete paths exist (RFC 6690 §2), so it is not listed.
+  const links = resources.filter((r) => !r.meta.hidden && !isPattern(r.path)).map(resourceLink);
   return formatLinks(query.length > 0 ? filterLinks(links, query) : links);
 }
