@@ -7,10 +7,11 @@
  * lifetime at a few hundred messages per second) and must not be answered with a stale reply.
  *
  * O(1) per message: entries are kept in two FIFOs ordered by expiry (one per lifetime) and in a
- * two-level map keyed without string building. Memory is bounded by `maxEntries`; the entry closest to
- * expiry is evicted first. Expired entries are dropped as new ones arrive, so no timer is needed.
+ * two-level map keyed without string building. Memory is bounded by `maxEntries`; the entry
+ * closest to expiry is evicted first. Expired entries are dropped as new ones arrive, and one
+ * sweep timer, armed at the earliest expiry, empties the table of an endpoint gone idle.
  */
-import type { Runtime } from '../runtime.js';
+import type { Runtime, TimerHandle } from '../runtime.js';
 
 /** One remembered message. `reply` is what was sent back, replayed for duplicates. */
 export interface DedupEntry {
@@ -58,6 +59,7 @@ export class DedupCache {
   private readonly con = new Fifo();
   private readonly non = new Fifo();
   private live = 0;
+  private sweepTimer: TimerHandle | undefined;
   private readonly runtime: Runtime;
   private readonly options: DedupOptions;
 
@@ -105,11 +107,29 @@ export class DedupCache {
     inner.set(key, entry);
     (confirmable ? this.con : this.non).push(entry);
     this.live++;
+    this.armSweep(now);
     return { entry, isNew: true };
+  }
+
+  /** One timer at the earliest expiry (at least 1 s away, to batch the work). */
+  private armSweep(now: number): void {
+    if (this.sweepTimer !== undefined || this.live === 0) return;
+    const a = this.con.peek()?.expires ?? Number.POSITIVE_INFINITY;
+    const b = this.non.peek()?.expires ?? Number.POSITIVE_INFINITY;
+    const at = Math.min(a, b);
+    if (at === Number.POSITIVE_INFINITY) return;
+    this.sweepTimer = this.runtime.setTimeout(() => {
+      this.sweepTimer = undefined;
+      const t = this.runtime.now();
+      this.expire(t);
+      this.armSweep(t);
+    }, Math.max(1000, at - now));
   }
 
   /** Forgets everything. */
   clear(): void {
+    if (this.sweepTimer !== undefined) this.runtime.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     this.byAddress.clear();
     this.con.items = [];
     this.con.head = 0;

@@ -16,7 +16,7 @@ import { EMPTY } from '../message/types.js';
 import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, uintOption } from '../options/values.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, TimerHandle } from '../runtime.js';
 import { pathOf, queryOf } from '../uri/index.js';
 
 /** A cached representation. */
@@ -30,6 +30,7 @@ interface Representation {
 export class RepresentationCache {
   private readonly entries = new Map<string, Representation>();
   private bytes = 0;
+  private sweepTimer: TimerHandle | undefined;
   private readonly runtime: Runtime;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
@@ -70,6 +71,26 @@ export class RepresentationCache {
     }
     this.entries.set(key, { parts, etag, expires: this.runtime.now() + this.ttlMs });
     this.bytes += parts.payload.length;
+    this.armSweep();
+  }
+
+  /** Drops expired entries once per TTL while any are cached, so an idle server frees them. */
+  private armSweep(): void {
+    if (this.sweepTimer !== undefined || this.entries.size === 0) return;
+    this.sweepTimer = this.runtime.setTimeout(() => {
+      this.sweepTimer = undefined;
+      const now = this.runtime.now();
+      for (const [k, r] of this.entries) if (r.expires <= now) this.delete(k, r);
+      this.armSweep();
+    }, this.ttlMs);
+  }
+
+  /** Forgets everything and stops the sweep. */
+  clear(): void {
+    if (this.sweepTimer !== undefined) this.runtime.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.entries.clear();
+    this.bytes = 0;
   }
 
   private delete(key: string, r: Representation): void {

@@ -27,6 +27,13 @@ export function leisureSeconds(s: LeisureSetting): number {
   return (S * G) / R;
 }
 
+/**
+ * Leisure periods queued at most per group. Each response takes a whole period, so a flood of
+ * multicast requests would otherwise queue responses (and memory) for hours; beyond this the
+ * response is dropped, which RFC 7252 §8.2 allows ("MAY ... ignore").
+ */
+export const MAX_QUEUED_PERIODS = 16;
+
 /** Per-group Leisure periods. The table holds one number per group this node answers for. */
 export class LeisureScheduler {
   private readonly periodEnd = new Map<string, number>();
@@ -36,11 +43,15 @@ export class LeisureScheduler {
     this.runtime = runtime;
   }
 
-  /** Milliseconds to wait before sending a response for `group`, with `leisureMs` of Leisure. */
+  /**
+   * Milliseconds to wait before sending a response for `group`, with `leisureMs` of Leisure;
+   * -1 when the group's backlog is full and the response should be dropped.
+   */
   delay(group: string, leisureMs: number): number {
     const now = this.runtime.now();
     const end = this.periodEnd.get(group) ?? now;
     const start = Math.max(end, now);
+    if (leisureMs > 0 && start - now >= MAX_QUEUED_PERIODS * leisureMs) return -1;
     this.periodEnd.set(group, start + leisureMs);
     return start - now + this.runtime.random() * leisureMs;
   }

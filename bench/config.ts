@@ -1,0 +1,57 @@
+// Command-line settings of the bench: --quick (about 1 s per scenario, small N, for CI), --profile
+// (CPU-profile our server child), --only=server,client,codec,fanout,block.
+import { join } from 'node:path';
+
+export const SECTIONS = ['server', 'client', 'codec', 'fanout', 'block'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchConfig {
+  readonly quick: boolean;
+  /** Measured time of one load scenario, ms. */
+  readonly durationMs: number;
+  /** Unmeasured warm-up before it, ms. */
+  readonly warmupMs: number;
+  /** Time per codec operation, ms. */
+  readonly codecMs: number;
+  /** Interleaved rounds of the load scenarios; the best round of each is kept. */
+  readonly rounds: number;
+  /** Group sizes for fan-out. */
+  readonly fanoutSizes: readonly number[];
+  /** Group requests per size (median reported). */
+  readonly fanoutReps: number;
+  /** Size of the block-wise transfer, bytes (1 MiB; 256 KiB in quick mode). */
+  readonly blockBytes: number;
+  /** Write CPU profiles of our server child here, when set. */
+  readonly profileDir: string | undefined;
+  readonly sections: ReadonlySet<Section>;
+}
+
+export function parseArgs(argv: readonly string[], root: string): BenchConfig {
+  const quick = argv.includes('--quick');
+  const profile = argv.includes('--profile');
+  const only = argv.find((a) => a.startsWith('--only='));
+  const sections = new Set<Section>(SECTIONS);
+  if (only !== undefined) {
+    sections.clear();
+    for (const s of only.slice('--only='.length).split(',')) {
+      if (!(SECTIONS as readonly string[]).includes(s)) {
+        throw new Error(`unknown section ${s}; use --only=${SECTIONS.join(',')}`);
+      }
+      sections.add(s as Section);
+    }
+  }
+  return {
+    quick,
+    durationMs: quick ? 500 : 2500,
+    warmupMs: quick ? 150 : 400,
+    rounds: quick ? 1 : 2,
+    codecMs: quick ? 100 : 500,
+    fanoutSizes: quick ? [10, 100] : [10, 100, 1000],
+    fanoutReps: quick ? 2 : 3,
+    blockBytes: quick ? 256 * 1024 : 1024 * 1024,
+    profileDir: profile
+      ? join(root, 'bench', 'results', 'profiles', new Date().toISOString().replace(/[:.]/g, '-'))
+      : undefined,
+    sections,
+  };
+}
