@@ -15,6 +15,8 @@ export class TokenTable<T> {
   private readonly runtime: Runtime;
   private readonly reuseMs: number;
   private readonly maxRetired: number;
+  private pool: Buffer = Buffer.alloc(0);
+  private poolPos = 0;
 
   constructor(runtime: Runtime, reuseMs: number, maxRetired = 4096) {
     this.runtime = runtime;
@@ -36,7 +38,7 @@ export class TokenTable<T> {
   allocate(length: number, value: T): Buffer {
     this.expire();
     for (let i = 0; i < 64; i++) {
-      const token = this.runtime.randomBytes(length);
+      const token = this.draw(length);
       const key = token.toString('latin1');
       if (!this.active.has(key) && !this.retired.has(key)) {
         this.active.set(key, value);
@@ -47,6 +49,20 @@ export class TokenTable<T> {
       'ERR_COAP_TOKENS_EXHAUSTED',
       'no fresh token after 64 draws: too many requests outstanding',
     );
+  }
+
+  /**
+   * `length` random bytes from a pool refilled 1 KiB at a time: one call to the random source
+   * serves many requests (drawing 4 bytes at a time was a quarter of the client's CPU).
+   */
+  private draw(length: number): Buffer {
+    if (this.poolPos + length > this.pool.length) {
+      this.pool = this.runtime.randomBytes(1024);
+      this.poolPos = 0;
+    }
+    const token = this.pool.subarray(this.poolPos, this.poolPos + length);
+    this.poolPos += length;
+    return token;
   }
 
   get(token: Buffer): T | undefined {
