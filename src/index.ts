@@ -15,6 +15,7 @@ export {
 export { Observation, type ObserveRequestOptions } from './client/observe.js';
 export { type Resolver, resolveHost, systemResolver } from './client/resolve.js';
 export { CoapResponse } from './client/response.js';
+export type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from './client/security.js';
 export * from './constants.js';
 export * from './errors.js';
 export { FakeRuntime } from './fake-runtime.js';
@@ -75,12 +76,32 @@ export {
   optionDefinition,
 } from './options/registry.js';
 export { decodeUint, encodeUint, findOption, findOptions } from './options/values.js';
+export { SecurityContext, type SecurityContextInput } from './oscore/context.js';
+export * from './oscore/endpoint/index.js';
+export { OscoreError, type OscoreErrorCode } from './oscore/errors.js';
+export { type GroupContextInput, GroupSecurityContext } from './oscore/group/context.js';
+export { ccsCredential } from './oscore/group/credential.js';
+export {
+  MemorySequenceStorage,
+  PersistentSequence,
+  type PersistentSequenceOptions,
+  type SequenceSource,
+  type SequenceStorage,
+} from './oscore/sequence.js';
 export type { Runtime, TimerHandle } from './runtime.js';
 export { systemRuntime } from './runtime.js';
 export type { LeisureSetting } from './server/leisure.js';
 export { IncomingRequest } from './server/request.js';
 export type { Handler, ResourceMeta, ResourceOptions } from './server/resource.js';
 export type { ResponseInit } from './server/response.js';
+export type {
+  OpenedRequest,
+  RequestOrigin,
+  RequestSecurity,
+  SecureResourceOptions,
+  SecurityVerdict,
+  ServerSecurity,
+} from './server/security.js';
 export {
   CoapServer,
   type GroupSpec,

@@ -62,7 +62,9 @@ export async function runDiscover(argv: string[]): Promise<number> {
         `${endpoint(r.source)}  ${r.codeString} ${r.reason}  (${Math.round(r.elapsedMs)} ms)\n`,
       );
       for (const l of links) {
-        const attrs = l.attributes.map(([k, v]) => (v === true ? k : `${k}=${/^\d+$/.test(v) ? v : JSON.stringify(v)}`)).join(' ');
+        const attrs = l.attributes
+          .map(([k, v]) => (v === true ? k : `${k}=${/^\d+$/.test(v) ? v : JSON.stringify(v)}`))
+          .join(' ');
         process.stdout.write(`    ${l.href}${attrs ? `  ${attrs}` : ''}\n`);
       }
       if (error) process.stdout.write(`    (unreadable link format: ${error})\n`);

@@ -11,6 +11,7 @@ Usage:
   coap-group discover [GROUP-URI]                 GET /.well-known/core on a group (default coap://224.0.1.187)
   coap-group serve [options]                      run a CoAP node
   coap-group groups list|add|update|remove|replace NODE-URI ...   configure a node's /coap-group
+  coap-group keys oscore|group --out DIR          generate OSCORE / Group OSCORE key files (mode 0600)
   coap-group demo [--nodes N]                     a room of nodes on this machine, addressed by multicast
 
 Run 'coap-group COMMAND --help' for the options of a command.
@@ -30,6 +31,9 @@ Exit status: 0 success, 1 a 4.xx/5.xx response or Reset (unicast), 2 usage error
   --allow-wide-scope    allow a group scope wider than site-local
   --source ADDR         local address to send from
   --timeout SECONDS     give up on a unicast request after this long
+  --block-size N        block size for block-wise transfers (16-1024)
+  --observe             (get) stream notifications until Ctrl-C or --wait (RFC 7641)
+  --oscore FILE         protect the request with the OSCORE / Group OSCORE keys in FILE
 URI: coap://HOST[:PORT]/path?query; HOST is an IP literal ([ff02::fd%25lo] for IPv6 with a zone) or a name.`,
   discover: `Usage: coap-group discover [GROUP-URI] [--wait SECONDS] [--iface NAME|ADDR] [--json] [--query Q]
 
@@ -49,6 +53,8 @@ Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists ea
   --state DIR              keep the group configuration (/coap-group) in DIR
   --allow-config-from CIDR who may change /coap-group (repeatable; default loopback)
   --start-empty            with --state: start with no memberships if the saved state is corrupt
+  --oscore FILE            OSCORE / Group OSCORE keys of this node (see docs/security.md)
+  --require-oscore         with --oscore: refuse unprotected requests (4.01; silence for multicast)
 Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; stops on SIGTERM or SIGINT.`,
   demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N]
 

@@ -8,6 +8,7 @@ import { runDemo } from './demo.js';
 import { runDiscover } from './discover.js';
 import { runGroups } from './groups.js';
 import { HELP } from './help.js';
+import { KEYS_HELP, runKeys } from './keys.js';
 import { runRequest } from './request.js';
 import { runServe } from './serve.js';
 import { Exit, printError, UsageError } from './usage.js';
@@ -25,6 +26,7 @@ const USAGE_CODES = new Set([
   'ERR_COAP_GROUP_USE_GROUP',
   'ERR_COAP_NO_MULTICAST_INTERFACE',
   'ERR_COAP_GROUP_JSON',
+  'ERR_OSCORE_CONFIG',
 ]);
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -47,6 +49,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runServe(rest);
       case 'groups':
         return await runGroups(rest);
+      case 'keys':
+        if (wantsHelp) {
+          process.stdout.write(`${KEYS_HELP}\n`);
+          return Exit.OK;
+        }
+        return await runKeys(rest);
       case 'demo':
         if (wantsHelp) return help('demo');
         return await runDemo(rest);
@@ -83,6 +91,7 @@ function report(err: unknown): number {
     if (USAGE_CODES.has(err.code)) return Exit.USAGE;
     if (err.code === 'ERR_COAP_TIMEOUT') return Exit.TIMEOUT;
     if (err.code === 'ERR_COAP_RESET') return Exit.RESPONSE_ERROR;
+    if (err.code === 'ERR_OSCORE_UNPROTECTED') return Exit.RESPONSE_ERROR;
     return Exit.FAILURE;
   }
   printError(`unexpected failure: ${(err as Error)?.stack ?? String(err)}`);

@@ -20,6 +20,7 @@ import {
   systemResolver,
   type UnicastRequestOptions,
 } from '../index.js';
+import { clientSecurity } from './oscore-config.js';
 import { endpoint, groupLine, jsonLine, payloadOut } from './output.js';
 import { Exit, integer, seconds, UsageError } from './usage.js';
 
@@ -41,6 +42,7 @@ export const REQUEST_OPTIONS = {
   proxy: { type: 'string' },
   timeout: { type: 'string' },
   'block-size': { type: 'string' },
+  oscore: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -75,7 +77,8 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
   if (values.payload !== undefined && values['payload-file'] !== undefined) {
     throw new UsageError('--payload and --payload-file exclude each other', 'give the payload one way only');
   }
-  if (values.con && values.non) throw new UsageError('--con and --non exclude each other', 'drop one of them');
+  if (values.con && values.non)
+    throw new UsageError('--con and --non exclude each other', 'drop one of them');
   if (values.proxy !== undefined)
     throw new UsageError('--proxy is not available yet', 'send the request to the origin directly');
   if (values.observe && method !== 'GET')
@@ -108,7 +111,9 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
     ...(blockSize !== undefined ? { blockSize } : {}),
   };
   const group = isMulticast(address);
+  const security = clientSecurity(values.oscore);
   const client = await CoapClient.create({
+    ...(security !== undefined ? { security } : {}),
     iface: values.iface ?? 'lo',
     ...(hops !== undefined ? { hops } : {}),
     ...(values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {}),

@@ -15,6 +15,7 @@ import {
   resolveInterface,
   type ServerOptions,
 } from '../index.js';
+import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
 import { readServeConfig } from './serve-config.js';
 import { integer, parseCommand, seconds, UsageError } from './usage.js';
@@ -32,6 +33,8 @@ const OPTIONS = {
   state: { type: 'string' },
   'allow-config-from': { type: 'string', multiple: true },
   'start-empty': { type: 'boolean' },
+  oscore: { type: 'string' },
+  'require-oscore': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -113,7 +116,13 @@ export async function runServe(argv: string[]): Promise<number> {
   const config = values.config !== undefined ? readServeConfig(values.config) : { resources: [] };
   const leisure = seconds('leisure', values.leisure) ?? config.leisure;
   const port = integer('port', values.port, 0, 65535);
+  if (values['require-oscore'] && values.oscore === undefined) {
+    throw new UsageError('--require-oscore needs --oscore FILE', 'e.g. --oscore keys/server.json');
+  }
+  const security = serverSecurity(values.oscore);
   const options: ServerOptions = {
+    ...(security !== undefined ? { security } : {}),
+    ...(values['require-oscore'] ? { requireProtection: true } : {}),
     bind,
     iface: ifaceName,
     joinAllCoapNodes: !values['no-default-groups'],

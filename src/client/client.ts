@@ -24,6 +24,7 @@ import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from
 import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
+import { type ClientSecurity, recognizedWith } from './security.js';
 import { TokenTable } from './tokens.js';
 
 /** Options of `CoapClient.create`. */
@@ -42,6 +43,8 @@ export interface ClientOptions {
   hops?: number;
   /** Host-name resolver; default `getaddrinfo`. */
   resolver?: Resolver;
+  /** Message protection (e.g. `OscoreClientSecurity`): requests to destinations it knows are protected. */
+  security?: ClientSecurity;
 }
 
 /** Per-request options beyond `RequestOptions`. */
@@ -86,6 +89,8 @@ export class CoapClient {
   readonly closing = new AbortController();
   /** @internal Groups that answered nothing: key -> earliest next request time (PROBING_RATE). Bounded. */
   readonly silentGroups = new Map<string, number>();
+  /** The message-protection hook (RFC 8613, Group OSCORE), if any. */
+  security: ClientSecurity | undefined;
   private readonly ownsMessenger: boolean;
   private closed = false;
 
@@ -109,6 +114,7 @@ export class CoapClient {
     if (options.messenger) {
       const shared = new CoapClient(options.messenger, false, options.resolver ?? systemResolver);
       shared.hops = options.hops ?? 1;
+      shared.security = options.security;
       return shared;
     }
     let transport = options.transport;
@@ -120,9 +126,13 @@ export class CoapClient {
       transport,
       runtime: options.runtime ?? systemRuntime,
       ...(options.transmission ? { transmission: options.transmission } : {}),
+      ...(options.security
+        ? { isRecognizedOption: recognizedWith(options.security.criticalOptions ?? []) }
+        : {}),
     });
     const client = new CoapClient(messenger, true, options.resolver ?? systemResolver);
     client.hops = options.hops ?? 1;
+    client.security = options.security;
     return client;
   }
 

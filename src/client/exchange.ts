@@ -11,12 +11,34 @@ import type { Address } from '../transport/types.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import type { CoapClient, TokenOwner, UnicastRequestOptions } from './client.js';
 import { CoapResponse } from './response.js';
+import type { SecuredRequest } from './security.js';
 
-export function exchangeOnce(
+/**
+ * One exchange, protected when the client's security hook has a context for `dest`
+ * (RFC 8613 §8.1). A verified 4.01 that carries Echo is retried once with the Echo value
+ * (RFC 9175 §2.4, RFC 8613 Appendix B.1.2).
+ */
+export async function exchangeOnce(
   client: CoapClient,
   o: UnicastRequestOptions,
   dest: Address,
   parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
+): Promise<CoapResponse> {
+  const secured = client.security?.protect(parts, dest, 'unicast');
+  if (secured === undefined) return exchangeRaw(client, o, dest, parts, undefined);
+  const res = await exchangeRaw(client, o, dest, secured.parts, secured);
+  const again = secured.retry?.(res);
+  if (again === undefined) return res;
+  const second = client.security?.protect(again, dest, 'unicast');
+  return exchangeRaw(client, o, dest, second?.parts ?? again, second);
+}
+
+function exchangeRaw(
+  client: CoapClient,
+  o: UnicastRequestOptions,
+  dest: Address,
+  parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
+  secured: SecuredRequest | undefined,
 ): Promise<CoapResponse> {
   const m = client.messenger;
   const confirmable = o.confirmable ?? true;
@@ -26,8 +48,20 @@ export function exchangeOnce(
     const owner: TokenOwner = {
       deliver: (msg, remote) => {
         if (remote.address !== dest.address || remote.port !== dest.port) return false;
+        let res = msg;
+        if (secured !== undefined) {
+          // RFC 8613 §8.4: a response that fails verification is not used.
+          try {
+            const opened = secured.open(msg, remote);
+            if (opened === undefined) return true;
+            res = opened;
+          } catch (err) {
+            fail(err as Error);
+            return true;
+          }
+        }
         finish();
-        resolve(new CoapResponse(msg, remote));
+        resolve(new CoapResponse(res, remote));
         return true;
       },
       abort: (err) => fail(err),
@@ -90,6 +124,7 @@ export function sendOnly(
 ): Promise<void> {
   const m = client.messenger;
   const confirmable = o.confirmable ?? false;
+  const wire = client.security?.protect(parts, dest, 'unicast')?.parts ?? parts;
   return new Promise<void>((resolve, reject) => {
     // A token nobody waits for: a response that still comes is rejected (RST for a CON).
     const token = m.runtime.randomBytes(4);
@@ -103,7 +138,7 @@ export function sendOnly(
       else resolve();
     };
     const outgoing = m.send(
-      { type: confirmable ? MessageType.CON : MessageType.NON, token, ...parts },
+      { type: confirmable ? MessageType.CON : MessageType.NON, token, ...wire },
       dest,
       undefined,
       confirmable

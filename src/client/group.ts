@@ -23,6 +23,7 @@ import { GroupCollector } from './group-collect.js';
 import { checkGroupRequest, checkScope } from './group-policy.js';
 import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
 import { resolveHost } from './resolve.js';
+import type { SecuredRequest } from './security.js';
 
 export { GroupResponse, GroupResponses, type GroupSummary };
 
@@ -104,6 +105,8 @@ async function run(
   checkScope(address, client.hops, o.allowWideScope ?? false);
   const dest: Address = { address, port: uri.port };
   options.push(...uriToOptions(uri, dest));
+  // Group OSCORE (draft-ietf-core-oscore-groupcomm §7.1): protected once, opened per responder.
+  const secured = client.security?.protect({ code, options, payload }, dest, 'group');
   const key = `group|${address}|${uri.port}`;
   await client.peers.acquire(key, o.signal);
   let released = false;
@@ -134,7 +137,8 @@ async function run(
   const owner: TokenOwner = {
     deliver: (msg, remote) => {
       if (finished) return false;
-      collector.take(msg, remote);
+      const opened = secured === undefined ? msg : openQuietly(secured, msg, remote);
+      if (opened !== undefined) collector.take(opened, remote);
       return true;
     },
     abort: () => finish('closed'),
@@ -166,7 +170,8 @@ async function run(
     collector.whenIdle().then(() => out.end(summary(), err));
   };
   out.cleanup = (reason) => finish(reason);
-  const outgoing = m.send({ type: MessageType.NON, code, token, options, payload }, dest, undefined, {
+  const wire = secured?.parts ?? { code, options, payload };
+  const outgoing = m.send({ type: MessageType.NON, token, ...wire }, dest, undefined, {
     onError: (err) => finish('aborted', err),
   });
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -177,8 +182,18 @@ async function run(
     return;
   }
   // An observation lasts until it is cancelled, unless a window is given.
-  const window = o.window ?? (o.observe ? undefined : (m.params.defaultLeisure + 1) * 1000);
+  const leisure = secured?.leisure ?? m.params.defaultLeisure;
+  const window = o.window ?? (o.observe ? undefined : (leisure + 1) * 1000);
   if (window !== undefined) timer = m.timers.schedule(window, () => finish('window'));
+}
+
+/** A response that fails verification is discarded; the other members' responses still count. */
+function openQuietly(secured: SecuredRequest, msg: CoapMessage, remote: Address): CoapMessage | undefined {
+  try {
+    return secured.open(msg, remote);
+  } catch {
+    return undefined;
+  }
 }
 
 /** RFC 7252 §4.7: after a silent window, the next request waits until bytes / time <= PROBING_RATE. */

@@ -30,6 +30,7 @@ import { Freshness } from './freshness.js';
 import { AsyncQueue } from './queue.js';
 import { resolveHost } from './resolve.js';
 import { CoapResponse } from './response.js';
+import type { MessageParts, SecuredRequest } from './security.js';
 
 /** Re-register this long after Max-Age ran out without a notification (RFC 7641 §3.3.1). */
 const REREGISTER_MARGIN_MS = 5_000;
@@ -85,14 +86,26 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   let timer: Scheduled | undefined;
   let ended = false;
   let registered = false;
-  const send = (opts: typeof register, onTimeout?: () => void) =>
-    m.send(
+  // RFC 8613 §8.1, §4.1.3.5: each registration is protected anew; its notifications are opened
+  // with the latest one's binding (older ones fail verification and are discarded).
+  let secured: SecuredRequest | undefined;
+  let echoed = false;
+  const protect = (opts: typeof register): MessageParts | undefined => {
+    const plain = { code: 1, options: opts, payload };
+    try {
+      return client.security?.protect(plain, dest, 'observe')?.parts ?? plain;
+    } catch {
+      return undefined; // not protectable now (e.g. sequence numbers exhausted): not sent
+    }
+  };
+  const send = (opts: typeof register, onTimeout?: () => void) => {
+    const plain = { code: 1, options: opts, payload };
+    secured = client.security?.protect(plain, dest, 'observe');
+    return m.send(
       {
         type: o.confirmable === false ? MessageType.NON : MessageType.CON,
-        code: 1,
         token,
-        options: opts,
-        payload,
+        ...(secured?.parts ?? plain),
       },
       dest,
       undefined,
@@ -105,6 +118,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
         onError: (err) => end(err),
       },
     );
+  };
   const rearm = (maxAge: number) => {
     if (ended) return;
     m.timers.cancel(timer);
@@ -134,8 +148,28 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     obs.queue.push(res);
   };
   const owner: TokenOwner = {
-    deliver: (msg, remote) => {
+    deliver: (raw, remote) => {
       if (ended || remote.address !== address || remote.port !== uri.port) return false;
+      let msg = raw;
+      if (secured !== undefined) {
+        let opened: CoapMessage | undefined;
+        try {
+          opened = secured.open(raw, remote);
+        } catch (err) {
+          end(err as Error);
+          return true;
+        }
+        if (opened === undefined) return true;
+        msg = opened;
+        // RFC 9175 §2.4: a 4.01 with Echo is answered by registering again with the Echo, once.
+        const again = echoed ? undefined : secured.retry?.(opened);
+        if (again !== undefined) {
+          echoed = true;
+          outgoing.cancel();
+          outgoing = send(again.options);
+          return true;
+        }
+      }
       const seq = findOption(msg.options, Opt.Observe);
       const final = seq === undefined || msg.code >> 5 !== 2;
       if (!final && !fresh.accept(new CoapResponse(msg, remote).observe ?? 0, m.runtime.now())) return true;
@@ -162,18 +196,11 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     if (registered && !(err instanceof CoapResetError) && !client.isClosed) {
       // RFC 7641 §3.6: deregister with a GET carrying Observe 1 and the same token; its answer
       // is not awaited (a later notification finds no token and is rejected anyway).
-      m.send(
-        {
-          type: MessageType.NON,
-          code: 1,
-          token,
-          options: [...base, { number: Opt.Observe, value: encodeUint(1) }].sort(
-            (a, b) => a.number - b.number,
-          ),
-          payload,
-        },
-        dest,
-      ).cancel();
+      const dereg = [...base, { number: Opt.Observe, value: encodeUint(1) }].sort(
+        (a, b) => a.number - b.number,
+      );
+      const parts = protect(dereg);
+      if (parts !== undefined) m.send({ type: MessageType.NON, token, ...parts }, dest).cancel();
     }
     client.tokens.release(token, true);
     obs.queue.end(err instanceof CoapAbortError ? undefined : err);

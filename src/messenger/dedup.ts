@@ -118,12 +118,15 @@ export class DedupCache {
     const b = this.non.peek()?.expires ?? Number.POSITIVE_INFINITY;
     const at = Math.min(a, b);
     if (at === Number.POSITIVE_INFINITY) return;
-    this.sweepTimer = this.runtime.setTimeout(() => {
-      this.sweepTimer = undefined;
-      const t = this.runtime.now();
-      this.expire(t);
-      this.armSweep(t);
-    }, Math.max(1000, at - now));
+    this.sweepTimer = this.runtime.setTimeout(
+      () => {
+        this.sweepTimer = undefined;
+        const t = this.runtime.now();
+        this.expire(t);
+        this.armSweep(t);
+      },
+      Math.max(1000, at - now),
+    );
   }
 
   /** Forgets everything. */

@@ -1,15 +1,18 @@
 /**
  * @module server/context
  * The per-server state the request pipeline works with, gathered in one place so the pipeline
- * stays a set of functions: routes, timers, Leisure, block-wise buffers and observers.
+ * stays a set of functions: routes, timers, Leisure, block-wise buffers, observers and the
+ * security hook (server/security).
  */
 import type { Messenger } from '../messenger/messenger.js';
+import type { ServerExchange } from '../messenger/server-exchange.js';
 import type { Block1Assembler } from './block1.js';
 import type { RepresentationCache } from './block2.js';
 import type { LeisureScheduler } from './leisure.js';
 import type { ObserverRegistry } from './observe.js';
 import type { Resource } from './resource.js';
 import type { Router } from './router.js';
+import type { OpenedRequest, ServerSecurity } from './security.js';
 
 export interface ServerContext {
   readonly messenger: Messenger;
@@ -24,4 +27,10 @@ export interface ServerContext {
   readonly groupcommBis: boolean;
   /** Leisure in ms for a group. */
   leisureMs(group: string): number;
+  /** The message-protection hook (RFC 8613, Group OSCORE), if any. */
+  readonly security?: ServerSecurity | undefined;
+  /** Exchanges whose request was verified, with the means to seal their responses. */
+  readonly secured?: WeakMap<ServerExchange, OpenedRequest>;
+  /** True when unprotected requests to this resource are refused. */
+  isProtected?(resource: Resource): boolean;
 }

@@ -32,6 +32,7 @@ export function notifyObservers(ctx: ServerContext, resource: Resource): number 
       o.remote,
       o.multicast,
       o.group,
+      o.secured?.security,
     );
     runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), (parts) => {
       ctx.observers.notify(

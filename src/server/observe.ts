@@ -15,6 +15,7 @@ import { Opt } from '../options/registry.js';
 import { encodeUint } from '../options/values.js';
 import type { Address, LocalSocket } from '../transport/types.js';
 import type { Resource } from './resource.js';
+import type { OpenedRequest } from './security.js';
 
 /** RFC 7641 §4.5: at least one CON notification every 24 hours. */
 const CON_INTERVAL_MS = 24 * 3600 * 1000;
@@ -35,6 +36,8 @@ export interface Observer {
   outstanding: Outgoing | undefined;
   /** When the oldest CON notification still without ACK was sent (RFC 7641 §4.5.2). */
   unackedSince: number | undefined;
+  /** The verified registration, when it was protected: notifications are sealed (RFC 8613 §4.1.3.5). */
+  readonly secured?: OpenedRequest;
 }
 
 export interface ObserveOptions {
@@ -141,14 +144,25 @@ export class ObserverRegistry {
       : [...parts.options, { number: Opt.Observe, value: encodeUint(this.nextSequence()) }].sort(
           (a, b) => a.number - b.number,
         );
+    let wire = { code: parts.code, options, payload: parts.payload };
+    if (o.secured !== undefined) {
+      // Each notification gets a fresh Partial IV (RFC 8613 §4.1.3.5.2); one that cannot be
+      // protected ends the observation.
+      try {
+        wire = o.secured.seal(wire);
+      } catch {
+        this.remove(o.key);
+        return;
+      }
+    }
     o.outstanding?.cancel();
     o.outstanding = this.messenger.send(
       {
         type: confirmable ? MessageType.CON : MessageType.NON,
-        code: parts.code,
         token: o.token,
-        options,
-        payload: parts.payload,
+        code: wire.code,
+        options: wire.options,
+        payload: wire.payload,
       },
       o.remote,
       o.local,

@@ -3,7 +3,8 @@
  * From a received request to its response: routing (4.04, 4.05), multicast acceptance
  * (RFC 7390 §2.7: resources opt in; others ignore multicast silently), proxy options (5.05;
  * RFC 7252 §5.7.2), Content-Format (4.15; §5.10.3), Block1 reassembly and Block2 continuation
- * (RFC 7959), then the handler; `respond` finishes the response.
+ * (RFC 7959), then the handler; `respond` finishes the response. First of all the security hook
+ * opens a protected request (RFC 8613 §8.2), and protected resources refuse unprotected ones.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { type BlockValue, decodeBlock, encodeBlock } from '../block/index.js';
@@ -34,9 +35,30 @@ export function blockOption(msg: CoapMessage, number: number): BlockValue | unde
   }
 }
 
+/**
+ * Opens a protected request with the security hook (RFC 8613 §8.2). Returns the request to
+ * route, or undefined when the exchange is already finished (not verified, or challenged).
+ */
+function openRequest(ctx: ServerContext, ex: ServerExchange): CoapMessage | undefined {
+  const sec = ctx.security;
+  if (sec === undefined) return ex.request;
+  const v = sec.open(ex.request, { remote: ex.remote, multicast: ex.multicast, group: ex.group });
+  if (v.kind === 'plain') return ex.request;
+  if (v.kind === 'opened') {
+    ctx.secured?.set(ex, v.opened);
+    return v.opened.request;
+  }
+  // OSCORE errors go unprotected to unicast requests only (RFC 8613 §8.2, §8.3); never to groups.
+  if (v.kind === 'reply' && !ex.multicast) ex.respond(v.parts);
+  else ex.finish();
+  return undefined;
+}
+
 /** Handles one exchange end to end. */
 export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
-  const msg = ex.request;
+  const msg = openRequest(ctx, ex);
+  if (msg === undefined) return;
+  const security = ctx.secured?.get(ex)?.security;
   const method = methodName(msg.code);
   const segments = pathOf(msg.options);
   const joined = segments.join('/');
@@ -50,6 +72,11 @@ export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
   }
   const policy = resource?.suppression ?? DEFAULT_SUPPRESSION;
   const fail = (parts: ResponseParts) => deliver(ctx, ex, parts, policy);
+  if (security === undefined && resource !== undefined && ctx.isProtected?.(resource)) {
+    // Protection required: 4.01 for unicast (RFC 7252 §5.9.2.2), silence for a group.
+    if (ex.multicast) return ex.finish();
+    return fail(simple(Code.Unauthorized, 'protect the request with OSCORE'));
+  }
   if (method === undefined) return fail(simple(Code.MethodNotAllowed, 'unknown method'));
   if (findOption(msg.options, Opt.ProxyUri) || findOption(msg.options, Opt.ProxyScheme)) {
     return fail(simple(Code.ProxyingNotSupported, 'this endpoint is not a proxy'));
@@ -122,7 +149,15 @@ export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
     representationKey: key,
     observe: observeValue,
   };
-  const req = new IncomingRequest(request, segments, queryOf(msg.options), ex.remote, ex.multicast, ex.group);
+  const req = new IncomingRequest(
+    request,
+    segments,
+    queryOf(msg.options),
+    ex.remote,
+    ex.multicast,
+    ex.group,
+    security,
+  );
   req.params = match!.params;
   runHandler(
     handler,

@@ -1,7 +1,8 @@
 /**
  * @module server/request
  * A request as a handler sees it: method, path, parameters, query, payload and formats, the
- * requesting endpoint, and whether it arrived via multicast (RFC 7390 §2.7).
+ * requesting endpoint, whether it arrived via multicast (RFC 7390 §2.7), and who protected it
+ * (RFC 8613, Group OSCORE; see server/security).
  */
 import { CoapResponseError } from '../errors.js';
 import { type MethodName, methodName } from '../message/codes.js';
@@ -9,6 +10,7 @@ import type { CoapMessage, CoapOption } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { findOption, uintOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
+import type { RequestSecurity } from './security.js';
 
 export class IncomingRequest {
   readonly method: MethodName;
@@ -24,6 +26,11 @@ export class IncomingRequest {
   readonly multicast: boolean;
   /** The group address it was sent to, for multicast requests. */
   readonly group: string | undefined;
+  /**
+   * Who protected the request (OSCORE or Group OSCORE, verified), or `undefined` when it came
+   * unprotected. Access policies may authorize on it (RFC 7390 §6.2).
+   */
+  readonly security: RequestSecurity | undefined;
 
   constructor(
     message: CoapMessage,
@@ -32,6 +39,7 @@ export class IncomingRequest {
     source: Address,
     multicast: boolean,
     group: string | undefined,
+    security?: RequestSecurity,
   ) {
     this.message = message;
     this.method = methodName(message.code) ?? 'GET';
@@ -40,6 +48,7 @@ export class IncomingRequest {
     this.source = source;
     this.multicast = multicast;
     this.group = group;
+    this.security = security === undefined ? undefined : Object.freeze({ ...security });
   }
 
   get options(): readonly CoapOption[] {

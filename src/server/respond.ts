@@ -2,7 +2,8 @@
  * @module server/respond
  * The last steps of a response: Accept (RFC 7252 §5.10.4: 4.06), Observe registration
  * (RFC 7641 §3.1-3.2), block-wise slicing (RFC 7959 §2.4), then suppression and No-Response
- * (RFC 7390 §2.7, RFC 7967) and Leisure for multicast (RFC 7252 §8.2).
+ * (RFC 7390 §2.7, RFC 7967) and Leisure for multicast (RFC 7252 §8.2); a response to a verified
+ * request is sealed by the security hook just before it is sent (RFC 8613 §8.3).
  */
 import { type BlockValue, encodeBlock } from '../block/index.js';
 import { Code } from '../message/codes.js';
@@ -48,6 +49,7 @@ function observe(
   parts: ResponseParts,
 ): ResponseParts {
   const r = rc.resource;
+  const secured = ctx.secured?.get(ex);
   if (rc.observe === 1) ctx.observers.deregister(ex.remote, ex.request.token);
   if (rc.observe !== 0 || r === undefined || !r.meta.obs || parts.code >> 5 !== 2) return parts;
   // RFC 7390 §2.10: no Observe on groups in strict mode; groupcomm-bis §3.7 allows it.
@@ -56,10 +58,12 @@ function observe(
     remote: ex.remote,
     local: ex.local,
     token: ex.request.token,
-    request: ex.request,
+    // The original request, replayed for notifications, which are sealed like this response.
+    request: secured?.request ?? ex.request,
     resource: r,
     multicast: ex.multicast,
     group: ex.group,
+    ...(secured !== undefined ? { secured } : {}),
   });
   if (!ok) return parts;
   const options = [
@@ -116,18 +120,31 @@ export function deliver(
   parts: ResponseParts,
   policy: SuppressionPolicy,
 ): void {
-  const nr = findOption(ex.request.options, Opt.NoResponse);
-  const noResponse = nr === undefined ? undefined : uintOption(ex.request.options, Opt.NoResponse);
+  const secured = ctx.secured?.get(ex);
+  // RFC 8613 §4.1.3.6: No-Response is Inner; the original request's counts.
+  const request = secured?.request ?? ex.request;
+  const nr = findOption(request.options, Opt.NoResponse);
+  const noResponse = nr === undefined ? undefined : uintOption(request.options, Opt.NoResponse);
   if (isSuppressed(parts.code, parts.payload.length, ex.multicast, policy, noResponse)) {
     ex.finish();
     return;
   }
-  if (!ex.multicast) {
-    ex.respond(parts);
-    return;
-  }
+  const send = () => {
+    if (secured === undefined) return ex.respond(parts);
+    // RFC 8613 §8.3: every response to a verified request is protected, errors included.
+    let sealed: ResponseParts;
+    try {
+      sealed = secured.seal(parts);
+    } catch {
+      return ex.finish();
+    }
+    ex.respond(sealed);
+  };
+  if (!ex.multicast) return send();
   const group = ex.group ?? '';
   const delay = ctx.leisure.delay(group, ctx.leisureMs(group));
-  if (delay <= 0) ex.respond(parts);
-  else ctx.messenger.timers.schedule(delay, () => ex.respond(parts));
+  // A full Leisure backlog (a flood of multicast requests) drops the response.
+  if (delay < 0) return ex.finish();
+  if (delay === 0) send();
+  else ctx.messenger.timers.schedule(delay, send);
 }

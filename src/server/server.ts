@@ -32,6 +32,7 @@ import { type ObserveOptions, ObserverRegistry } from './observe.js';
 import { handleExchange } from './pipeline.js';
 import { type Handler, Resource, type ResourceOptions } from './resource.js';
 import { Router } from './router.js';
+import { recognizedWith, type SecureResourceOptions, type ServerSecurity } from './security.js';
 
 /** Options of a server. Checked at construction. */
 export interface ServerOptions {
@@ -63,6 +64,14 @@ export interface ServerOptions {
   observe?: ObserveOptions;
   /** `'bis'` (default) allows Observe on multicast (groupcomm-bis §3.7); `'rfc7390'` treats it as a plain GET (RFC 7390 §2.10). */
   groupMode?: 'bis' | 'rfc7390';
+  /**
+   * Message protection (e.g. `OscoreServerSecurity`): protected requests are verified and their
+   * responses protected. Its default Leisure (20 s for Group OSCORE, groupcomm-bis §3.1.5) applies
+   * when `leisure` is not given.
+   */
+  security?: ServerSecurity;
+  /** Refuse unprotected requests to every resource (4.01 unicast, silence multicast). Needs `security`. */
+  requireProtection?: boolean;
 }
 
 /** What `listen()` did. */
@@ -95,6 +104,8 @@ export class CoapServer {
   private readonly maxSzx: number;
   /** Joins held on behalf of the application, by key, so leave() only drops its own. */
   private readonly appJoins = new Map<string, number>();
+  /** Resources declared with `protected: true`. */
+  private readonly protectedResources = new WeakSet<Resource>();
 
   constructor(options: ServerOptions = {}) {
     this.options = { ...options };
@@ -110,7 +121,12 @@ export class CoapServer {
       }
     }
     for (const g of options.groups ?? []) parseGroupSpec(g, port);
-    this.leisureMs = leisureSeconds(options.leisure ?? options.transmission?.defaultLeisure ?? 5) * 1000;
+    if (options.requireProtection && options.security === undefined)
+      throw new InvalidArgumentError('requireProtection needs a security layer (the security option)');
+    this.leisureMs =
+      leisureSeconds(
+        options.leisure ?? options.transmission?.defaultLeisure ?? options.security?.defaultLeisure ?? 5,
+      ) * 1000;
     const block = options.maxBlockSize ?? 1024;
     this.maxSzx = Math.log2(block) - 4;
     if (!Number.isInteger(this.maxSzx) || this.maxSzx < 0 || this.maxSzx > 6) {
@@ -140,14 +156,20 @@ export class CoapServer {
     return this.messengerRef;
   }
 
-  /** Declares (or extends) a resource and returns a builder for its methods. */
-  resource(path: string, options: ResourceOptions = {}): ResourceBuilder {
+  /**
+   * Declares (or extends) a resource and returns a builder for its methods. `protected: true`
+   * refuses unprotected requests (see `SecureResourceOptions`).
+   */
+  resource(path: string, options: ResourceOptions & SecureResourceOptions = {}): ResourceBuilder {
     let r = this.router.get(path);
     if (r === undefined) {
       r = new Resource(path);
       this.router.add(path, r);
     }
-    r.configure(options);
+    const { protected: prot, ...rest } = options;
+    if (prot === true) this.protectedResources.add(r);
+    else if (prot === false) this.protectedResources.delete(r);
+    r.configure(rest);
     return new ResourceBuilder(r);
   }
 
@@ -219,6 +241,7 @@ export class CoapServer {
       runtime,
       ...(o.transmission ? { transmission: o.transmission } : {}),
       ...(o.ackDelayMs !== undefined ? { ackDelayMs: o.ackDelayMs } : {}),
+      ...(o.security ? { isRecognizedOption: recognizedWith(o.security.criticalOptions ?? []) } : {}),
     });
     this.messengerRef = messenger;
     const ctx: ServerContext = {
@@ -231,6 +254,9 @@ export class CoapServer {
       maxSzx: this.maxSzx,
       groupcommBis: o.groupMode !== 'rfc7390',
       leisureMs: () => this.leisureMs,
+      security: o.security,
+      secured: new WeakMap(),
+      isProtected: (r) => o.requireProtection === true || this.protectedResources.has(r),
     };
     this.ctx = ctx;
     messenger.onRequest = (ex) => handleExchange(ctx, ex);
@@ -347,6 +373,7 @@ export class CoapServer {
     this.closed = true;
     this.ctx?.observers.clear();
     this.ctx?.block1.clear();
+    this.ctx?.representations.clear();
     await this.messengerRef?.close();
   }
 }

@@ -59,13 +59,23 @@ async function received(from: string, fn: () => Promise<unknown>): Promise<Array
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `fn` with a fresh client bound to 127.0.0.1, closes it, then checks nothing leaked. */
-async function withClient(o: ClientOptions, fn: (c: CoapClient) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` with a fresh client and checks nothing leaked. A server started before and used by
+ * `fn` keeps timers of its own (duplicate detection sweeps) until it closes, so it is passed
+ * in and closed before the check.
+ */
+async function withClient(
+  o: ClientOptions,
+  fn: (c: CoapClient) => Promise<void>,
+  server?: CoapServer,
+): Promise<void> {
   const check = trackHandles();
   const client = await CoapClient.create({ bind: [{ address: '127.0.0.1', port: 0 }], ...o });
   try {
     await fn(client);
   } finally {
     await client.close();
+    await server?.close();
   }
   await check();
 }
@@ -221,10 +231,14 @@ describe('failures of unicast requests', () => {
     server.get('/v6', (req) => ({ payload: `hello ${req.source.address}` }));
     await server.listen();
     try {
-      await withClient({ bind: [{ address: '::1', port: 0 }] }, async (client) => {
-        const r = await client.request(`coap://[::1]:${server.endpoints[0]!.port}/v6`);
-        assert.deepEqual([r.codeString, r.text(), r.source.address], ['2.05', 'hello ::1', '::1']);
-      });
+      await withClient(
+        { bind: [{ address: '::1', port: 0 }] },
+        async (client) => {
+          const r = await client.request(`coap://[::1]:${server.endpoints[0]!.port}/v6`);
+          assert.deepEqual([r.codeString, r.text(), r.source.address], ['2.05', 'hello ::1', '::1']);
+        },
+        server,
+      );
     } finally {
       await server.close();
     }
@@ -278,26 +292,30 @@ describe('group requests (RFC 7390)', () => {
         info.groups.map((g) => [g.group, g.port]),
         [['224.0.1.187', port]],
       );
-      await withClient({ iface: '127.0.0.1' }, async (client) => {
-        const uri = `coap://224.0.1.187:${port}`;
-        const got = await client.group({ uri: `${uri}/light`, window: 1000 }).collect();
-        const src = { address: GROUP_SERVER, port };
-        assert.deepEqual(
-          got.map((r) => [r.source, r.codeString, r.text()]),
-          [[src, '2.05', 'on 1']],
-        );
-        assert.equal(hits.light, 1);
-        // groupcomm-bis §3.2.1 allows the ETag that RFC 7252 §8.2.1 forbids.
-        const bis = { uri: `${uri}/light`, window: 1000, options: [etag], groupcommBis: true };
-        assert.deepEqual(
-          (await client.group(bis).collect()).map((r) => r.text()),
-          ['on 2'],
-        );
-        // RFC 7390 §2.7: a resource that did not opt in ignores multicast. Last: a silent
-        // window makes the next request to the group wait (PROBING_RATE).
-        const quiet = await client.group({ uri: `${uri}/private`, window: 1000 }).collect();
-        assert.deepEqual([quiet.length, hits.private], [0, 0]);
-      });
+      await withClient(
+        { iface: '127.0.0.1' },
+        async (client) => {
+          const uri = `coap://224.0.1.187:${port}`;
+          const got = await client.group({ uri: `${uri}/light`, window: 1000 }).collect();
+          const src = { address: GROUP_SERVER, port };
+          assert.deepEqual(
+            got.map((r) => [r.source, r.codeString, r.text()]),
+            [[src, '2.05', 'on 1']],
+          );
+          assert.equal(hits.light, 1);
+          // groupcomm-bis §3.2.1 allows the ETag that RFC 7252 §8.2.1 forbids.
+          const bis = { uri: `${uri}/light`, window: 1000, options: [etag], groupcommBis: true };
+          assert.deepEqual(
+            (await client.group(bis).collect()).map((r) => r.text()),
+            ['on 2'],
+          );
+          // RFC 7390 §2.7: a resource that did not opt in ignores multicast. Last: a silent
+          // window makes the next request to the group wait (PROBING_RATE).
+          const quiet = await client.group({ uri: `${uri}/private`, window: 1000 }).collect();
+          assert.deepEqual([quiet.length, hits.private], [0, 0]);
+        },
+        server,
+      );
     } finally {
       await server.close();
     }

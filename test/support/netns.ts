@@ -73,7 +73,11 @@ export function runSelfInNetns(
   // and exits 0 having run nothing.
   const env: NodeJS.ProcessEnv = { ...process.env, [ENV]: '1' };
   delete env.NODE_TEST_CONTEXT;
-  const r = spawnSync('unshare', ['-rn', 'sh', '-c', script], { encoding: 'utf8', env, timeout: o.timeoutMs ?? 120_000 });
+  const r = spawnSync('unshare', ['-rn', 'sh', '-c', script], {
+    encoding: 'utf8',
+    env,
+    timeout: o.timeoutMs ?? 120_000,
+  });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   process.stdout.write(output.replace(/^/gm, '    '));
   assert.equal(r.status, 0, `tests inside the namespace failed:\n${output}`);

@@ -99,12 +99,17 @@ describe('Group requests the client refuses (RFC 7390 §2.5, §5.1, §5.4.2)', (
     await withRoom(1, async (room) => {
       // The client's own TTL (its `hops` option) decides the scope of IPv4 groups.
       const wide = await CoapClient.create({
-        transport: room.net.createTransport({ bind: [{ address: '192.0.2.99', port: 40000 }], ipv4Interface: 'mem0' }),
+        transport: room.net.createTransport({
+          bind: [{ address: '192.0.2.99', port: 40000 }],
+          ipv4Interface: 'mem0',
+        }),
         runtime: room.rt,
         hops: 32,
       });
       room.extras.push(wide);
-      await assert.rejects(settle(room.rt, wide.group({ uri: TEXT }).collect()), { code: 'ERR_COAP_GROUP_SCOPE' });
+      await assert.rejects(settle(room.rt, wide.group({ uri: TEXT }).collect()), {
+        code: 'ERR_COAP_GROUP_SCOPE',
+      });
       const { responses } = await ask(room, { uri: TEXT, allowWideScope: true }, wide);
       assert.equal(responses.length, 1);
     });

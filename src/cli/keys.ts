@@ -1,0 +1,107 @@
+/**
+ * @module cli/keys
+ * `coap-group keys oscore|group`: commissioning key material in the file format of
+ * docs/security.md. `keys oscore --out DIR` writes an RFC 8613 context pair (client.json,
+ * server.json; RFC 8613 §3.2); `keys group --members N --out DIR` writes a Group OSCORE group
+ * with one file per member (draft-ietf-core-oscore-groupcomm §2). Every file has mode 0600 and
+ * nothing secret is printed.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  generateGroup,
+  generateOscorePair,
+  OscoreConfigError,
+  type OscoreConfigFile,
+  writeKeyFile,
+} from '../index.js';
+import { Exit, integer, UsageError } from './usage.js';
+
+export const KEYS_HELP = `Usage:
+  coap-group keys oscore --out DIR [--peer URI] [--force]
+      an OSCORE (RFC 8613) context pair: DIR/client.json and DIR/server.json
+  coap-group keys group --members N --out DIR [--address GROUP]... [--name NAME] [--force]
+      a Group OSCORE group of N members: DIR/member-1.json ... DIR/member-N.json
+
+  --out DIR         directory for the files (made with mode 0700; files get mode 0600)
+  --peer URI        the server's URI, written into client.json (else it applies to any server)
+  --members N       group size, 1-255; member i gets Sender ID i (hex)
+  --address GROUP   group address the members send to (repeatable; default 224.0.1.187)
+  --name NAME       a name for the group
+  --force           overwrite existing files
+
+Use a file with 'serve --oscore FILE' and 'get|put|post|delete --oscore FILE'. The format is in
+docs/security.md. Keep the files private: they hold master secrets and private keys.`;
+
+const OPTIONS = {
+  out: { type: 'string' },
+  peer: { type: 'string' },
+  members: { type: 'string' },
+  address: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function write(files: Array<[string, OscoreConfigFile]>, dir: string, overwrite: boolean): void {
+  for (const [name, content] of files) {
+    const path = join(dir, name);
+    try {
+      writeKeyFile(path, content, { overwrite });
+    } catch (err) {
+      if (err instanceof OscoreConfigError) throw new UsageError(err.message, 'give --force to overwrite');
+      throw err;
+    }
+    process.stdout.write(`wrote ${path} (mode 0600)\n`);
+  }
+}
+
+/** Runs `keys ...`; resolves with the exit code. */
+export async function runKeys(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+  const [what, ...extra] = positionals;
+  if (values.help || what === undefined) {
+    process.stdout.write(`${KEYS_HELP}\n`);
+    return what === undefined && !values.help ? Exit.USAGE : Exit.OK;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`, 'see coap-group keys --help');
+  const out = values.out;
+  if (out === undefined)
+    throw new UsageError(`keys ${what} needs --out DIR`, `e.g. coap-group keys ${what} --out ./keys`);
+  const force = values.force === true;
+  if (what === 'oscore') {
+    if (values.members !== undefined || values.address !== undefined)
+      throw new UsageError('--members and --address are for keys group');
+    const pair = generateOscorePair(values.peer !== undefined ? { peer: values.peer } : {});
+    write(
+      [
+        ['client.json', pair.client],
+        ['server.json', pair.server],
+      ],
+      out,
+      force,
+    );
+    return Exit.OK;
+  }
+  if (what === 'group') {
+    const members = integer('members', values.members, 1, 255);
+    if (members === undefined) throw new UsageError('keys group needs --members N', 'e.g. --members 4');
+    const files = generateGroup({
+      members,
+      ...(values.address !== undefined ? { addresses: values.address } : {}),
+      ...(values.name !== undefined ? { name: values.name } : {}),
+    });
+    write(
+      files.map((f, i): [string, OscoreConfigFile] => [`member-${i + 1}.json`, f]),
+      out,
+      force,
+    );
+    return Exit.OK;
+  }
+  throw new UsageError(`unknown keys command ${JSON.stringify(what)}`, 'use keys oscore or keys group');
+}

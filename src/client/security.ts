@@ -1,0 +1,66 @@
+/**
+ * @module client/security
+ * The hook through which a message-protection layer wraps a client's requests and opens their
+ * responses (design.md: security as a layer that wraps messages, as in aiocoap). The client
+ * knows nothing of OSCORE: `oscore/endpoint` implements this interface (RFC 8613 §8.1, §8.4;
+ * Group OSCORE draft-ietf-core-oscore-groupcomm §7.1, §7.4), and the client calls it in
+ * `exchangeOnce`, `sendOnly`, group requests and observations.
+ */
+import type { CoapMessage, CoapOption } from '../message/types.js';
+import { optionDefinition } from '../options/registry.js';
+import type { Address } from '../transport/types.js';
+
+/** The parts of a request (or of a response) that protection changes. */
+export type MessageParts = Pick<CoapMessage, 'code' | 'options' | 'payload'>;
+
+/** What kind of exchange a request starts; decides which context applies and how errors end it. */
+export type SecuredKind = 'unicast' | 'observe' | 'group';
+
+/** One protected request, kept for as long as its responses may come. */
+export interface SecuredRequest {
+  /** The parts to put on the wire instead of the original ones. */
+  readonly parts: MessageParts;
+  /**
+   * Default Leisure in seconds of the group this request goes to, when protection changes it
+   * (groupcomm-bis §3.1.5: 20 s with the Group OSCORE group mode, 13 s with the pairwise mode).
+   * The client then collects responses for that long plus a margin, unless given a `window`.
+   */
+  readonly leisure?: number;
+  /**
+   * Verifies a response to this request and returns the original (decrypted) response, or
+   * `undefined` to discard it silently (it failed verification; another may still come).
+   * Throws a `CoapError` to end a unicast exchange (e.g. an unprotected OSCORE error response).
+   */
+  open(response: CoapMessage, remote: Address): CoapMessage | undefined;
+  /**
+   * For a verified response, the original request to send once more, or `undefined`. Used for
+   * the Echo challenge of RFC 9175 §2.4 / RFC 8613 Appendix B.1.2: a 4.01 carrying Echo is
+   * answered by repeating the request with that Echo value (the client retries once).
+   */
+  retry?(opened: {
+    readonly code: number;
+    readonly options: readonly CoapOption[];
+  }): MessageParts | undefined;
+}
+
+/**
+ * Protects requests for their destination. Returning `undefined` sends the request as it is
+ * (no context applies to that destination).
+ */
+export interface ClientSecurity {
+  /** Critical options this layer processes in responses (e.g. OSCORE, 9); the messenger accepts them. */
+  readonly criticalOptions?: readonly number[];
+  protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined;
+}
+
+/** Critical options the messenger leaves to the layers above by default (messenger.ts: OSCORE, Q-Block, EDHOC). */
+const LEFT_TO_UPPER_LAYERS = new Set([9, 19, 21, 31]);
+
+/**
+ * The messenger's `isRecognizedOption` when a security layer is installed: the registry's
+ * options, plus those the layer processes (RFC 7252 §5.4.1: critical options must be understood;
+ * OSCORE, number 9, is critical, RFC 8613 §2).
+ */
+export function recognizedWith(extra: readonly number[]): (n: number) => boolean {
+  return (n) => extra.includes(n) || (optionDefinition(n) !== undefined && !LEFT_TO_UPPER_LAYERS.has(n));
+}

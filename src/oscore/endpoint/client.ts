@@ -1,0 +1,170 @@
+/**
+ * @module oscore/endpoint/client
+ * The client side of OSCORE as a layer around messages (`client/security` hook): unicast
+ * requests and observations protected with the RFC 8613 context for their destination (§8.1),
+ * responses and notifications verified (§8.4, §7.4.1), the Echo challenge answered once
+ * (RFC 9175 §2.4, RFC 8613 Appendix B.1.2), and group requests protected in the Group OSCORE
+ * group mode with each responder's answer verified on its own (draft-ietf-core-oscore-groupcomm
+ * §7.1, §7.4). Failures are published on `coap:oscore:rejected`, without key material.
+ */
+import type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from '../../client/security.js';
+import { codeClass } from '../../message/codes.js';
+import { type CoapMessage, type CoapOption, MessageType } from '../../message/types.js';
+import { Opt } from '../../options/registry.js';
+import { findOption } from '../../options/values.js';
+import type { Address } from '../../transport/types.js';
+import type { RequestBinding } from '../binding.js';
+import type { SecurityContext } from '../context.js';
+import { protectGroupRequest } from '../group/protect.js';
+import { unprotectGroupResponse } from '../group/unprotect.js';
+import { decodeOscoreOption } from '../option.js';
+import { protectRequest } from '../protect.js';
+import { isOscoreMessage, unprotectResponse } from '../unprotect.js';
+import { OscoreExchangeError } from './errors.js';
+import type { GroupEntry, OscoreKeyring } from './keyring.js';
+import { asMessage, hasOuterBlock, observeFromPartialIv, partsOf, reportRejected } from './parts.js';
+
+function unprotectedAnswer(msg: CoapMessage, remote: Address): OscoreExchangeError {
+  const diagnostic = codeClass(msg.code) >= 4 ? msg.payload.toString('utf8') : '';
+  const c = `${msg.code >> 5}.${String(msg.code & 31).padStart(2, '0')}`;
+  return new OscoreExchangeError(
+    'ERR_OSCORE_UNPROTECTED',
+    `${remote.address}:${remote.port} answered the protected request with an unprotected ${c}${diagnostic ? ` "${diagnostic}"` : ''}`,
+    { responseCode: msg.code, diagnostic },
+  );
+}
+
+/**
+ * A unicast request (or Observe registration) under an RFC 8613 context. A piggy-backed answer
+ * that fails verification ends the exchange with its error, since nothing else will come; a
+ * separate response that fails is discarded, so the genuine one can still arrive.
+ */
+class UnicastRequest implements SecuredRequest {
+  readonly parts: MessageParts;
+  readonly #plain: MessageParts;
+  readonly #ctx: SecurityContext;
+  readonly #binding: RequestBinding;
+  readonly #kind: SecuredKind;
+  #accepted = false;
+
+  constructor(plain: MessageParts, ctx: SecurityContext, kind: SecuredKind) {
+    const { message, binding } = protectRequest(asMessage(plain), ctx, {
+      kidContext: ctx.common.idContext !== undefined,
+    });
+    this.parts = partsOf(message);
+    this.#plain = plain;
+    this.#ctx = ctx;
+    this.#binding = binding;
+    this.#kind = kind;
+  }
+
+  open(msg: CoapMessage, remote: Address): CoapMessage | undefined {
+    const final = msg.type === MessageType.ACK || (this.#kind === 'observe' && !this.#accepted);
+    if (!isOscoreMessage(msg)) {
+      reportRejected('client', remote, 'ERR_OSCORE_UNPROTECTED');
+      if (final) throw unprotectedAnswer(msg, remote);
+      return undefined;
+    }
+    try {
+      if (hasOuterBlock(msg)) {
+        throw new OscoreExchangeError(
+          'ERR_OSCORE_OUTER_BLOCKWISE',
+          `${remote.address}:${remote.port} sent a protected response with outer Block options (not supported)`,
+        );
+      }
+      const r = unprotectResponse(msg, this.#ctx, this.#binding);
+      this.#accepted = true;
+      return observeFromPartialIv(r.response, r.partialIv);
+    } catch (err) {
+      reportRejected('client', remote, err);
+      if (msg.type === MessageType.ACK) throw err;
+      return undefined;
+    }
+  }
+
+  retry(opened: {
+    readonly code: number;
+    readonly options: readonly CoapOption[];
+  }): MessageParts | undefined {
+    // RFC 9175 §2.4: a verified 4.01 with Echo asks for the request again, echoing the value.
+    if (opened.code !== 0x81) return undefined;
+    const echo = findOption(opened.options, Opt.Echo);
+    if (echo === undefined) return undefined;
+    const options = [...this.#plain.options.filter((o) => o.number !== Opt.Echo), echo];
+    options.sort((a, b) => a.number - b.number);
+    return { code: this.#plain.code, options, payload: this.#plain.payload };
+  }
+}
+
+/** A group request under a Group OSCORE context (group mode); each responder verified on its own. */
+class GroupRequest implements SecuredRequest {
+  readonly parts: MessageParts;
+  readonly leisure: number | undefined;
+  readonly #group: GroupEntry;
+  readonly #keyring: OscoreKeyring;
+  readonly #binding: ReturnType<typeof protectGroupRequest>['binding'];
+
+  constructor(plain: MessageParts, group: GroupEntry, keyring: OscoreKeyring) {
+    const { message, binding } = protectGroupRequest(asMessage(plain), group.context, { mode: 'group' });
+    this.parts = partsOf(message);
+    this.leisure = keyring.defaultLeisure;
+    this.#group = group;
+    this.#keyring = keyring;
+    this.#binding = binding;
+  }
+
+  open(msg: CoapMessage, remote: Address): CoapMessage | undefined {
+    if (!isOscoreMessage(msg) || hasOuterBlock(msg)) {
+      reportRejected('client', remote, 'ERR_OSCORE_UNPROTECTED');
+      return undefined;
+    }
+    let kid: Buffer | undefined;
+    let created = false;
+    try {
+      const value = findOption(msg.options, Opt.Oscore)!.value;
+      kid = decodeOscoreOption(value, { allowGroupFlag: true }).kid;
+      // A responder whose credential is known gets its Recipient Context now (draft §3.2).
+      if (kid !== undefined) created = this.#keyring.ensureRecipient(this.#group, kid);
+      const r = unprotectGroupResponse(msg, this.#group.context, this.#binding);
+      return observeFromPartialIv(r.response, r.partialIv);
+    } catch (err) {
+      if (created && kid !== undefined) this.#group.context.removeRecipient(kid);
+      reportRejected('client', remote, err);
+      return undefined;
+    }
+  }
+}
+
+/**
+ * The client hook of the OSCORE layer: give it to `CoapClient.create({ security })`.
+ * Destinations without a context are left unprotected.
+ *
+ * @example
+ * ```ts
+ * const keyring = loadOscoreConfig('client.json');
+ * const client = await CoapClient.create({ security: new OscoreClientSecurity(keyring) });
+ * const res = await client.request('coap://127.0.0.2/light'); // protected, verified
+ * ```
+ */
+export class OscoreClientSecurity implements ClientSecurity {
+  readonly keyring: OscoreKeyring;
+  /** OSCORE (RFC 8613 §2) is critical: the messenger must pass it up. */
+  readonly criticalOptions: readonly number[] = [Opt.Oscore];
+
+  constructor(keyring: OscoreKeyring) {
+    this.keyring = keyring;
+  }
+
+  /**
+   * @throws OscoreError `ERR_OSCORE_SEQUENCE_EXHAUSTED`; InvalidArgumentError for a request
+   *   OSCORE cannot carry (e.g. one that already has an OSCORE option).
+   */
+  protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined {
+    if (kind === 'group') {
+      const group = this.keyring.groupFor(dest);
+      return group === undefined ? undefined : new GroupRequest(parts, group, this.keyring);
+    }
+    const ctx = this.keyring.oscoreFor(dest);
+    return ctx === undefined ? undefined : new UnicastRequest(parts, ctx, kind);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * @module oscore/endpoint/errors
+ * Errors of the OSCORE endpoint layer: a key-material file or object that cannot be used (the
+ * field is named, the value never shown, so secrets stay out of logs), and the outcomes of a
+ * protected request that a client reports (RFC 8613 §8.4, §8.2, §4.1.3.4).
+ */
+import { CoapError } from '../../errors.js';
+
+/**
+ * Key material that cannot be used: a missing or malformed field, an unreadable file, a file
+ * others may read. `field` is the JSON path of the offending field (e.g. `group[0].members[2].id`).
+ * The message names the field and what is wrong with it, never its value.
+ */
+export class OscoreConfigError extends CoapError {
+  declare readonly code: 'ERR_OSCORE_CONFIG';
+  /** The JSON path of the field, or `''` for the file as a whole. */
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_OSCORE_CONFIG', field === '' ? message : `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** Stable codes of `OscoreExchangeError`. */
+export type OscoreExchangeErrorCode =
+  /**
+   * The server answered a protected request without OSCORE (RFC 8613 §8.2, §8.3: its OSCORE
+   * error responses, e.g. 4.01 "Security context not found", are not protected).
+   */
+  | 'ERR_OSCORE_UNPROTECTED'
+  /** Outer Block1/Block2 on a protected message: outer block-wise is not supported (RFC 8613 §4.1.3.4.2). */
+  | 'ERR_OSCORE_OUTER_BLOCKWISE';
+
+/** A protected unicast exchange that ended without a verified response. */
+export class OscoreExchangeError extends CoapError {
+  declare readonly code: OscoreExchangeErrorCode;
+  /** The response code the server sent, e.g. 0x81 for 4.01, when there was a response. */
+  readonly responseCode: number | undefined;
+  /** The diagnostic payload of that response (UTF-8), if any. */
+  readonly diagnostic: string;
+  constructor(
+    code: OscoreExchangeErrorCode,
+    message: string,
+    details: { responseCode?: number; diagnostic?: string } = {},
+  ) {
+    super(code, message);
+    this.responseCode = details.responseCode;
+    this.diagnostic = details.diagnostic ?? '';
+  }
+}

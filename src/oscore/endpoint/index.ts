@@ -1,0 +1,25 @@
+/**
+ * @module oscore/endpoint
+ * OSCORE (RFC 8613) and Group OSCORE (draft-ietf-core-oscore-groupcomm) as a layer around the
+ * client's and server's messages, through the `client/security` and `server/security` hooks:
+ * the key-material file (docs/security.md), the keyring, the client and server sides with Echo
+ * (RFC 9175), and commissioning helpers.
+ */
+export { OscoreClientSecurity } from './client.js';
+export { loadOscoreConfig, type OscoreConfigOptions, parseOscoreConfig } from './config.js';
+export {
+  OscoreConfigError,
+  OscoreExchangeError,
+  type OscoreExchangeErrorCode,
+} from './errors.js';
+export {
+  type GenerateGroupOptions,
+  type GenerateOscoreOptions,
+  generateGroup,
+  generateOscorePair,
+  type OscoreConfigFile,
+  writeKeyFile,
+} from './generate.js';
+export { type Destination, type GroupEntry, type OscoreEntry, OscoreKeyring } from './keyring.js';
+export { FileSequenceStorage } from './sequence-file.js';
+export { type OscoreServerOptions, OscoreServerSecurity } from './server.js';

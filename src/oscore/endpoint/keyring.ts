@@ -1,0 +1,188 @@
+/**
+ * @module oscore/endpoint/keyring
+ * A node's security material, as the endpoint layer uses it: RFC 8613 Security Contexts, each
+ * optionally bound to the peer it protects requests to (RFC 8613 §3, §5.2 leave the choice of
+ * context to the application), and Group OSCORE contexts with the roster of members whose
+ * credentials are known, so that a Recipient Context is made on first contact from a known
+ * member (draft-ietf-core-oscore-groupcomm §2.6.1, §3.2) and never for anyone else.
+ * Inspecting or serializing a keyring shows IDs only: keys never reach a log.
+ */
+import { inspect } from 'node:util';
+import { InvalidArgumentError } from '../../errors.js';
+import type { Address } from '../../transport/types.js';
+import { canonicalIPv6, ipFamily } from '../../util/ip.js';
+import { type ContextResolver, type SecurityContext, SecurityContextRegistry } from '../context.js';
+import type { GroupSecurityContext } from '../group/context.js';
+
+/** Where a context applies: an address and, optionally, a port. */
+export interface Destination {
+  readonly address: string;
+  /** Any port when absent. */
+  readonly port?: number;
+}
+
+/** One RFC 8613 context. */
+export interface OscoreEntry {
+  readonly context: SecurityContext;
+  /** The server requests go to; absent: the fallback for any unicast destination (client role). */
+  readonly peer: Destination | undefined;
+  readonly name: string | undefined;
+}
+
+/** One Group OSCORE group this node is a member of. */
+export interface GroupEntry {
+  readonly context: GroupSecurityContext;
+  /** Known members' credentials by Sender ID (hex), this node excluded. */
+  readonly members: ReadonlyMap<string, Buffer>;
+  /** The group addresses requests are protected for with this context (client role). */
+  readonly addresses: readonly Destination[];
+  readonly name: string | undefined;
+}
+
+function normal(address: string): string {
+  return ipFamily(address) === 6 ? canonicalIPv6(address) : address;
+}
+
+function matches(d: Destination, dest: Address): boolean {
+  return normal(d.address) === normal(dest.address) && (d.port === undefined || d.port === dest.port);
+}
+
+/**
+ * The contexts of one node. Share one keyring between a node's client and server: a context's
+ * Sender Sequence Number must be one counter whatever role uses it (RFC 8613 §7.2).
+ *
+ * @example
+ * ```ts
+ * const keyring = loadOscoreConfig('/etc/coap/node.json');
+ * const server = new CoapServer({ security: new OscoreServerSecurity(keyring) });
+ * const client = await CoapClient.create({ security: new OscoreClientSecurity(keyring) });
+ * ```
+ */
+export class OscoreKeyring {
+  readonly #oscore: OscoreEntry[] = [];
+  readonly #registry = new SecurityContextRegistry();
+  readonly #groups = new Map<string, GroupEntry>();
+
+  /**
+   * Adds an RFC 8613 context.
+   * @throws InvalidArgumentError for a second context with the same Recipient ID (and ID
+   *   Context), or a second fallback context without `peer`.
+   */
+  addOscore(context: SecurityContext, options: { peer?: Destination; name?: string } = {}): this {
+    if (options.peer === undefined && this.#oscore.some((e) => e.peer === undefined)) {
+      throw new InvalidArgumentError('only one OSCORE context may leave out the peer');
+    }
+    this.#registry.add(context);
+    this.#oscore.push({ context, peer: options.peer, name: options.name });
+    return this;
+  }
+
+  /**
+   * Adds a Group OSCORE context and the credentials of its members (by Sender ID).
+   * @throws InvalidArgumentError for a Group ID already present.
+   */
+  addGroup(
+    context: GroupSecurityContext,
+    options: {
+      members: Iterable<{ readonly id: Buffer; readonly credential: Buffer }>;
+      addresses?: readonly Destination[];
+      name?: string;
+    },
+  ): this {
+    const gid = context.common.idContext.toString('hex');
+    if (this.#groups.has(gid)) throw new InvalidArgumentError(`a group with Group ID ${gid} exists`);
+    const members = new Map<string, Buffer>();
+    for (const m of options.members) {
+      if (!m.id.equals(context.sender.id)) members.set(m.id.toString('hex'), Buffer.from(m.credential));
+    }
+    this.#groups.set(gid, {
+      context,
+      members,
+      addresses: [...(options.addresses ?? [])],
+      name: options.name,
+    });
+    return this;
+  }
+
+  /** The context for unicast requests to `dest`: the one bound to it, else the fallback. */
+  oscoreFor(dest: Address): SecurityContext | undefined {
+    let fallback: SecurityContext | undefined;
+    for (const e of this.#oscore) {
+      if (e.peer === undefined) fallback = e.context;
+      else if (matches(e.peer, dest)) return e.context;
+    }
+    return fallback;
+  }
+
+  /** Finds a server-side context by 'kid' and 'kid context' (RFC 8613 §8.2 step 2). */
+  get resolve(): ContextResolver {
+    return this.#registry.resolve;
+  }
+
+  /** The group whose addresses include `dest`, for group requests. */
+  groupFor(dest: Address): GroupEntry | undefined {
+    for (const g of this.#groups.values()) if (g.addresses.some((d) => matches(d, dest))) return g;
+    return undefined;
+  }
+
+  /** The group with this Group ID ('kid context'). */
+  groupById(gid: Buffer): GroupEntry | undefined {
+    return this.#groups.get(gid.toString('hex'));
+  }
+
+  /**
+   * Makes the Recipient Context of member `kid` if its credential is known and it has none
+   * yet. Returns true when it was made now, so a caller whose message then fails verification
+   * can remove it again (draft §2.6.1.1: that leaves no trace). Unknown IDs get nothing.
+   */
+  ensureRecipient(group: GroupEntry, kid: Buffer): boolean {
+    const ctx = group.context;
+    if (ctx.recipient(kid) !== undefined) return false;
+    const credential = group.members.get(kid.toString('hex'));
+    if (credential === undefined) return false;
+    ctx.addRecipient(kid, credential);
+    return true;
+  }
+
+  /** Every RFC 8613 context. */
+  get oscoreEntries(): readonly OscoreEntry[] {
+    return this.#oscore;
+  }
+
+  /** Every group. */
+  get groupEntries(): readonly GroupEntry[] {
+    return [...this.#groups.values()];
+  }
+
+  /**
+   * groupcomm-bis §3.1.5: DEFAULT_LEISURE is 20 s when a group uses the group mode, 13 s when
+   * it uses only the pairwise mode; undefined without groups.
+   */
+  get defaultLeisure(): number | undefined {
+    if (this.#groups.size === 0) return undefined;
+    const groupMode = [...this.#groups.values()].some((g) => g.context.common.groupEncryption !== undefined);
+    return groupMode ? 20 : 13;
+  }
+
+  /** IDs and names only; never a key. */
+  toJSON(): object {
+    return {
+      oscore: this.#oscore.map((e) => ({
+        name: e.name,
+        peer: e.peer,
+        senderId: e.context.sender.id.toString('hex'),
+        recipientId: e.context.recipient.id.toString('hex'),
+      })),
+      group: [...this.#groups.values()].map((g) => ({
+        name: g.name,
+        groupId: g.context.common.idContext.toString('hex'),
+        senderId: g.context.sender.id.toString('hex'),
+        members: [...g.members.keys()],
+      })),
+    };
+  }
+
+  [inspect.custom](): string {
+    return `OscoreKeyring ${JSON.stringify(this.toJSON())}`;
+  }
+}

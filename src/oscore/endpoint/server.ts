@@ -1,0 +1,230 @@
+/**
+ * @module oscore/endpoint/server
+ * The server side of OSCORE as a layer around messages (`server/security` hook): requests with
+ * an OSCORE option are verified with the RFC 8613 context of their 'kid' (§8.2) or the Group
+ * OSCORE context of their 'kid context' (draft-ietf-core-oscore-groupcomm §7.2, §8.4), and
+ * what answers them is protected (§8.3; draft §7.3). A failure is answered as RFC 8613 §8.2 says
+ * (4.02, 4.01, 4.00, unprotected, Max-Age 0) for unicast and never for multicast (draft §7.2).
+ * Until a context's replay window is known to be valid (after a reboot it is not, RFC 8613
+ * Appendix B.1.2), a verified request is answered by a protected 4.01 with Echo and only the
+ * repeated request that echoes it is delivered (RFC 9175 §2.4), which sets the window's floor.
+ */
+
+import { Code } from '../../message/codes.js';
+import { type CoapMessage, EMPTY } from '../../message/types.js';
+import type { ResponseParts } from '../../messenger/server-exchange.js';
+import { Opt } from '../../options/registry.js';
+import { encodeUint, findOption } from '../../options/values.js';
+import type { Runtime } from '../../runtime.js';
+import { systemRuntime } from '../../runtime.js';
+import type {
+  OpenedRequest,
+  RequestOrigin,
+  RequestSecurity,
+  SecurityVerdict,
+  ServerSecurity,
+} from '../../server/security.js';
+import type { SecurityContext } from '../context.js';
+import { OscoreError, oscoreErrorResponse } from '../errors.js';
+import { protectGroupResponse } from '../group/protect.js';
+import { unprotectGroupRequest } from '../group/unprotect.js';
+import { decodeOscoreOption, decodePartialIv, type OscoreOptionValue } from '../option.js';
+import { protectResponse } from '../protect.js';
+import { isOscoreMessage, unprotectRequest } from '../unprotect.js';
+import type { GroupEntry, OscoreKeyring } from './keyring.js';
+import { asMessage, hasOuterBlock, isNotification, partsOf, reportRejected } from './parts.js';
+
+/** Options of `OscoreServerSecurity`. */
+export interface OscoreServerOptions {
+  /**
+   * Challenge the first request of each RFC 8613 context with Echo before delivering anything
+   * (RFC 8613 Appendix B.1.2: the replay window is not kept across restarts). Default true.
+   */
+  readonly echo?: boolean;
+  /** How long an Echo value is accepted after it was sent, ms; default 30 000 (RFC 9175 §2.3). */
+  readonly echoLifetimeMs?: number;
+  /** Send the diagnostic payloads RFC 8613 §8.2 suggests in error responses; default true. */
+  readonly diagnostic?: boolean;
+  /** Clock and randomness (Echo values); default the system's. */
+  readonly runtime?: Runtime;
+}
+
+/** Freshness state of one RFC 8613 context (RFC 8613 Appendix B.1.2). */
+interface Freshness {
+  valid: boolean;
+  challenge: Buffer | undefined;
+  sentAt: number;
+}
+
+/**
+ * Every notification, the first included, gets its own Partial IV (RFC 8613 §8.3 with Observe
+ * allows it for the first), so clients can order all of them by Partial IV (§7.4.1).
+ */
+function fresh(p: ResponseParts): { newPartialIv?: true } {
+  return isNotification(p) ? { newPartialIv: true } : {};
+}
+
+const PLAIN: SecurityVerdict = Object.freeze({ kind: 'plain' });
+const DROP: SecurityVerdict = Object.freeze({ kind: 'drop' });
+
+function keepConfirmable(sealed: CoapMessage, p: ResponseParts): ResponseParts {
+  return p.confirmable === undefined ? partsOf(sealed) : { ...partsOf(sealed), confirmable: p.confirmable };
+}
+
+/**
+ * The server hook of the OSCORE layer: give it to `new CoapServer({ security })`.
+ *
+ * @example
+ * ```ts
+ * const keyring = loadOscoreConfig('server.json');
+ * const server = new CoapServer({ security: new OscoreServerSecurity(keyring) });
+ * server.resource('/light', { protected: true }).get((req) => ({ payload: req.security?.kid }));
+ * ```
+ */
+export class OscoreServerSecurity implements ServerSecurity {
+  readonly keyring: OscoreKeyring;
+  /** OSCORE (RFC 8613 §2) is critical: the messenger must pass it up. */
+  readonly criticalOptions: readonly number[] = [Opt.Oscore];
+  readonly #echo: boolean;
+  readonly #echoLifetime: number;
+  readonly #diagnostic: boolean;
+  readonly #runtime: Runtime;
+  readonly #fresh = new WeakMap<SecurityContext, Freshness>();
+
+  constructor(keyring: OscoreKeyring, options: OscoreServerOptions = {}) {
+    this.keyring = keyring;
+    this.#echo = options.echo ?? true;
+    this.#echoLifetime = options.echoLifetimeMs ?? 30_000;
+    this.#diagnostic = options.diagnostic ?? true;
+    this.#runtime = options.runtime ?? systemRuntime;
+  }
+
+  /** groupcomm-bis §3.1.5 (20 s group mode, 13 s pairwise only) when the node is in a group. */
+  get defaultLeisure(): number | undefined {
+    return this.keyring.defaultLeisure;
+  }
+
+  open(request: CoapMessage, origin: RequestOrigin): SecurityVerdict {
+    if (!isOscoreMessage(request)) return PLAIN;
+    let value: OscoreOptionValue;
+    try {
+      value = decodeOscoreOption(findOption(request.options, Opt.Oscore)!.value, { allowGroupFlag: true });
+      if (hasOuterBlock(request)) return this.#outerBlock(origin);
+    } catch (err) {
+      return this.#fail(err, origin);
+    }
+    const group = value.kidContext === undefined ? undefined : this.keyring.groupById(value.kidContext);
+    if (group !== undefined || value.groupFlag) return this.#openGroup(request, origin, group, value);
+    // RFC 8613 contexts are pairwise: a multicast request cannot be one of theirs.
+    if (origin.multicast) return DROP;
+    return this.#openUnicast(request, origin);
+  }
+
+  #openUnicast(request: CoapMessage, origin: RequestOrigin): SecurityVerdict {
+    let u: ReturnType<typeof unprotectRequest>;
+    try {
+      u = unprotectRequest(request, this.keyring.resolve);
+    } catch (err) {
+      return this.#fail(err, origin);
+    }
+    const ctx = u.context;
+    const binding = u.binding;
+    if (this.#echo) {
+      const st = this.#fresh.get(ctx) ?? { valid: false, challenge: undefined, sentAt: 0 };
+      this.#fresh.set(ctx, st);
+      if (!st.valid) {
+        const echo = findOption(u.request.options, Opt.Echo);
+        const now = this.#runtime.now();
+        const answered =
+          echo !== undefined &&
+          st.challenge !== undefined &&
+          echo.value.equals(st.challenge) &&
+          now - st.sentAt <= this.#echoLifetime;
+        if (!answered) {
+          // RFC 8613 Appendix B.1.2: a protected 4.01 with Echo, with the server's own Partial IV.
+          st.challenge = this.#runtime.randomBytes(8);
+          st.sentAt = now;
+          const challenge = { code: Code.Unauthorized, options: [{ number: Opt.Echo, value: st.challenge }] };
+          const sealed = protectResponse(asMessage({ ...challenge, payload: EMPTY }), ctx, binding, {
+            newPartialIv: true,
+          });
+          return { kind: 'reply', parts: partsOf(sealed) };
+        }
+        // The request is fresh: its Partial IV becomes the window's lower limit.
+        const seq = decodePartialIv(binding.partialIv);
+        ctx.recipient.replayWindow.reset(seq);
+        ctx.recipient.replayWindow.update(seq);
+        st.valid = true;
+        st.challenge = undefined;
+      }
+    }
+    const security: RequestSecurity = {
+      kind: 'oscore',
+      kid: binding.kid.toString('hex'),
+      ...(ctx.common.idContext !== undefined ? { idContext: ctx.common.idContext.toString('hex') } : {}),
+    };
+    const opened: OpenedRequest = {
+      request: u.request,
+      security,
+      seal: (p) => keepConfirmable(protectResponse(asMessage(p), ctx, binding, fresh(p)), p),
+    };
+    return { kind: 'opened', opened };
+  }
+
+  #openGroup(
+    request: CoapMessage,
+    origin: RequestOrigin,
+    group: GroupEntry | undefined,
+    value: OscoreOptionValue,
+  ): SecurityVerdict {
+    const kid = value.kid;
+    let created = false;
+    try {
+      if (group === undefined) {
+        throw new OscoreError('ERR_OSCORE_UNKNOWN_KID', 'no group with this Group ID');
+      }
+      // A known member's first request makes its Recipient Context (draft §3.2); nobody else's does.
+      if (kid !== undefined) created = this.keyring.ensureRecipient(group, kid);
+      const u = unprotectGroupRequest(request, group.context);
+      const security: RequestSecurity = {
+        kind: 'group-oscore',
+        kid: u.binding.kid.toString('hex'),
+        idContext: group.context.common.idContext.toString('hex'),
+      };
+      const opened: OpenedRequest = {
+        request: u.request,
+        security,
+        seal: (p) =>
+          keepConfirmable(protectGroupResponse(asMessage(p), group.context, u.binding, fresh(p)), p),
+      };
+      return { kind: 'opened', opened };
+    } catch (err) {
+      // Leave no state behind: the window moved only on success; a context made now goes again.
+      if (created && kid !== undefined) group?.context.removeRecipient(kid);
+      return this.#fail(err, origin);
+    }
+  }
+
+  #outerBlock(origin: RequestOrigin): SecurityVerdict {
+    reportRejected('server', origin.remote, 'ERR_OSCORE_OUTER_BLOCKWISE');
+    if (origin.multicast) return DROP;
+    // Outer Block options are critical options this server does not process (RFC 7252 §5.4.1).
+    const text = this.#diagnostic ? 'outer block-wise is not supported with OSCORE' : '';
+    return {
+      kind: 'reply',
+      parts: {
+        code: Code.BadOption,
+        options: [{ number: Opt.MaxAge, value: encodeUint(0) }],
+        payload: Buffer.from(text),
+      },
+    };
+  }
+
+  /** RFC 8613 §8.2: the unprotected error response for unicast; nothing for a group. */
+  #fail(err: unknown, origin: RequestOrigin): SecurityVerdict {
+    reportRejected('server', origin.remote, err);
+    if (origin.multicast || !(err instanceof OscoreError)) return DROP;
+    const r = oscoreErrorResponse(err, { diagnostic: this.#diagnostic });
+    return r === undefined ? DROP : { kind: 'reply', parts: { ...r } };
+  }
+}
