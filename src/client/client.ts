@@ -6,7 +6,7 @@
  * counts (RFC 7252 §8.2). NSTART applies per server (RFC 7252 §4.7).
  */
 import type { TransmissionParameters } from '../constants.js';
-import { CoapClosedError, GroupRequestError } from '../errors.js';
+import { CoapAbortError, CoapClosedError, GroupRequestError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { Messenger } from '../messenger/messenger.js';
 import { ConcurrencyLimiter } from '../messenger/nstart.js';
@@ -159,7 +159,7 @@ export class CoapClient {
   async request(target: string | UnicastRequestOptions): Promise<CoapResponse> {
     const o: UnicastRequestOptions = typeof target === 'string' ? { uri: target } : target;
     if (this.closed) throw new CoapClosedError();
-    o.signal?.throwIfAborted?.();
+    if (o.signal?.aborted) throw new CoapAbortError();
     const uri = toUri(o.uri);
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions(o);

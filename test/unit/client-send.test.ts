@@ -54,3 +54,17 @@ describe('client.send (No-Response 26)', () => {
     await s.server.close();
   });
 });
+
+describe('a signal that is already aborted', () => {
+  it('rejects request() with CoapAbortError and sends nothing', { timeout: 10000 }, async () => {
+    const s = await setup();
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(s.client.request({ uri: 'coap://192.0.2.2/light', signal: ac.signal }), {
+      code: 'ERR_COAP_ABORTED',
+    });
+    assert.equal(s.net.stats.sent, 0);
+    await s.client.close();
+    await s.server.close();
+  });
+});
