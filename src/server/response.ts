@@ -71,7 +71,7 @@ export function toResponseParts(method: MethodName, r: ResponseInit | undefined)
   if (format !== undefined) options.push({ number: Opt.ContentFormat, value: encodeUint(format) });
   if (init.maxAge !== undefined) options.push({ number: Opt.MaxAge, value: encodeUint(init.maxAge) });
   if (init.options) options.push(...init.options);
-  options.sort((a, b) => a.number - b.number);
+  if (options.length > 1) options.sort((a, b) => a.number - b.number);
   const code =
     init.code !== undefined ? toCode(init.code) : init.location ? Code.Created : DEFAULT_CODE[method];
   return { code, options, payload };

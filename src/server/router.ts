@@ -10,6 +10,8 @@ export interface RoutePattern<T> {
   readonly path: string;
   readonly segments: readonly string[];
   readonly value: T;
+  /** The cached match of a static route. */
+  match?: RouteMatch<T>;
 }
 
 export interface RouteMatch<T> {
@@ -60,7 +62,9 @@ export class Router<T> {
   /** Finds the route for decoded path segments. */
   match(segments: readonly string[], joined: string): RouteMatch<T> | undefined {
     const hit = this.exact.get(joined);
-    if (hit !== undefined) return { value: hit.value, params: {} };
+    // A static route's match is the same every time: made once, not per request.
+    if (hit !== undefined)
+      return (hit.match ??= { value: hit.value, params: Object.freeze({}) as Record<string, string> });
     for (const p of this.patterns) {
       const params = matchPattern(p.segments, segments);
       if (params !== undefined) return { value: p.value, params };
