@@ -7,10 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import {
+  type AccessPolicy,
   attachGroupConfig,
   CidrAccessPolicy,
   CoapServer,
   type GroupConfig,
+  IdentityAccessPolicy,
+  parseController,
   type ResourceOptions,
   resolveInterface,
   type ServerOptions,
@@ -35,6 +38,7 @@ const OPTIONS = {
   'start-empty': { type: 'boolean' },
   oscore: { type: 'string' },
   'require-oscore': { type: 'boolean' },
+  'config-controller': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -97,15 +101,29 @@ export async function runServe(argv: string[]): Promise<number> {
   if (values['start-empty'] && values.state === undefined) {
     throw new UsageError('--start-empty needs --state DIR', 'e.g. --state ./state --start-empty');
   }
-  let policy: CidrAccessPolicy;
+  let policy: AccessPolicy;
   try {
     // Default: loopback only may change /coap-group; anyone may read it (RFC 7390 §2.6.2).
     const writers = values['allow-config-from'];
-    policy = new CidrAccessPolicy(writers !== undefined ? { writers } : {});
+    const addresses = new CidrAccessPolicy(writers !== undefined ? { writers } : {});
+    const controllers = values['config-controller'];
+    if (controllers !== undefined && values.oscore === undefined) {
+      throw new UsageError('--config-controller needs --oscore FILE', 'controllers are OSCORE identities');
+    }
+    // With controllers named, only they may change the configuration: unprotected changes get
+    // 4.01, and an address allow-list applies only if given explicitly.
+    policy =
+      controllers === undefined
+        ? addresses
+        : new IdentityAccessPolicy({
+            controllers: controllers.map(parseController),
+            ...(writers !== undefined ? { unprotectedFallback: addresses } : {}),
+          });
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(
-      `--allow-config-from: ${(err as Error).message.replace(/^writers: /, '')}`,
-      'give one prefix per --allow-config-from',
+      `${(err as Error).message.replace(/^writers: /, '--allow-config-from: ').replace(/^controllers\[0\]\./, '--config-controller ')}`,
+      'give one CIDR per --allow-config-from and one hex KID[@IDCONTEXT] per --config-controller',
     );
   }
   const ifaceName = values.iface ?? 'lo';

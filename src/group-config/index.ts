@@ -14,6 +14,12 @@ export {
 } from './attach.js';
 export { type EntryState, type EntryStatus, GroupConfig, type GroupConfigStatus } from './config.js';
 export { GroupConfigFullError, GroupStateError, type GroupStateErrorCode } from './errors.js';
+export {
+  type Controller,
+  IdentityAccessPolicy,
+  type IdentityPolicyOptions,
+  parseController,
+} from './identity-policy.js';
 export type { GroupTarget } from './membership-sync.js';
 export {
   type AccessDecision,
