@@ -1,5 +1,5 @@
 // Command-line settings of the bench: --quick (about 1 s per scenario, small N, for CI), --profile
-// (CPU-profile our server child), --only=server,client,codec,fanout,block.
+// (CPU-profile our server child), --only=server,client,codec,fanout,block, --fanout=N,N,... (group sizes).
 import { join } from 'node:path';
 
 export const SECTIONS = ['server', 'client', 'codec', 'fanout', 'block'] as const;
@@ -30,6 +30,11 @@ export function parseArgs(argv: readonly string[], root: string): BenchConfig {
   const quick = argv.includes('--quick');
   const profile = argv.includes('--profile');
   const only = argv.find((a) => a.startsWith('--only='));
+  const fanout = argv.find((a) => a.startsWith('--fanout='));
+  const sizes = fanout?.slice('--fanout='.length).split(',').map(Number);
+  if (sizes?.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) {
+    throw new Error(`--fanout takes group sizes from 1 to 2000, e.g. --fanout=5,50,200`);
+  }
   const sections = new Set<Section>(SECTIONS);
   if (only !== undefined) {
     sections.clear();
@@ -46,7 +51,7 @@ export function parseArgs(argv: readonly string[], root: string): BenchConfig {
     warmupMs: quick ? 150 : 400,
     rounds: quick ? 1 : 2,
     codecMs: quick ? 100 : 500,
-    fanoutSizes: quick ? [10, 100] : [10, 100, 1000],
+    fanoutSizes: sizes ?? (quick ? [10, 100] : [10, 100, 1000]),
     fanoutReps: quick ? 2 : 3,
     blockBytes: quick ? 256 * 1024 : 1024 * 1024,
     profileDir: profile
