@@ -8,6 +8,30 @@ import { MessageFormatError } from '../errors.js';
 import { type CoapMessage, type CoapOption, EMPTY, type MessageType } from './types.js';
 
 /**
+ * An option whose value view is made on first read: most options of a message are never read
+ * (or only once), and creating a Buffer view per option was half the cost of decoding.
+ */
+class LazyOption implements CoapOption {
+  readonly number: number;
+  private view: Buffer | undefined;
+  private readonly buf: Buffer;
+  private readonly start: number;
+  private readonly end: number;
+
+  constructor(number: number, buf: Buffer, start: number, end: number) {
+    this.number = number;
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+  }
+
+  get value(): Buffer {
+    if (this.view === undefined) this.view = this.buf.subarray(this.start, this.end);
+    return this.view;
+  }
+}
+
+/**
  * Decodes one datagram.
  * @throws MessageFormatError for anything RFC 7252 §3 calls a message format error,
  *   including a version other than 1 (which §3 says to silently ignore; callers drop it).
@@ -71,7 +95,7 @@ export function decodeMessage(buf: Buffer): CoapMessage {
     number += delta;
     if (number > 65535) throw new MessageFormatError(`option number ${number} exceeds 65535`, start);
     if (pos + length > len) throw new MessageFormatError(`option ${number} value runs past the end`, pos);
-    options.push({ number, value: length === 0 ? EMPTY : buf.subarray(pos, pos + length) });
+    options.push(length === 0 ? { number, value: EMPTY } : new LazyOption(number, buf, pos, pos + length));
     pos += length;
   }
   return { type, code, messageId, token, options, payload };
