@@ -285,18 +285,17 @@ export class Messenger {
     return undefined;
   }
 
+  /** Duplicate detection of an incoming message (RFC 7252 §4.5). */
+  private remember(msg: CoapMessage, d: Datagram, confirmable: boolean): ReturnType<DedupCache['check']> {
+    return this.dedup.check(d.remote.address, d.remote.port, msg.messageId, msg.token, confirmable);
+  }
+
   private receiveRequest(msg: CoapMessage, d: Datagram): void {
     // A request in an ACK or RST is meaningless (RFC 7252 §4.2, §4.3).
     if (msg.type === MessageType.ACK || msg.type === MessageType.RST)
       return this.reject(msg, d, 'request in ACK/RST');
     const confirmable = msg.type === MessageType.CON;
-    const { entry, isNew } = this.dedup.check(
-      d.remote.address,
-      d.remote.port,
-      msg.messageId,
-      msg.token,
-      confirmable,
-    );
+    const { entry, isNew } = this.remember(msg, d, confirmable);
     if (!isNew) {
       // RFC 7252 §4.5: a duplicate CON gets the same reply again; a duplicate NON is ignored.
       if (confirmable && entry.reply !== undefined && !d.multicast)
@@ -340,13 +339,7 @@ export class Messenger {
       return;
     }
     const confirmable = msg.type === MessageType.CON;
-    const { entry, isNew } = this.dedup.check(
-      d.remote.address,
-      d.remote.port,
-      msg.messageId,
-      msg.token,
-      confirmable,
-    );
+    const { entry, isNew } = this.remember(msg, d, confirmable);
     if (!isNew) {
       if (confirmable && entry.reply !== undefined) this.transmit(entry.reply, d.remote, d.local);
       return;
