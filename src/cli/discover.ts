@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ALL_COAP_NODES_IPV4, CoapClient, type CoapUri, parseLinks, parseUri } from '../index.js';
 import { endpoint } from './output.js';
-import { integer, seconds, UsageError } from './usage.js';
+import { integer, LOOPBACK, seconds, UsageError } from './usage.js';
 
 const OPTIONS = {
   wait: { type: 'string' },
@@ -35,7 +35,7 @@ export async function runDiscover(argv: string[]): Promise<number> {
   const wait = seconds('wait', values.wait);
   const hops = integer('hops', values.hops, 0, 255);
   const client = await CoapClient.create({
-    iface: values.iface ?? 'lo',
+    iface: values.iface ?? LOOPBACK,
     ...(hops !== undefined ? { hops } : {}),
   });
   try {

@@ -6,6 +6,7 @@
  * with one file per member (draft-ietf-core-oscore-groupcomm §2). Every file has mode 0600 and
  * nothing secret is printed.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -44,6 +45,10 @@ const OPTIONS = {
 } as const;
 
 function write(files: Array<[string, OscoreConfigFile]>, dir: string, overwrite: boolean): void {
+  // All or nothing: a half-written set would leave files whose secrets do not match.
+  const present = overwrite ? [] : files.map(([name]) => join(dir, name)).filter((p) => existsSync(p));
+  if (present.length > 0)
+    throw new UsageError(`${present.join(', ')} already exists`, 'give --force to overwrite');
   for (const [name, content] of files) {
     const path = join(dir, name);
     try {
@@ -65,10 +70,11 @@ export async function runKeys(argv: string[]): Promise<number> {
     strict: true,
   });
   const [what, ...extra] = positionals;
-  if (values.help || what === undefined) {
+  if (values.help) {
     process.stdout.write(`${KEYS_HELP}\n`);
-    return what === undefined && !values.help ? Exit.USAGE : Exit.OK;
+    return Exit.OK;
   }
+  if (what === undefined) throw new UsageError('keys needs a command', 'use keys oscore or keys group');
   if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`, 'see coap-group keys --help');
   const out = values.out;
   if (out === undefined)

@@ -22,7 +22,7 @@ import {
 } from '../index.js';
 import { clientSecurity } from './oscore-config.js';
 import { endpoint, groupLine, jsonLine, payloadOut } from './output.js';
-import { Exit, integer, seconds, UsageError } from './usage.js';
+import { Exit, integer, LOOPBACK, seconds, UsageError } from './usage.js';
 
 export const REQUEST_OPTIONS = {
   payload: { type: 'string' },
@@ -114,7 +114,7 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
   const security = clientSecurity(values.oscore);
   const client = await CoapClient.create({
     ...(security !== undefined ? { security } : {}),
-    iface: values.iface ?? 'lo',
+    iface: values.iface ?? LOOPBACK,
     ...(hops !== undefined ? { hops } : {}),
     ...(values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {}),
   });

@@ -21,7 +21,7 @@ import {
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
 import { readServeConfig } from './serve-config.js';
-import { integer, parseCommand, seconds, UsageError } from './usage.js';
+import { integer, LOOPBACK, parseCommand, seconds, UsageError } from './usage.js';
 
 const OPTIONS = {
   bind: { type: 'string', multiple: true },
@@ -126,7 +126,7 @@ export async function runServe(argv: string[]): Promise<number> {
       'give one CIDR per --allow-config-from and one hex KID[@IDCONTEXT] per --config-controller',
     );
   }
-  const ifaceName = values.iface ?? 'lo';
+  const ifaceName = values.iface ?? LOOPBACK;
   const iface = resolveInterface(ifaceName);
   const bind = values.bind ?? interfaceAddresses(iface.name ?? ifaceName);
   if (bind.length === 0)
@@ -152,34 +152,42 @@ export async function runServe(argv: string[]): Promise<number> {
   const multicast = new Set(values.multicast ?? []);
   const stops: Array<() => void> = [];
   const declared = new Set<string>();
-  for (const r of config.resources) {
-    stops.push(
-      addValueResource(server, r.path, r.value, {
-        ...(r.rt ? { rt: r.rt } : {}),
-        ...(r.title ? { title: r.title } : {}),
-        ...(r.multicast !== undefined ? { multicast: r.multicast } : {}),
-      }),
-    );
-    declared.add(r.path);
-  }
-  for (const spec of values.resource ?? []) {
-    const eq = spec.indexOf('=');
-    const path = eq < 0 ? spec : spec.slice(0, eq);
-    if (!path.startsWith('/'))
-      throw new UsageError(`--resource ${spec}: the path must start with /`, 'e.g. --resource /light=off');
-    stops.push(addValueResource(server, path, eq < 0 ? '' : spec.slice(eq + 1), {}));
-    declared.add(path);
-  }
-  for (const path of multicast) {
-    if (!declared.has(path) && path !== '/.well-known/core') {
-      throw new UsageError(
-        `--multicast ${path} names no resource`,
-        `declare it with --resource ${path}=VALUE`,
+  let info: Awaited<ReturnType<CoapServer['listen']>>;
+  try {
+    for (const r of config.resources) {
+      stops.push(
+        addValueResource(server, r.path, r.value, {
+          ...(r.rt ? { rt: r.rt } : {}),
+          ...(r.title ? { title: r.title } : {}),
+          ...(r.multicast !== undefined ? { multicast: r.multicast } : {}),
+        }),
       );
+      declared.add(r.path);
     }
-    server.resource(path, { multicast: true });
+    for (const spec of values.resource ?? []) {
+      const eq = spec.indexOf('=');
+      const path = eq < 0 ? spec : spec.slice(0, eq);
+      if (!path.startsWith('/'))
+        throw new UsageError(`--resource ${spec}: the path must start with /`, 'e.g. --resource /light=off');
+      stops.push(addValueResource(server, path, eq < 0 ? '' : spec.slice(eq + 1), {}));
+      declared.add(path);
+    }
+    for (const path of multicast) {
+      if (!declared.has(path) && path !== '/.well-known/core') {
+        throw new UsageError(
+          `--multicast ${path} names no resource`,
+          `declare it with --resource ${path}=VALUE`,
+        );
+      }
+      server.resource(path, { multicast: true });
+    }
+    info = await server.listen();
+  } catch (err) {
+    // Counters and clocks already tick: stop them, or the process would not exit.
+    for (const stop of stops) stop();
+    await server.close();
+    throw err;
   }
-  const info = await server.listen();
   for (const w of info.warnings) process.stderr.write(`coap-group: warning: ${w}\n`);
   let groupConfig: GroupConfig;
   try {

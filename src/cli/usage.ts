@@ -5,6 +5,12 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
+/**
+ * The default multicast interface of the CLI: loopback, named by its address because the
+ * interface is `lo` on Linux and `lo0` elsewhere. Never the default route (design.md).
+ */
+export const LOOPBACK = '127.0.0.1';
+
 export const Exit = Object.freeze({ OK: 0, RESPONSE_ERROR: 1, USAGE: 2, TIMEOUT: 3, FAILURE: 4 } as const);
 
 /** A usage error: one line saying what is wrong and how to mend it; exit 2. */

@@ -47,7 +47,9 @@ export class GroupResponses implements AsyncIterable<GroupResponse> {
   readonly done: Promise<GroupSummary>;
   private readonly queue = new AsyncQueue<GroupResponse>();
   private resolveDone!: (s: GroupSummary) => void;
-  /** @internal */ cleanup: (reason: GroupSummary['reason']) => void = () => {};
+  /** @internal Until the request is sent, leaving the loop just ends the iteration. */
+  cleanup: (reason: GroupSummary['reason']) => void = (reason) =>
+    this.end({ responses: 0, endpoints: 0, elapsedMs: 0, reason });
   /** @internal */ readonly endpoints = new Set<string>();
   /** @internal */ count = 0;
 
@@ -55,6 +57,11 @@ export class GroupResponses implements AsyncIterable<GroupResponse> {
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
+  }
+
+  /** @internal */
+  get ended(): boolean {
+    return this.queue.isEnded;
   }
 
   /** @internal */

@@ -114,13 +114,18 @@ async function run(
     if (!released) client.peers.release(key);
     released = true;
   };
-  if (o.signal?.aborted || client.isClosed) {
+  if (o.signal?.aborted || client.isClosed || out.ended) {
     release();
     out.end({ responses: 0, endpoints: 0, elapsedMs: 0, reason: client.isClosed ? 'closed' : 'aborted' });
     return;
   }
-  await waitForProbingBudget(client, key, o.signal);
-  if (o.signal?.aborted || client.isClosed) {
+  try {
+    await waitForProbingBudget(client, key, o.signal);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  if (o.signal?.aborted || client.isClosed || out.ended) {
     release();
     out.end({ responses: 0, endpoints: 0, elapsedMs: 0, reason: client.isClosed ? 'closed' : 'aborted' });
     return;
@@ -143,7 +148,13 @@ async function run(
     },
     abort: () => finish('closed'),
   };
-  const token = client.tokens.allocate(8, owner);
+  let token: Buffer;
+  try {
+    token = client.tokens.allocate(8, owner);
+  } catch (err) {
+    release();
+    throw err;
+  }
   const onAbort = () => finish('aborted');
   const finish = (reason: GroupSummary['reason'], err?: Error) => {
     if (finished) return;

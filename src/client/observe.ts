@@ -61,6 +61,8 @@ export class Observation implements AsyncIterable<CoapResponse> {
 /** @internal */
 export function startObservation(client: CoapClient, o: ObserveRequestOptions): Observation {
   const obs = new Observation();
+  // Cancelled before the registration went out (during name resolution): end, send nothing.
+  obs.stop = async () => obs.queue.end();
   run(client, o, obs).catch((err: Error) => obs.queue.end(err));
   return obs;
 }
@@ -70,6 +72,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   const uri = toUri(o.uri);
   const { payload, options } = bodyAndOptions(o);
   const address = await resolveHost(uri.host, client.resolver);
+  if (obs.queue.isEnded || client.isClosed || o.signal?.aborted) return obs.queue.end();
   if (isMulticast(address)) {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_USE_GROUP',

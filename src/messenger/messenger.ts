@@ -383,8 +383,11 @@ export class Messenger {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) this.timers.cancel(p.timer);
+    const pending = [...this.pending.values()];
+    for (const p of pending) this.timers.cancel(p.timer);
     this.pending.clear();
+    // Nothing waiting on a message may hang: a ping, a fire-and-forget CON, a shared client.
+    for (const p of pending) p.callbacks.onError?.(new CoapClosedError());
     this.timers.close();
     this.dedup.clear();
     await this.transport.close();

@@ -13,6 +13,7 @@ interface Slot {
     resolve: () => void;
     reject: (e: Error) => void;
     signal: AbortSignal | undefined;
+    onAbort: (() => void) | undefined;
   }>;
 }
 
@@ -45,19 +46,18 @@ export class ConcurrencyLimiter {
     if (this.tryAcquire(key)) return Promise.resolve();
     const s = this.slots.get(key)!;
     return new Promise<void>((resolve, reject) => {
-      const waiter = { resolve, reject, signal };
-      s.waiting.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
+      const waiter = { resolve, reject, signal, onAbort: undefined as (() => void) | undefined };
+      if (signal) {
+        waiter.onAbort = () => {
           const i = s.waiting.indexOf(waiter);
           if (i >= 0) {
             s.waiting.splice(i, 1);
             reject(new CoapAbortError());
           }
-        },
-        { once: true },
-      );
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      s.waiting.push(waiter);
     });
   }
 
@@ -67,6 +67,8 @@ export class ConcurrencyLimiter {
     if (s === undefined) return;
     const next = s.waiting.shift();
     if (next !== undefined) {
+      // A long-lived signal shared by many requests must not collect listeners.
+      if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
       next.resolve();
       return;
     }

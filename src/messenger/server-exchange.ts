@@ -79,7 +79,8 @@ export class ServerExchange {
    * (so Observe can learn of an RST), otherwise undefined.
    */
   respond(parts: ResponseParts, callbacks?: OutgoingCallbacks): void {
-    if (this.state === 'done') return;
+    // A handler that finishes after the server closed has nobody to answer to.
+    if (this.state === 'done' || this.messenger.isClosed) return;
     this.messenger.timers.cancel(this.ackTimer);
     this.ackTimer = undefined;
     const token = this.request.token;
@@ -136,7 +137,7 @@ export class ServerExchange {
    * a NON or multicast request gets nothing (RFC 7252 §8.2, RFC 7390 §2.7 suppression).
    */
   finish(): void {
-    if (this.state === 'done') return;
+    if (this.state === 'done' || this.messenger.isClosed) return;
     this.messenger.timers.cancel(this.ackTimer);
     this.ackTimer = undefined;
     if (this.state === 'open' && this.confirmable) this.acknowledge();
@@ -145,7 +146,7 @@ export class ServerExchange {
 
   /** Rejects the request with RST (unicast only; RFC 7252 §4.2, §4.3, §8.1). */
   reject(): void {
-    if (this.state !== 'open') return;
+    if (this.state !== 'open' || this.messenger.isClosed) return;
     this.state = 'done';
     this.messenger.timers.cancel(this.ackTimer);
     if (this.multicast) return;

@@ -99,9 +99,16 @@ export class RepresentationCache {
   }
 }
 
-/** The cache key of the representation a request asks for: method, path, Accept and query. */
-export function representationKey(msg: CoapMessage): string {
-  return `${msg.code}|${pathOf(msg.options).join('/')}|${uintOption(msg.options, Opt.Accept) ?? ''}|${queryOf(msg.options).join('&')}`;
+/**
+ * The cache key of the representation a request asks for: who asks (so a later block never
+ * reaches a requester the handler would have refused), method, path, Accept, query and a FETCH
+ * body's digest.
+ */
+export function representationKey(msg: CoapMessage, requester: string): string {
+  // FETCH repeats its body in every block request (RFC 8132 §2.3.2); POST continuations do not.
+  const body =
+    msg.code === 5 && msg.payload.length > 0 ? createHash('sha256').update(msg.payload).digest('base64') : '';
+  return `${requester}|${msg.code}|${pathOf(msg.options).join('/')}|${uintOption(msg.options, Opt.Accept) ?? ''}|${queryOf(msg.options).join('&')}|${body}`;
 }
 
 /**

@@ -9,8 +9,9 @@ import { methodName } from '../message/codes.js';
 import { Opt } from '../options/registry.js';
 import { uintOption } from '../options/values.js';
 import { pathOf, queryOf } from '../uri/index.js';
+import { representationKey } from './block2.js';
 import type { ServerContext } from './context.js';
-import { runHandler } from './pipeline.js';
+import { requesterOf, runHandler } from './pipeline.js';
 import { IncomingRequest } from './request.js';
 import type { Resource } from './resource.js';
 import { blockwise } from './respond.js';
@@ -37,7 +38,11 @@ export function notifyObservers(ctx: ServerContext, resource: Resource): number 
     runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), (parts) => {
       ctx.observers.notify(
         o,
-        blockwise(ctx, parts, undefined, true, () => ''),
+        // RFC 7959 §2.6: the first block; the rest is fetched by plain GETs from this observer,
+        // which find this version in the representation cache.
+        blockwise(ctx, parts, undefined, true, () =>
+          representationKey({ ...o.request, code: 1 }, requesterOf({ remote: o.remote })),
+        ),
       );
     });
   }

@@ -25,6 +25,11 @@ import { DEFAULT_SUPPRESSION } from './suppression.js';
 
 const errorChannel = diagnostics.channel('coap:server:error');
 
+/** Who is asking: the endpoint, and the verified identity when the request was protected. */
+export function requesterOf(ex: { remote: { address: string; port: number } }, kid?: string): string {
+  return `${ex.remote.address}|${ex.remote.port}|${kid ?? ''}`;
+}
+
 export function blockOption(msg: CoapMessage, number: number): BlockValue | undefined | null {
   const o = findOption(msg.options, number);
   if (o === undefined) return undefined;
@@ -97,7 +102,7 @@ export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
   }
   const accept = uintOption(msg.options, Opt.Accept);
   // Built only when block-wise needs it: most requests never do.
-  const key = () => representationKey(msg);
+  const key = () => representationKey(msg, requesterOf(ex));
   let request = msg;
   let finalBlock1: BlockValue | undefined;
   if (block1 !== undefined) {

@@ -102,7 +102,13 @@ export class UdpTransport implements Transport {
         if (!Number.isInteger(b.port) || b.port < 0 || b.port > 65535) {
           throw new InvalidArgumentError(`bind port ${b.port} is outside 0-65535`);
         }
-        const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: false });
+        // ipv6Only: a dual-stack socket would send to ::ffff:224.x.y.z as IPv4 multicast, which
+        // no IPv6 multicast interface setting pins, so it could follow the default route.
+        const socket = dgram.createSocket({
+          type: family === 4 ? 'udp4' : 'udp6',
+          reuseAddr: false,
+          ipv6Only: family === 6,
+        });
         try {
           await bindSocket(socket, b.address, b.port);
         } catch (err) {
@@ -178,7 +184,11 @@ export class UdpTransport implements Transport {
     const key = `${bare}|${port}`;
     let gs = this.groups.get(key);
     if (gs === undefined) {
-      const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: true });
+      const socket = dgram.createSocket({
+        type: family === 4 ? 'udp4' : 'udp6',
+        reuseAddr: true,
+        ipv6Only: family === 6,
+      });
       try {
         // Binding a link-local IPv6 group needs its zone: from the group, else from the interface.
         const bindZone = family === 6 ? (zone ?? splitZone(ifaceAddr).zone) : undefined;
@@ -201,6 +211,13 @@ export class UdpTransport implements Transport {
           'ERR_COAP_NO_SOCKET',
           `no IPv${family} unicast socket to answer group ${group}`,
         );
+      }
+      // Another join of this group, or close(), may have happened while binding.
+      const raced = this.groups.get(key);
+      if (raced !== undefined || this.closed) {
+        socket.close();
+        if (raced === undefined) throw new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
+        return this.join(group, port, iface);
       }
       const local = this.sockets[this.bound.indexOf(answer)]!;
       socket.on('message', (data, rinfo) => {
