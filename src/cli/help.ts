@@ -26,7 +26,7 @@ Exit status: 0 success, 1 a 4.xx/5.xx response or Reset (unicast), 2 usage error
   --wait SECONDS        how long to collect group responses (default: Leisure + 1 s = 6)
   --no-response LIST    RFC 7967 classes not wanted, e.g. 2 or 2,5 (or 'all')
   --json                one JSON object per response per line
-  --iface NAME|ADDR     interface for group requests (default: lo)
+  --iface NAME|ADDR     interface for group requests (default: loopback, 127.0.0.1)
   --hops N              multicast TTL / hop limit (default 1)
   --allow-wide-scope    allow a group scope wider than site-local
   --source ADDR         local address to send from
@@ -43,7 +43,7 @@ Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists ea
 
   --bind ADDR              unicast address to bind (repeatable; default: the addresses of --iface)
   --port N                 UDP port (default 5683)
-  --iface NAME|ADDR        interface for groups (default lo)
+  --iface NAME|ADDR        interface for groups (default: loopback, 127.0.0.1)
   --join GROUP[:PORT]      join a multicast group (repeatable)
   --no-default-groups      do not join All CoAP Nodes (224.0.1.187, ff02::fd, ff05::fd)
   --leisure SECONDS        Leisure for multicast responses (default 5)
