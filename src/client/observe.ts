@@ -211,6 +211,13 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   const onAbort = () => end();
   obs.stop = async () => end();
   let outgoing = send(register);
+  // A registration must be answered in time (RFC 7252 §4.8.2): a lost NON, or an empty ACK
+  // never followed by the response, ends the observation instead of waiting forever. The first
+  // response replaces this timer with the Max-Age one.
+  const firstWait = (o.confirmable === false ? m.times.maxTransmitWait : m.times.exchangeLifetime) * 1000;
+  timer = m.timers.schedule(firstWait, () =>
+    end(new CoapTimeoutError(`no answer from ${address}:${uri.port} to the Observe registration`)),
+  );
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) end();
 }

@@ -108,3 +108,14 @@ describe('review regressions', () => {
     assert.equal(await send, 'ERR_COAP_CLOSED');
   });
 });
+
+describe('an Observe registration nobody answers', () => {
+  it('ends with ERR_COAP_TIMEOUT instead of waiting forever (NON registration lost)', T, async () => {
+    const s = await setup();
+    const c = await s.client('192.0.2.1');
+    const it = c.observe({ uri: 'coap://192.0.2.3/c', confirmable: false })[Symbol.asyncIterator]();
+    await assert.rejects(drive(s.rt, it.next(), 2000), { code: 'ERR_COAP_TIMEOUT' });
+    assert.equal(c.stats().tokens, 0);
+    await c.close();
+  });
+});
