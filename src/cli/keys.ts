@@ -54,7 +54,10 @@ function write(files: Array<[string, OscoreConfigFile]>, dir: string, overwrite:
     try {
       writeKeyFile(path, content, { overwrite });
     } catch (err) {
-      if (err instanceof OscoreConfigError) throw new UsageError(err.message, 'give --force to overwrite');
+      // Only "already exists" is the user's to mend; I/O failures (EACCES, ENOSPC) exit 4.
+      if (err instanceof OscoreConfigError && /exist/i.test(err.message)) {
+        throw new UsageError(err.message, 'give --force to overwrite');
+      }
       throw err;
     }
     process.stdout.write(`wrote ${path} (mode 0600)\n`);

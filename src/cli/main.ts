@@ -17,7 +17,6 @@ const USAGE_CODES = new Set([
   'ERR_COAP_INVALID_URI',
   'ERR_COAP_INVALID_ARGUMENT',
   'ERR_COAP_UNKNOWN_INTERFACE',
-  'ERR_COAP_RESOLVE',
   'ERR_COAP_GROUP_SECURE_SCHEME',
   'ERR_COAP_GROUP_CONFIRMABLE',
   'ERR_COAP_GROUP_ETAG',
@@ -89,6 +88,11 @@ function report(err: unknown): number {
   if (err instanceof CoapError) {
     printError(err.message);
     if (USAGE_CODES.has(err.code)) return Exit.USAGE;
+    // A name that does not exist is the user's to mend; a resolver that cannot answer is not.
+    if (err.code === 'ERR_COAP_RESOLVE') {
+      const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+      return cause === 'ENOTFOUND' || cause === undefined ? Exit.USAGE : Exit.FAILURE;
+    }
     if (err.code === 'ERR_COAP_TIMEOUT') return Exit.TIMEOUT;
     if (err.code === 'ERR_COAP_RESET') return Exit.RESPONSE_ERROR;
     if (err.code === 'ERR_OSCORE_UNPROTECTED') return Exit.RESPONSE_ERROR;
