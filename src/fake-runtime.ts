@@ -67,6 +67,29 @@ export class FakeRuntime implements Runtime {
   }
 
   /**
+   * Advances time in steps until `p` settles, then returns its value or throws its error.
+   * Throws if it is still pending after `maxMs` of virtual time.
+   */
+  async settle<T>(p: Promise<T>, options: SettleOptions = {}): Promise<T> {
+    const maxMs = options.maxMs ?? 60_000;
+    const step = options.step ?? 10;
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    p.then(
+      (value) => {
+        outcome = { ok: true, value };
+      },
+      (error: unknown) => {
+        outcome = { ok: false, error };
+      },
+    );
+    await this.advance(0);
+    for (let t = 0; t < maxMs && outcome === undefined; t += step) await this.advance(step);
+    if (outcome === undefined) throw new Error(`still pending after ${maxMs} ms of virtual time`);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /**
    * Moves time forward by `ms`, firing due timers in order. Between timers it yields to the
    * event loop so promise continuations run as they would in real time.
    */
@@ -83,6 +106,14 @@ export class FakeRuntime implements Runtime {
     this.time = end;
     await flushMicrotasks();
   }
+}
+
+/** Options of `FakeRuntime.settle`. */
+export interface SettleOptions {
+  /** Virtual time to allow, ms; default 60 000. */
+  readonly maxMs?: number;
+  /** Virtual time per step, ms; default 10. */
+  readonly step?: number;
 }
 
 /** Lets pending promise callbacks (and the memory transport's deliveries) run. */

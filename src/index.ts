@@ -18,7 +18,7 @@ export { CoapResponse } from './client/response.js';
 export type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from './client/security.js';
 export * from './constants.js';
 export * from './errors.js';
-export { FakeRuntime } from './fake-runtime.js';
+export { FakeRuntime, type SettleOptions } from './fake-runtime.js';
 export {
   type AccessDecision,
   type AccessPolicy,

@@ -119,21 +119,8 @@ export async function bwPair(o: BwOptions = {}): Promise<BwPair> {
 }
 
 /** Advances virtual time in `step` ms until `p` settles (at most `maxMs`); returns or throws its outcome. */
-export async function drive<T>(rt: FakeRuntime, p: Promise<T>, maxMs = 600_000, step = 100): Promise<T> {
-  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
-  p.then(
-    (value) => {
-      outcome = { ok: true, value };
-    },
-    (error: unknown) => {
-      outcome = { ok: false, error };
-    },
-  );
-  await rt.advance(0);
-  for (let t = 0; t < maxMs && outcome === undefined; t += step) await rt.advance(step);
-  if (outcome === undefined) throw new Error(`still pending after ${maxMs} virtual ms`);
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
+export function drive<T>(rt: FakeRuntime, p: Promise<T>, maxMs = 600_000, step = 100): Promise<T> {
+  return rt.settle(p, { maxMs, step });
 }
 
 /** `n` deterministic bytes that differ from block to block (so a misplaced block shows). */

@@ -107,21 +107,8 @@ export async function makeRoom(o: RoomOptions = {}): Promise<Room> {
 }
 
 /** Advances virtual time in `step` ms until `p` settles (at most `maxMs`); returns or throws its outcome. */
-export async function settle<T>(rt: FakeRuntime, p: Promise<T>, maxMs = 60_000, step = 10): Promise<T> {
-  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
-  p.then(
-    (value) => {
-      outcome = { ok: true, value };
-    },
-    (error: unknown) => {
-      outcome = { ok: false, error };
-    },
-  );
-  await rt.advance(0);
-  for (let t = 0; t < maxMs && outcome === undefined; t += step) await rt.advance(step);
-  if (outcome === undefined) throw new Error(`promise still pending after ${maxMs} virtual ms`);
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
+export function settle<T>(rt: FakeRuntime, p: Promise<T>, maxMs = 60_000, step = 10): Promise<T> {
+  return rt.settle(p, { maxMs, step });
 }
 
 /** What one group request produced. */

@@ -133,18 +133,6 @@ export function makeNet(seed = 3): Net {
 }
 
 /** Advances virtual time until `p` settles. */
-export async function settle<T>(rt: FakeRuntime, p: Promise<T>, maxMs = 120_000): Promise<T> {
-  let out: { ok: true; v: T } | { ok: false; e: unknown } | undefined;
-  p.then(
-    (v) => {
-      out = { ok: true, v };
-    },
-    (e: unknown) => {
-      out = { ok: false, e };
-    },
-  );
-  for (let t = 0; t <= maxMs && out === undefined; t += 10) await rt.advance(10);
-  if (out === undefined) throw new Error(`did not settle within ${maxMs} ms of virtual time`);
-  if (!out.ok) throw out.e;
-  return out.v;
+export function settle<T>(rt: FakeRuntime, p: Promise<T>, maxMs = 120_000): Promise<T> {
+  return rt.settle(p, { maxMs });
 }

@@ -22,14 +22,8 @@ async function setup() {
   return { rt, net, server, client };
 }
 
-async function drive<T>(rt: FakeRuntime, p: Promise<T>, steps = 600): Promise<T> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < steps && !done; i++) await rt.advance(100);
-  return p;
+function drive<T>(rt: FakeRuntime, p: Promise<T>, steps = 600): Promise<T> {
+  return rt.settle(p, { maxMs: steps * 100, step: 100 });
 }
 
 describe('review regressions', () => {
