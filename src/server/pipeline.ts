@@ -25,9 +25,9 @@ import { DEFAULT_SUPPRESSION } from './suppression.js';
 
 const errorChannel = diagnostics.channel('coap:server:error');
 
-/** Who is asking: the endpoint, and the verified identity when the request was protected. */
-export function requesterOf(ex: { remote: { address: string; port: number } }, kid?: string): string {
-  return `${ex.remote.address}|${ex.remote.port}|${kid ?? ''}`;
+/** Who is asking: the requesting endpoint (block continuations come from the same one). */
+export function requesterOf(ex: { remote: { address: string; port: number } }): string {
+  return `${ex.remote.address}|${ex.remote.port}`;
 }
 
 export function blockOption(msg: CoapMessage, number: number): BlockValue | undefined | null {
