@@ -114,7 +114,14 @@ export class GroupCollector {
       (a, b) => a.number - b.number,
     );
     for (const dest of this.registered.values()) {
-      m.send({ type: MessageType.NON, code: this.code, token, options, payload: EMPTY }, dest).cancel();
+      // A protected observation is cancelled by a request protected for that member alone.
+      const plain = { code: this.code, options, payload: EMPTY };
+      try {
+        const wire = this.client.security?.protect(plain, dest, 'unicast')?.parts ?? plain;
+        m.send({ type: MessageType.NON, token, ...wire }, dest).cancel();
+      } catch {
+        // Closing, or no Sequence Number left: the observation lapses on its own (RFC 7641 §3.6).
+      }
     }
     this.registered.clear();
   }

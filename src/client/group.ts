@@ -20,6 +20,7 @@ import type { Scheduled } from '../util/timer-queue.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
 import type { CoapClient, TokenOwner } from './client.js';
 import { GroupCollector } from './group-collect.js';
+import { FollowUps } from './group-follow-up.js';
 import { checkGroupRequest, checkScope } from './group-policy.js';
 import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
 import { resolveHost } from './resolve.js';
@@ -139,11 +140,20 @@ async function run(
     if (o.limit !== undefined && out.count >= o.limit) finish('limit');
   });
   let draining = false;
+  const followUps = new FollowUps(client, o.observe === true);
   const owner: TokenOwner = {
     deliver: (msg, remote) => {
       if (finished) return false;
-      const opened = secured === undefined ? msg : openQuietly(secured, msg, remote);
-      if (opened !== undefined) collector.take(opened, remote);
+      if (secured === undefined) {
+        collector.take(msg, remote);
+        return true;
+      }
+      const via = followUps.of(remote);
+      const opened = openQuietly(via ?? secured, msg, remote);
+      if (opened === undefined) return true;
+      // Group OSCORE draft §10: a member's Echo challenge is answered by unicast, once.
+      const again = via === undefined ? secured.retry?.(opened) : undefined;
+      if (again === undefined || !followUps.send(again, remote, token)) collector.take(opened, remote);
       return true;
     },
     abort: () => finish('closed'),
@@ -161,6 +171,7 @@ async function run(
     finished = true;
     m.timers.cancel(timer);
     outgoing.cancel();
+    followUps.cancel();
     if (o.observe) collector.deregisterAll(token);
     // RFC 7390 §2.5: the token stays out of use for the reuse interval after the window.
     client.tokens.release(token, true);

@@ -53,10 +53,40 @@ function openRequest(ctx: ServerContext, ex: ServerExchange): CoapMessage | unde
     ctx.secured?.set(ex, v.opened);
     return v.opened.request;
   }
+  if (v.kind === 'challenge') {
+    if (!ex.multicast) ex.respond(v.parts);
+    else challengeGroup(ctx, ex, v.request, v.parts);
+    return undefined;
+  }
   // OSCORE errors go unprotected to unicast requests only (RFC 8613 §8.2, §8.3); never to groups.
   if (v.kind === 'reply' && !ex.multicast) ex.respond(v.parts);
   else ex.finish();
   return undefined;
+}
+
+/** Every class may be sent: a challenge is not an error report (RFC 7390 §2.7 suppression). */
+const NOTHING_SUPPRESSED = Object.freeze({
+  success: false,
+  clientError: false,
+  serverError: false,
+  emptyContent: false,
+});
+
+/**
+ * A verified group member's multicast request that needs an Echo challenge first (Group OSCORE
+ * draft §10): answered like any response to a group request (Leisure), but only where the
+ * request would have been taken (RFC 7390 §2.7: other resources stay silent).
+ */
+function challengeGroup(
+  ctx: ServerContext,
+  ex: ServerExchange,
+  request: CoapMessage,
+  parts: ResponseParts,
+): void {
+  const segments = pathOf(request.options);
+  const resource = ctx.router.match(segments, segments.join('/'))?.value;
+  if (resource === undefined || !resource.multicast) return ex.finish();
+  deliver(ctx, ex, parts, NOTHING_SUPPRESSED);
 }
 
 /** Handles one exchange end to end. */

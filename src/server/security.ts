@@ -45,6 +45,13 @@ export type SecurityVerdict =
   | { readonly kind: 'opened'; readonly opened: OpenedRequest }
   /** Not verified or not fresh: answer this (unicast only) and do not route the request. */
   | { readonly kind: 'reply'; readonly parts: ResponseParts }
+  /**
+   * Verified but not known to be fresh: answer with this protected challenge (RFC 9175 §2.4,
+   * Echo) and do not deliver the request. Unicast: sent at once. Multicast: sent, after Leisure,
+   * only if `request` (the verified original) is for a resource that takes multicast requests
+   * (Group OSCORE draft §10: the challenge goes to a verified group member).
+   */
+  | { readonly kind: 'challenge'; readonly request: CoapMessage; readonly parts: ResponseParts }
   /** Not verified: drop silently (always for multicast). */
   | { readonly kind: 'drop' };
 

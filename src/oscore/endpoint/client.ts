@@ -7,8 +7,9 @@
  * group mode with each responder's answer verified on its own (draft-ietf-core-oscore-groupcomm
  * §7.1, §7.4). Failures are published on `coap:oscore:rejected`, without key material.
  */
+
 import type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from '../../client/security.js';
-import { codeClass } from '../../message/codes.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { type CoapMessage, type CoapOption, MessageType } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
 import { findOption } from '../../options/values.js';
@@ -20,19 +21,17 @@ import { unprotectGroupResponse } from '../group/unprotect.js';
 import { decodeOscoreOption } from '../option.js';
 import { protectRequest } from '../protect.js';
 import { isOscoreMessage, unprotectResponse } from '../unprotect.js';
-import { OscoreExchangeError } from './errors.js';
-import type { GroupEntry, OscoreKeyring } from './keyring.js';
-import { asMessage, hasOuterBlock, observeFromPartialIv, partsOf, reportRejected } from './parts.js';
-
-function unprotectedAnswer(msg: CoapMessage, remote: Address): OscoreExchangeError {
-  const diagnostic = codeClass(msg.code) >= 4 ? msg.payload.toString('utf8') : '';
-  const c = `${msg.code >> 5}.${String(msg.code & 31).padStart(2, '0')}`;
-  return new OscoreExchangeError(
-    'ERR_OSCORE_UNPROTECTED',
-    `${remote.address}:${remote.port} answered the protected request with an unprotected ${c}${diagnostic ? ` "${diagnostic}"` : ''}`,
-    { responseCode: msg.code, diagnostic },
-  );
-}
+import { OscoreExchangeError, unprotectedAnswer } from './errors.js';
+import { type GroupEntry, groupLeisure, type OscoreKeyring } from './keyring.js';
+import { MemberRequest } from './member-client.js';
+import {
+  asMessage,
+  echoRetry,
+  hasOuterBlock,
+  observeFromPartialIv,
+  partsOf,
+  reportRejected,
+} from './parts.js';
 
 /**
  * A unicast request (or Observe registration) under an RFC 8613 context. A piggy-backed answer
@@ -86,31 +85,44 @@ class UnicastRequest implements SecuredRequest {
     readonly code: number;
     readonly options: readonly CoapOption[];
   }): MessageParts | undefined {
-    // RFC 9175 §2.4: a verified 4.01 with Echo asks for the request again, echoing the value.
-    if (opened.code !== 0x81) return undefined;
-    const echo = findOption(opened.options, Opt.Echo);
-    if (echo === undefined) return undefined;
-    const options = [...this.#plain.options.filter((o) => o.number !== Opt.Echo), echo];
-    options.sort((a, b) => a.number - b.number);
-    return { code: this.#plain.code, options, payload: this.#plain.payload };
+    return echoRetry(this.#plain, opened);
   }
 }
 
-/** A group request under a Group OSCORE context (group mode); each responder verified on its own. */
+/**
+ * A group request under a Group OSCORE context (group mode); each responder verified on its own.
+ * A verified responder's address is remembered, so that what follows by unicast (an Echo
+ * follow-up, block-wise continuations, deregistration) is protected for that member alone.
+ */
 class GroupRequest implements SecuredRequest {
   readonly parts: MessageParts;
   readonly leisure: number | undefined;
+  readonly #plain: MessageParts;
   readonly #group: GroupEntry;
   readonly #keyring: OscoreKeyring;
   readonly #binding: ReturnType<typeof protectGroupRequest>['binding'];
 
   constructor(plain: MessageParts, group: GroupEntry, keyring: OscoreKeyring) {
+    if (group.context.common.groupEncryption === undefined) {
+      throw new InvalidArgumentError(
+        'this group uses only the pairwise mode, which protects a request for one member: send it by unicast',
+      );
+    }
     const { message, binding } = protectGroupRequest(asMessage(plain), group.context, { mode: 'group' });
     this.parts = partsOf(message);
-    this.leisure = keyring.defaultLeisure;
+    this.leisure = groupLeisure(group);
+    this.#plain = plain;
     this.#group = group;
     this.#keyring = keyring;
     this.#binding = binding;
+  }
+
+  /** Draft §10: a member's verified 4.01 with Echo is answered by a unicast request to it. */
+  retry(opened: {
+    readonly code: number;
+    readonly options: readonly CoapOption[];
+  }): MessageParts | undefined {
+    return echoRetry(this.#plain, opened);
   }
 
   open(msg: CoapMessage, remote: Address): CoapMessage | undefined {
@@ -126,6 +138,7 @@ class GroupRequest implements SecuredRequest {
       // A responder whose credential is known gets its Recipient Context now (draft §3.2).
       if (kid !== undefined) created = this.#keyring.ensureRecipient(this.#group, kid);
       const r = unprotectGroupResponse(msg, this.#group.context, this.#binding);
+      this.#keyring.learnMember(this.#group, r.serverId, remote);
       return observeFromPartialIv(r.response, r.partialIv);
     } catch (err) {
       if (created && kid !== undefined) this.#group.context.removeRecipient(kid);
@@ -160,11 +173,22 @@ export class OscoreClientSecurity implements ClientSecurity {
    *   OSCORE cannot carry (e.g. one that already has an OSCORE option).
    */
   protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined {
+    const keyring = this.keyring;
     if (kind === 'group') {
-      const group = this.keyring.groupFor(dest);
-      return group === undefined ? undefined : new GroupRequest(parts, group, this.keyring);
+      const group = keyring.groupFor(dest);
+      return group === undefined ? undefined : new GroupRequest(parts, group, keyring);
     }
-    const ctx = this.keyring.oscoreFor(dest);
+    // A context bound to this peer, then a group member there (draft §8), then the fallback.
+    const bound = keyring.oscoreFor(dest, { fallback: false });
+    if (bound !== undefined) return new UnicastRequest(parts, bound, kind);
+    const member = keyring.memberAt(dest);
+    if (member !== undefined) {
+      // Its Recipient Context is made from the roster's credential if this is the first contact.
+      keyring.ensureRecipient(member.group, member.kid);
+      if (member.group.context.recipient(member.kid) !== undefined)
+        return new MemberRequest(parts, member, kind);
+    }
+    const ctx = keyring.oscoreFor(dest);
     return ctx === undefined ? undefined : new UnicastRequest(parts, ctx, kind);
   }
 }

@@ -30,7 +30,7 @@ import {
   rawPublicKey,
 } from './config-fields.js';
 import { OscoreConfigError } from './errors.js';
-import { OscoreKeyring } from './keyring.js';
+import { type Destination, OscoreKeyring } from './keyring.js';
 import { FileSequenceStorage } from './sequence-file.js';
 
 /** Options of `parseOscoreConfig` and `loadOscoreConfig`. */
@@ -52,8 +52,25 @@ const TOP = ['version', 'oscore', 'group'];
 const OSCORE = ['name', 'peer', 'masterSecret', 'masterSalt', 'idContext', 'senderId', 'recipientId'];
 const COMMON = ['replayWindow', 'sequenceFile'];
 const GROUP = ['name', 'groupId', 'addresses', 'masterSecret', 'masterSalt', 'senderId', 'privateKey'];
-const GROUP_MORE = ['gmCredential', 'members', 'maxRecipients'];
-const MEMBER = ['id', 'name', 'publicKey', 'credential'];
+const GROUP_MORE = ['gmCredential', 'members', 'maxRecipients', 'modes'];
+const MEMBER = ['id', 'name', 'publicKey', 'credential', 'address'];
+const MODES = ['group', 'pairwise'];
+
+/**
+ * The modes a group uses (draft §2.1: the Group Encryption and Signature Algorithms are set for
+ * the group mode, the AEAD and Pairwise Key Agreement Algorithms for the pairwise mode).
+ */
+function modesOf(o: Obj): { group: boolean; pairwise: boolean } {
+  const path = fieldPath(o.path, 'modes');
+  const list = optionalArray(o, 'modes');
+  if (o.value.modes === undefined) return { group: true, pairwise: true };
+  if (list.length === 0) throw new OscoreConfigError(path, 'must name "group", "pairwise" or both');
+  for (const [i, m] of list.entries()) {
+    if (typeof m !== 'string' || !MODES.includes(m))
+      throw new OscoreConfigError(fieldPath(path, i), 'must be "group" or "pairwise"');
+  }
+  return { group: list.includes('group'), pairwise: list.includes('pairwise') };
+}
 
 /** Turns the primitives' argument errors (IDs too long, equal IDs) into errors naming the entry. */
 function derive<T>(path: string, make: () => T): T {
@@ -150,7 +167,7 @@ function groupEntry(
   const addresses = optionalArray(o, 'addresses').map((a, i) =>
     destination(a, fieldPath(fieldPath(o.path, 'addresses'), i), undefined),
   );
-  const members: Array<{ id: Buffer; credential: Buffer }> = [];
+  const members: Array<{ id: Buffer; credential: Buffer; address?: Destination }> = [];
   let ownCredential: Buffer | undefined;
   const seen = new Set<string>();
   for (const [i, raw] of optionalArray(o, 'members').entries()) {
@@ -161,15 +178,19 @@ function groupEntry(
     if (seen.has(k)) throw new OscoreConfigError(fieldPath(m.path, 'id'), 'is listed twice');
     seen.add(k);
     const c = memberCredential(m, memberId);
+    const addressText = m.value.address;
+    const address =
+      addressText === undefined ? undefined : destination(addressText, fieldPath(m.path, 'address'), 5683);
     if (memberId.equals(senderId)) {
       if (c.publicKey.length > 0 && !c.publicKey.equals(ownPublic))
         throw new OscoreConfigError(fieldPath(m.path, 'publicKey'), 'does not match privateKey');
       ownCredential = c.credential;
-    } else members.push({ id: memberId, credential: c.credential });
+    } else members.push({ id: memberId, credential: c.credential, ...(address ? { address } : {}) });
   }
   ownCredential ??= ccsCredential(`member-${senderId.toString('hex')}`, createPublicKey(own));
   const replayWindow = optionalInteger(o, 'replayWindow', 1, 4096);
   const maxRecipients = optionalInteger(o, 'maxRecipients', 1, 65536);
+  const modes = modesOf(o);
   const senderSequence = sequenceFor(o, key, baseDir, opts);
   const name = optionalString(o, 'name');
   const credential = ownCredential;
@@ -182,6 +203,8 @@ function groupEntry(
       privateKey: own,
       credential,
       senderSequence,
+      ...(modes.group ? {} : { groupEncryptionAlgorithm: null, signatureAlgorithm: null }),
+      ...(modes.pairwise ? {} : { aeadAlgorithm: null, pairwiseKeyAgreementAlgorithm: null }),
       ...(masterSalt !== undefined ? { masterSalt } : {}),
       ...(replayWindow !== undefined ? { replayWindow } : {}),
       ...(maxRecipients !== undefined ? { maxRecipients } : {}),

@@ -5,6 +5,9 @@
  * protected request that a client reports (RFC 8613 §8.4, §8.2, §4.1.3.4).
  */
 import { CoapError } from '../../errors.js';
+import { codeClass } from '../../message/codes.js';
+import type { CoapMessage } from '../../message/types.js';
+import type { Address } from '../../transport/types.js';
 
 /**
  * Key material that cannot be used: a missing or malformed field, an unreadable file, a file
@@ -47,4 +50,15 @@ export class OscoreExchangeError extends CoapError {
     this.responseCode = details.responseCode;
     this.diagnostic = details.diagnostic ?? '';
   }
+}
+
+/** The error for an unprotected answer to a protected request, with its code and diagnostic. */
+export function unprotectedAnswer(msg: CoapMessage, remote: Address): OscoreExchangeError {
+  const diagnostic = codeClass(msg.code) >= 4 ? msg.payload.toString('utf8') : '';
+  const c = `${msg.code >> 5}.${String(msg.code & 31).padStart(2, '0')}`;
+  return new OscoreExchangeError(
+    'ERR_OSCORE_UNPROTECTED',
+    `${remote.address}:${remote.port} answered the protected request with an unprotected ${c}${diagnostic ? ` "${diagnostic}"` : ''}`,
+    { responseCode: msg.code, diagnostic },
+  );
 }

@@ -4,7 +4,10 @@
  * optionally bound to the peer it protects requests to (RFC 8613 §3, §5.2 leave the choice of
  * context to the application), and Group OSCORE contexts with the roster of members whose
  * credentials are known, so that a Recipient Context is made on first contact from a known
- * member (draft-ietf-core-oscore-groupcomm §2.6.1, §3.2) and never for anyone else.
+ * member (draft-ietf-core-oscore-groupcomm §2.6.1, §3.2) and never for anyone else. Members'
+ * unicast addresses, configured or learned from verified responses, let a client protect a
+ * unicast request for one member in the pairwise mode (draft §8; the address discovery of §8.1
+ * is left open by the draft: a verified response proves its sender's Sender ID).
  * Inspecting or serializing a keyring shows IDs only: keys never reach a log.
  */
 import { inspect } from 'node:util';
@@ -34,6 +37,8 @@ export interface GroupEntry {
   readonly context: GroupSecurityContext;
   /** Known members' credentials by Sender ID (hex), this node excluded. */
   readonly members: ReadonlyMap<string, Buffer>;
+  /** Configured unicast addresses of members, by Sender ID (hex). */
+  readonly memberAddresses: ReadonlyMap<string, Destination>;
   /** The group addresses requests are protected for with this context (client role). */
   readonly addresses: readonly Destination[];
   readonly name: string | undefined;
@@ -46,6 +51,18 @@ function normal(address: string): string {
 function matches(d: Destination, dest: Address): boolean {
   return normal(d.address) === normal(dest.address) && (d.port === undefined || d.port === dest.port);
 }
+
+/** A group member reachable at a unicast address. */
+export interface MemberAt {
+  readonly group: GroupEntry;
+  /** The member's Sender ID (this node's Recipient ID for it). */
+  readonly kid: Buffer;
+}
+
+/** Learned member addresses kept at most; the oldest is forgotten first. */
+const MAX_LEARNED = 1024;
+
+const endpointKey = (dest: Address): string => `${normal(dest.address)}|${dest.port}`;
 
 /**
  * The contexts of one node. Share one keyring between a node's client and server: a context's
@@ -62,6 +79,8 @@ export class OscoreKeyring {
   readonly #oscore: OscoreEntry[] = [];
   readonly #registry = new SecurityContextRegistry();
   readonly #groups = new Map<string, GroupEntry>();
+  /** Member addresses learned from verified responses, by endpoint; bounded (MAX_LEARNED). */
+  readonly #learned = new Map<string, MemberAt>();
 
   /**
    * Adds an RFC 8613 context.
@@ -84,7 +103,12 @@ export class OscoreKeyring {
   addGroup(
     context: GroupSecurityContext,
     options: {
-      members: Iterable<{ readonly id: Buffer; readonly credential: Buffer }>;
+      members: Iterable<{
+        readonly id: Buffer;
+        readonly credential: Buffer;
+        /** Where the member takes unicast requests (pairwise mode). */
+        readonly address?: Destination;
+      }>;
       addresses?: readonly Destination[];
       name?: string;
     },
@@ -92,26 +116,59 @@ export class OscoreKeyring {
     const gid = context.common.idContext.toString('hex');
     if (this.#groups.has(gid)) throw new InvalidArgumentError(`a group with Group ID ${gid} exists`);
     const members = new Map<string, Buffer>();
+    const memberAddresses = new Map<string, Destination>();
     for (const m of options.members) {
-      if (!m.id.equals(context.sender.id)) members.set(m.id.toString('hex'), Buffer.from(m.credential));
+      if (m.id.equals(context.sender.id)) continue;
+      members.set(m.id.toString('hex'), Buffer.from(m.credential));
+      if (m.address !== undefined) memberAddresses.set(m.id.toString('hex'), m.address);
     }
     this.#groups.set(gid, {
       context,
       members,
+      memberAddresses,
       addresses: [...(options.addresses ?? [])],
       name: options.name,
     });
     return this;
   }
 
-  /** The context for unicast requests to `dest`: the one bound to it, else the fallback. */
-  oscoreFor(dest: Address): SecurityContext | undefined {
+  /**
+   * The context for unicast requests to `dest`: the one bound to it, else (unless
+   * `fallback: false`) the one without a peer.
+   */
+  oscoreFor(dest: Address, options: { fallback?: boolean } = {}): SecurityContext | undefined {
     let fallback: SecurityContext | undefined;
     for (const e of this.#oscore) {
       if (e.peer === undefined) fallback = e.context;
       else if (matches(e.peer, dest)) return e.context;
     }
-    return fallback;
+    return options.fallback === false ? undefined : fallback;
+  }
+
+  /**
+   * The group member at unicast address `dest`: one configured there, else one whose verified
+   * response came from there (`learnMember`). Only members whose credential is known count.
+   */
+  memberAt(dest: Address): MemberAt | undefined {
+    for (const group of this.#groups.values()) {
+      for (const [kid, d] of group.memberAddresses) {
+        if (matches(d, dest)) return { group, kid: Buffer.from(kid, 'hex') };
+      }
+    }
+    return this.#learned.get(endpointKey(dest));
+  }
+
+  /**
+   * Remembers that member `kid` of `group` answered from `remote`: call it only for a verified
+   * message (its signature or pairwise key proves the sender). Bounded: the oldest entry goes.
+   */
+  learnMember(group: GroupEntry, kid: Buffer, remote: Address): void {
+    const key = endpointKey(remote);
+    const known = this.#learned.get(key);
+    if (known !== undefined && known.group === group && known.kid.equals(kid)) return;
+    this.#learned.delete(key);
+    if (this.#learned.size >= MAX_LEARNED) this.#learned.delete(this.#learned.keys().next().value as string);
+    this.#learned.set(key, { group, kid: Buffer.from(kid) });
   }
 
   /** Finds a server-side context by 'kid' and 'kid context' (RFC 8613 §8.2 step 2). */
@@ -156,12 +213,11 @@ export class OscoreKeyring {
 
   /**
    * groupcomm-bis §3.1.5: DEFAULT_LEISURE is 20 s when a group uses the group mode, 13 s when
-   * it uses only the pairwise mode; undefined without groups.
+   * it uses only the pairwise mode; the largest over this node's groups, undefined without groups.
    */
   get defaultLeisure(): number | undefined {
     if (this.#groups.size === 0) return undefined;
-    const groupMode = [...this.#groups.values()].some((g) => g.context.common.groupEncryption !== undefined);
-    return groupMode ? 20 : 13;
+    return Math.max(...[...this.#groups.values()].map(groupLeisure));
   }
 
   /** IDs and names only; never a key. */
@@ -178,6 +234,7 @@ export class OscoreKeyring {
         groupId: g.context.common.idContext.toString('hex'),
         senderId: g.context.sender.id.toString('hex'),
         members: [...g.members.keys()],
+        learned: [...this.#learned.values()].filter((m) => m.group === g).length,
       })),
     };
   }
@@ -185,4 +242,9 @@ export class OscoreKeyring {
   [inspect.custom](): string {
     return `OscoreKeyring ${JSON.stringify(this.toJSON())}`;
   }
+}
+
+/** groupcomm-bis §3.1.5: 20 s for a group that uses the group mode, 13 s for pairwise only. */
+export function groupLeisure(group: GroupEntry): number {
+  return group.context.common.groupEncryption !== undefined ? 20 : 13;
 }

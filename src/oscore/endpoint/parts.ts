@@ -7,9 +7,10 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { MessageParts } from '../../client/security.js';
-import { type CoapMessage, EMPTY, MessageType } from '../../message/types.js';
+import { Code } from '../../message/codes.js';
+import { type CoapMessage, type CoapOption, EMPTY, MessageType } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
-import { encodeUint } from '../../options/values.js';
+import { encodeUint, findOption } from '../../options/values.js';
 import type { Address } from '../../transport/types.js';
 import { decodePartialIv } from '../option.js';
 
@@ -66,4 +67,21 @@ export function observeFromPartialIv(msg: CoapMessage, partialIv: Buffer | undef
 /** True when the parts carry Observe (a notification, RFC 7641 §4.2). */
 export function isNotification(parts: MessageParts): boolean {
   return parts.options.some((o) => o.number === Opt.Observe);
+}
+
+/**
+ * RFC 9175 §2.4 (RFC 8613 Appendix B.1.2, Group OSCORE draft §10): a verified 4.01 carrying
+ * Echo asks for the request again with that Echo value. Returns the request to send, or
+ * `undefined` when `opened` is no such challenge.
+ */
+export function echoRetry(
+  plain: MessageParts,
+  opened: { readonly code: number; readonly options: readonly CoapOption[] },
+): MessageParts | undefined {
+  if (opened.code !== Code.Unauthorized) return undefined;
+  const echo = findOption(opened.options, Opt.Echo);
+  if (echo === undefined) return undefined;
+  const options = [...plain.options.filter((o) => o.number !== Opt.Echo), echo];
+  options.sort((a, b) => a.number - b.number);
+  return { code: plain.code, options, payload: plain.payload };
 }

@@ -24,7 +24,6 @@ import type {
   SecurityVerdict,
   ServerSecurity,
 } from '../../server/security.js';
-import type { SecurityContext } from '../context.js';
 import { OscoreError, oscoreErrorResponse } from '../errors.js';
 import { protectGroupResponse } from '../group/protect.js';
 import { unprotectGroupRequest } from '../group/unprotect.js';
@@ -37,8 +36,9 @@ import { asMessage, hasOuterBlock, isNotification, partsOf, reportRejected } fro
 /** Options of `OscoreServerSecurity`. */
 export interface OscoreServerOptions {
   /**
-   * Challenge the first request of each RFC 8613 context with Echo before delivering anything
-   * (RFC 8613 Appendix B.1.2: the replay window is not kept across restarts). Default true.
+   * Challenge the first request of each RFC 8613 context, and of each group member, with Echo
+   * before delivering anything (RFC 8613 Appendix B.1.2, Group OSCORE draft §2.6.1.2, §10: the
+   * replay windows are not kept across restarts). Default true.
    */
   readonly echo?: boolean;
   /** How long an Echo value is accepted after it was sent, ms; default 30 000 (RFC 9175 §2.3). */
@@ -89,7 +89,8 @@ export class OscoreServerSecurity implements ServerSecurity {
   readonly #echoLifetime: number;
   readonly #diagnostic: boolean;
   readonly #runtime: Runtime;
-  readonly #fresh = new WeakMap<SecurityContext, Freshness>();
+  /** By RFC 8613 context, or by Group OSCORE Recipient Context (one per member). */
+  readonly #fresh = new WeakMap<object, Freshness>();
 
   constructor(keyring: OscoreKeyring, options: OscoreServerOptions = {}) {
     this.keyring = keyring;
@@ -130,8 +131,7 @@ export class OscoreServerSecurity implements ServerSecurity {
     const ctx = u.context;
     const binding = u.binding;
     if (this.#echo) {
-      const st = this.#fresh.get(ctx) ?? { valid: false, challenge: undefined, sentAt: 0 };
-      this.#fresh.set(ctx, st);
+      const st = this.#freshness(ctx);
       if (!st.valid) {
         const echo = findOption(u.request.options, Opt.Echo);
         const now = this.#runtime.now();
@@ -186,6 +186,10 @@ export class OscoreServerSecurity implements ServerSecurity {
       // A known member's first request makes its Recipient Context (draft §3.2); nobody else's does.
       if (kid !== undefined) created = this.keyring.ensureRecipient(group, kid);
       const u = unprotectGroupRequest(request, group.context);
+      if (this.#echo) {
+        const challenge = this.#groupFreshness(u, group, origin);
+        if (challenge !== undefined) return challenge;
+      }
       const security: RequestSecurity = {
         kind: 'group-oscore',
         kid: u.binding.kid.toString('hex'),
@@ -203,6 +207,56 @@ export class OscoreServerSecurity implements ServerSecurity {
       if (created && kid !== undefined) group?.context.removeRecipient(kid);
       return this.#fail(err, origin);
     }
+  }
+
+  /**
+   * Group OSCORE draft §10, §2.6.1.2: the first request of each member after this node started
+   * is not delivered, since its replay window is not known to be valid; a protected 4.01 with
+   * Echo answers it (in the request's mode, with this node's own Partial IV). The member's
+   * unicast request that echoes the value within `echoLifetimeMs` sets the window's lower limit.
+   */
+  #groupFreshness(
+    u: ReturnType<typeof unprotectGroupRequest>,
+    group: GroupEntry,
+    origin: RequestOrigin,
+  ): SecurityVerdict | undefined {
+    const st = this.#freshness(u.sender);
+    if (st.valid) return undefined;
+    const echo = findOption(u.request.options, Opt.Echo);
+    const now = this.#runtime.now();
+    // §10: the request echoing the value "MUST be a message sent unicast to that server".
+    const answered =
+      !origin.multicast &&
+      echo !== undefined &&
+      st.challenge !== undefined &&
+      echo.value.equals(st.challenge) &&
+      now - st.sentAt <= this.#echoLifetime;
+    if (answered) {
+      const seq = decodePartialIv(u.binding.partialIv);
+      u.sender.replayWindow.reset(seq);
+      u.sender.replayWindow.update(seq);
+      st.valid = true;
+      st.challenge = undefined;
+      return undefined;
+    }
+    st.challenge = this.#runtime.randomBytes(8);
+    st.sentAt = now;
+    const challenge = { code: Code.Unauthorized, options: [{ number: Opt.Echo, value: st.challenge }] };
+    const sealed = protectGroupResponse(
+      asMessage({ ...challenge, payload: EMPTY }),
+      group.context,
+      u.binding,
+      {
+        newPartialIv: true,
+      },
+    );
+    return { kind: 'challenge', request: u.request, parts: partsOf(sealed) };
+  }
+
+  #freshness(key: object): Freshness {
+    let st = this.#fresh.get(key);
+    if (st === undefined) this.#fresh.set(key, (st = { valid: false, challenge: undefined, sentAt: 0 }));
+    return st;
   }
 
   #outerBlock(origin: RequestOrigin): SecurityVerdict {
