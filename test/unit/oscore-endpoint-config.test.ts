@@ -174,6 +174,47 @@ describe('the key-material file', () => {
       mutate(g[0]!, 'group', (e) => (e.addresses = ['coap://[ff02::fd]:x'])),
       'group[0].addresses[0]',
     );
+    refuses(
+      mutate(
+        g[0]!,
+        'group',
+        (e) => ((e.members as Array<Record<string, unknown>>)[1]!.address = 'host.example'),
+      ),
+      'group[0].members[1].address',
+    );
+    refuses(
+      mutate(g[0]!, 'group', (e) => (e.modes = [])),
+      'group[0].modes',
+    );
+    refuses(
+      mutate(g[0]!, 'group', (e) => (e.modes = ['group', 'broadcast'])),
+      'group[0].modes[1]',
+    );
+    refuses(
+      mutate(g[0]!, 'group', (e) => (e.modes = 'group')),
+      'group[0].modes',
+    );
+  });
+
+  it("takes the modes a group uses and the members' unicast addresses", () => {
+    const both = parseOscoreConfig(g[0]!).groupEntries[0]!;
+    assert.ok(both.context.common.groupEncryption !== undefined && both.context.common.aead !== undefined);
+    const pairwise = parseOscoreConfig(mutate(g[0]!, 'group', (e) => (e.modes = ['pairwise'])));
+    assert.equal(pairwise.groupEntries[0]!.context.common.groupEncryption, undefined);
+    assert.equal(pairwise.defaultLeisure, 13);
+    const groupOnly = parseOscoreConfig(mutate(g[0]!, 'group', (e) => (e.modes = ['group'])));
+    assert.equal(groupOnly.groupEntries[0]!.context.common.aead, undefined);
+    assert.equal(groupOnly.defaultLeisure, 20);
+    const addressed = parseOscoreConfig(
+      mutate(
+        g[0]!,
+        'group',
+        (e) => ((e.members as Array<Record<string, unknown>>)[1]!.address = '192.0.2.7'),
+      ),
+    );
+    const at = addressed.memberAt({ address: '192.0.2.7', port: 5683 });
+    assert.equal(at?.kid.toString('hex'), '02');
+    assert.equal(addressed.memberAt({ address: '192.0.2.7', port: 5684 }), undefined, 'default port 5683');
   });
 
   it('accepts base64 secrets after "base64:"', () => {

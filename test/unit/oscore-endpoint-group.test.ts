@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GroupResponse } from '../../src/client/group.js';
 import { decodeMessage } from '../../src/message/decode.js';
 import { encodeMessage } from '../../src/message/encode.js';
 import { MessageType } from '../../src/message/types.js';
@@ -16,77 +15,15 @@ import { Opt } from '../../src/options/registry.js';
 import { findOption } from '../../src/options/values.js';
 import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
-import type { OscoreKeyring } from '../../src/oscore/endpoint/keyring.js';
 import { OscoreServerSecurity } from '../../src/oscore/endpoint/server.js';
 import { protectGroupRequest } from '../../src/oscore/group/protect.js';
 import { unprotectGroupResponse } from '../../src/oscore/group/unprotect.js';
 import { decodeOscoreOption, decodePartialIv } from '../../src/oscore/option.js';
-import type { RequestSecurity } from '../../src/server/security.js';
 import type { CoapServer } from '../../src/server/server.js';
-import { group, keyringOf, makeNet, type Net, settle } from './oscore-endpoint-fixtures.js';
+import { group, keyringOf, settle } from './oscore-endpoint-fixtures.js';
+import { collect, GROUP, inject, type Room, room, texts, URI } from './oscore-group-room.js';
 
 const T = { timeout: 30_000 };
-const GROUP = { address: '224.0.1.187', port: 5683 };
-const URI = 'coap://224.0.1.187/light';
-
-interface Room {
-  readonly n: Net;
-  readonly files: OscoreConfigFile[];
-  readonly keyrings: OscoreKeyring[];
-  readonly seen: Array<{ node: number; security: RequestSecurity | undefined }>;
-  readonly atServers: Array<{ length: number }>;
-  /** Next free host number for clients and raw endpoints. */
-  next: number;
-}
-
-/** Members 2..N+1 serve /light (multicast, protected) at 192.0.2.2..; member 1 is the client. */
-async function room(
-  servers: number,
-  o: {
-    leisure?: number;
-    files?: OscoreConfigFile[];
-    setup?: (s: CoapServer, i: number) => void;
-    /** Echo challenges of first contacts (default on; see oscore-endpoint-group-echo.test.ts). */
-    echo?: boolean;
-  } = {},
-): Promise<Room> {
-  const n = makeNet(5);
-  const files = o.files ?? group(servers + 1);
-  const keyrings: OscoreKeyring[] = [];
-  const seen: Room['seen'] = [];
-  const atServers: Room['atServers'] = [];
-  for (let i = 1; i <= servers; i++) {
-    const k = keyringOf(files[i]!);
-    keyrings.push(k);
-    const { server, log } = await n.server(k, {
-      address: `192.0.2.${i + 1}`,
-      ...(o.leisure !== undefined ? { leisure: o.leisure } : {}),
-      ...(o.echo !== undefined ? { oscore: { echo: o.echo } } : {}),
-    });
-    atServers.push(log);
-    server.resource('/light', { multicast: true, protected: true }).get((req) => {
-      seen.push({ node: i, security: req.security });
-      return { payload: `node${i}` };
-    });
-    o.setup?.(server, i);
-  }
-  return { n, files, keyrings, seen, atServers, next: 100 };
-}
-
-async function collect(r: Room, keyring: OscoreKeyring, window = 2000): Promise<GroupResponse[]> {
-  const { client } = await r.n.client(keyring, `192.0.2.${r.next++}`);
-  return settle(r.n.rt, client.group({ uri: URI, window }).collect());
-}
-
-const texts = (rs: readonly GroupResponse[]) => rs.map((x) => x.text()).sort();
-
-/** Sends `bytes` to the group from a raw endpoint and waits; returns what came back. */
-async function inject(r: Room, bytes: Buffer): Promise<number> {
-  const { transport, log } = r.n.raw(`192.0.2.${r.next++}`);
-  transport.send(bytes, GROUP.address, GROUP.port);
-  await r.n.rt.advance(3000);
-  return log.length;
-}
 
 describe('Group OSCORE group requests through the hooks (draft-ietf-core-oscore-groupcomm §7)', () => {
   it('every member verifies, answers protected, and the client verifies each answer', T, async () => {
