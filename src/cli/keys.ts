@@ -14,6 +14,7 @@ import {
   generateOscorePair,
   OscoreConfigError,
   type OscoreConfigFile,
+  parseOscoreConfig,
   writeKeyFile,
 } from '../index.js';
 import { Exit, integer, UsageError } from './usage.js';
@@ -21,13 +22,18 @@ import { Exit, integer, UsageError } from './usage.js';
 export const KEYS_HELP = `Usage:
   coap-group keys oscore --out DIR [--peer URI] [--force]
       an OSCORE (RFC 8613) context pair: DIR/client.json and DIR/server.json
-  coap-group keys group --members N --out DIR [--address GROUP]... [--name NAME] [--force]
+  coap-group keys group --members N --out DIR [--address GROUP]... [--member-address ADDR]...
+                        [--modes group,pairwise] [--name NAME] [--force]
       a Group OSCORE group of N members: DIR/member-1.json ... DIR/member-N.json
 
   --out DIR         directory for the files (made with mode 0700; files get mode 0600)
   --peer URI        the server's URI, written into client.json (else it applies to any server)
   --members N       group size, 1-255; member i gets Sender ID i (hex)
   --address GROUP   group address the members send to (repeatable; default 224.0.1.187)
+  --member-address ADDR
+                    unicast address of member 1, 2, ... in turn (repeatable); requests sent
+                    there are protected for that member alone (pairwise mode)
+  --modes LIST      group, pairwise or group,pairwise (default): the modes the group uses
   --name NAME       a name for the group
   --force           overwrite existing files
 
@@ -39,6 +45,8 @@ const OPTIONS = {
   peer: { type: 'string' },
   members: { type: 'string' },
   address: { type: 'string', multiple: true },
+  'member-address': { type: 'string', multiple: true },
+  modes: { type: 'string' },
   name: { type: 'string' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -64,6 +72,13 @@ function write(files: Array<[string, OscoreConfigFile]>, dir: string, overwrite:
   }
 }
 
+function modesOf(text: string): Array<'group' | 'pairwise'> {
+  const list = text.split(',').map((m) => m.trim());
+  const ok = list.length > 0 && list.every((m) => m === 'group' || m === 'pairwise');
+  if (!ok) throw new UsageError(`--modes ${text}: unknown mode`, 'use group, pairwise or group,pairwise');
+  return [...new Set(list as Array<'group' | 'pairwise'>)];
+}
+
 /** Runs `keys ...`; resolves with the exit code. */
 export async function runKeys(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -84,8 +99,13 @@ export async function runKeys(argv: string[]): Promise<number> {
     throw new UsageError(`keys ${what} needs --out DIR`, `e.g. coap-group keys ${what} --out ./keys`);
   const force = values.force === true;
   if (what === 'oscore') {
-    if (values.members !== undefined || values.address !== undefined)
-      throw new UsageError('--members and --address are for keys group');
+    if (
+      values.members !== undefined ||
+      values.address !== undefined ||
+      values['member-address'] !== undefined ||
+      values.modes !== undefined
+    )
+      throw new UsageError('--members, --address, --member-address and --modes are for keys group');
     const pair = generateOscorePair(values.peer !== undefined ? { peer: values.peer } : {});
     write(
       [
@@ -100,11 +120,27 @@ export async function runKeys(argv: string[]): Promise<number> {
   if (what === 'group') {
     const members = integer('members', values.members, 1, 255);
     if (members === undefined) throw new UsageError('keys group needs --members N', 'e.g. --members 4');
+    const memberAddresses = values['member-address'] ?? [];
+    if (memberAddresses.length > members)
+      throw new UsageError(
+        `${memberAddresses.length} --member-address for ${members} members`,
+        'give at most one address per member, member 1 first',
+      );
     const files = generateGroup({
       members,
+      memberAddresses,
+      ...(values.modes !== undefined ? { modes: modesOf(values.modes) } : {}),
       ...(values.address !== undefined ? { addresses: values.address } : {}),
       ...(values.name !== undefined ? { name: values.name } : {}),
     });
+    try {
+      // Addresses come from the command line: check them now, not when a node loads the file.
+      parseOscoreConfig(files[0]);
+    } catch (err) {
+      if (err instanceof OscoreConfigError)
+        throw new UsageError(err.message, 'addresses are IP literals, optionally with :PORT');
+      throw err;
+    }
     write(
       files.map((f, i): [string, OscoreConfigFile] => [`member-${i + 1}.json`, f]),
       out,

@@ -102,6 +102,42 @@ describe('coap-group keys', () => {
       /needs --members/,
     );
   });
+
+  it("keys group writes the members' unicast addresses and the modes when given", async () => {
+    const out = join(dir, 'addressed');
+    const args = ['group', '--members', '3', '--out', out, '--member-address', '127.0.0.2'];
+    const r = await quiet(() =>
+      runKeys([...args, '--member-address', '127.0.0.3:5684', '--modes', 'pairwise']),
+    );
+    assert.equal(r.code, 0);
+    const k = loadOscoreConfig(join(out, 'member-3.json'));
+    assert.equal(k.memberAt({ address: '127.0.0.2', port: 5683 })?.kid.toString('hex'), '01');
+    assert.equal(k.memberAt({ address: '127.0.0.3', port: 5684 })?.kid.toString('hex'), '02');
+    assert.equal(k.defaultLeisure, 13, 'pairwise only');
+    await assert.rejects(
+      quiet(() => runKeys([...args, '--force', '--modes', 'both'])),
+      /--modes both/,
+    );
+    await assert.rejects(
+      quiet(() => runKeys(['group', '--members', '1', '--out', out, '--force', '--member-address', 'lamp'])),
+      /members\[0\]\.address/,
+    );
+    await assert.rejects(
+      quiet(() =>
+        runKeys([
+          ...args,
+          '--force',
+          '--member-address',
+          '127.0.0.3',
+          '--member-address',
+          '127.0.0.4',
+          '--member-address',
+          '127.0.0.5',
+        ]),
+      ),
+      /4 --member-address for 3 members/,
+    );
+  });
 });
 
 describe('the key-material file', () => {

@@ -68,6 +68,13 @@ export interface GenerateGroupOptions {
   readonly addresses?: readonly string[];
   /** A name for the group; default `group`. */
   readonly name?: string;
+  /**
+   * Unicast addresses of the members, in order (member 1 first): written into every file so
+   * that unicast requests to a member are protected for it in the pairwise mode (draft §8).
+   */
+  readonly memberAddresses?: readonly string[];
+  /** The modes the group uses (draft §2.1); default both, which the file then leaves implicit. */
+  readonly modes?: readonly ('group' | 'pairwise')[];
   readonly random?: (n: number) => Buffer;
 }
 
@@ -80,6 +87,8 @@ export function generateGroup(options: GenerateGroupOptions): OscoreConfigFile[]
   const n = options.members;
   if (!Number.isInteger(n) || n < 1 || n > 255)
     throw new InvalidArgumentError(`members ${n}: a group of 1 to 255 members`);
+  const at = options.memberAddresses ?? [];
+  if (at.length > n) throw new InvalidArgumentError(`${at.length} member addresses for ${n} members`);
   const random = options.random ?? randomBytes;
   const gm = generateKeyPairSync('ed25519');
   const shared = {
@@ -89,12 +98,14 @@ export function generateGroup(options: GenerateGroupOptions): OscoreConfigFile[]
     masterSecret: random(32).toString('hex'),
     masterSalt: random(8).toString('hex'),
     gmCredential: ccsCredential('group-manager', gm.publicKey).toString('hex'),
+    ...(options.modes !== undefined ? { modes: [...options.modes] } : {}),
   };
   const keys = Array.from({ length: n }, () => generateKeyPairSync('ed25519'));
   const members = keys.map((k, i) => ({
     id: (i + 1).toString(16).padStart(2, '0'),
     name: `member-${i + 1}`,
     publicKey: rawPublicKey(k.publicKey).toString('hex'),
+    ...(at[i] !== undefined ? { address: at[i] } : {}),
   }));
   return keys.map((k, i) => ({
     version: 1 as const,
