@@ -5,7 +5,9 @@
  * switches every light on with one multicast PUT, reads them back with one multicast GET, and
  * prints each node's answer with its delay: the spread is Leisure at work (RFC 7252 §8.2).
  * Then it commissions a room group on half of the nodes through their /coap-group resource
- * (RFC 7390 §2.6.2) and shows that a request to that group reaches only those nodes.
+ * (RFC 7390 §2.6.2) and shows that a request to that group reaches only those nodes. Last, it
+ * locks every door with one Group OSCORE-protected multicast PUT and shows that an unsigned one
+ * is ignored (demo-secure).
  * Nothing is sent beyond loopback: every socket is on 127.0.0.0/8 and multicast is pinned to lo.
  */
 import {
@@ -16,6 +18,7 @@ import {
   type GroupConfig,
   type GroupResponse,
 } from '../index.js';
+import { addLock, demoKeys, runSecureSteps, SECURE_GROUP } from './demo-secure.js';
 import { endpoint } from './output.js';
 import { addValueResource } from './serve.js';
 import { integer, parseCommand, seconds } from './usage.js';
@@ -49,18 +52,29 @@ export async function runDemo(argv: string[]): Promise<number> {
   const nodes: CoapServer[] = [];
   const configs: GroupConfig[] = [];
   let client: CoapClient | undefined;
+  let plain: CoapClient | undefined;
+  const keys = demoKeys(n);
   try {
     for (let i = 0; i < n; i++) {
-      const node = new CoapServer({ bind: [`127.0.0.${i + 2}`], port, iface: LOOPBACK_IFACE, leisure });
+      const node = new CoapServer({
+        bind: [`127.0.0.${i + 2}`],
+        port,
+        iface: LOOPBACK_IFACE,
+        leisure,
+        security: keys.node(i),
+      });
       addValueResource(node, '/light', 'off', { rt: 'light', title: `Light ${i + 1}`, multicast: true });
       await node.listen();
+      await addLock(node);
       nodes.push(node);
       configs.push(await attachGroupConfig(node));
     }
     say(
-      `coap-group demo: ${n} node${n === 1 ? '' : 's'} on 127.0.0.2-127.0.0.${n + 1} port ${port}, all in All CoAP Nodes (${ALL_COAP_NODES_IPV4}) on the loopback interface; Leisure ${leisure} s`,
+      `coap-group demo: ${n} node${n === 1 ? '' : 's'} on 127.0.0.2-127.0.0.${n + 1} port ${port}, all in All CoAP Nodes (${ALL_COAP_NODES_IPV4}) and a Group OSCORE group (${SECURE_GROUP}) on the loopback interface; Leisure ${leisure} s`,
     );
-    client = await CoapClient.create({ bind: [{ address: '127.0.0.1', port: 0 }], iface: LOOPBACK_IFACE });
+    const bind = [{ address: '127.0.0.1', port: 0 }];
+    client = await CoapClient.create({ bind, iface: LOOPBACK_IFACE, security: keys.controller });
+    plain = await CoapClient.create({ bind, iface: LOOPBACK_IFACE });
 
     say();
     say(`1. Discover the lights: one multicast GET ${group}/.well-known/core?rt=light`);
@@ -119,13 +133,15 @@ export async function runDemo(argv: string[]): Promise<number> {
     say(
       `   ${off.length} node${off.length === 1 ? '' : 's'} answered: ${onlyRoom ? 'exactly the commissioned ones' : 'NOT the commissioned set'}.`,
     );
+    const secure = await runSecureSteps({ say, row, secured: client, plain, nodes: n, port, leisure });
     say();
     say(
-      `Done: ${n} nodes discovered, switched and read back with one multicast request each; room 3 commissioned over CoAP and addressed on its own.`,
+      `Done: ${n} nodes discovered, switched and read back with one multicast request each; room 3 commissioned over CoAP and addressed on its own; doors locked with Group OSCORE, and an unsigned command ignored.`,
     );
-    return on === n && onlyRoom ? 0 : 1;
+    return on === n && onlyRoom && secure ? 0 : 1;
   } finally {
     await client?.close();
+    await plain?.close();
     for (const c of configs) await c.close();
     await Promise.all(nodes.map((s) => s.close()));
   }

@@ -16,6 +16,7 @@ import {
   parseController,
   type ResourceOptions,
   resolveInterface,
+  type SecureResourceOptions,
   type ServerOptions,
 } from '../index.js';
 import { serverSecurity } from './oscore-config.js';
@@ -59,7 +60,7 @@ export function addValueResource(
   server: CoapServer,
   path: string,
   initial: string,
-  options: ResourceOptions,
+  options: ResourceOptions & SecureResourceOptions,
 ): () => void {
   if (initial.startsWith('@')) {
     const file = initial.slice(1);

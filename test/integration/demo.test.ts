@@ -1,7 +1,9 @@
 /**
  * `coap-group demo` (design.md §CLI contract, `npm start`): nodes on 127.0.0.2.., discovery, one
  * multicast PUT and one multicast GET, all on lo. Checks that every node answers in each of the
- * three sections and that every light ends up on. The demo's addresses are fixed (127.0.0.2-4);
+ * three sections and that every light ends up on; then that every node verifies and answers the
+ * Group OSCORE-protected PUT (section 6) and none obeys an unsigned one (section 7). The demo's
+ * addresses are fixed (127.0.0.2-4);
  * the port is random so it does not clash with a node on 5683 or another test.
  */
 import assert from 'node:assert/strict';
@@ -31,7 +33,7 @@ function sections(stdout: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   let current: string[] | undefined;
   for (const line of lines(stdout)) {
-    const head = /^(\d)\. /.exec(line);
+    const head = /^(\d+)\. /.exec(line);
     if (head) out.set(head[1]!, (current = []));
     else if (!/^ {3}/.test(line)) current = undefined;
     else current?.push(line);
@@ -64,6 +66,14 @@ describe('coap-group demo', () => {
       assert.ok(commissioned.length > 0 && commissioned.length < 3, r.stdout);
       assert.deepEqual(endpoints(found.get('5') ?? []), commissioned, r.stdout);
     }
+    // Group OSCORE: every node verified the signed PUT; nobody answered the unsigned one.
+    assert.deepEqual(endpoints(found.get('6') ?? []), all, r.stdout);
+    assert.ok(
+      (found.get('6') ?? []).filter((l) => /2\.04 Changed\s+verified/.test(l)).length === 3,
+      r.stdout,
+    );
+    assert.match(r.stdout, /^ *0 nodes answered the unsigned PUT\.$/m);
+    assert.match(r.stdout, /^ *3 of 3 doors are still locked\.$/m);
   });
 
   it('is what npm start runs', () => {
