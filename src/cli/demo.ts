@@ -133,7 +133,16 @@ export async function runDemo(argv: string[]): Promise<number> {
     say(
       `   ${off.length} node${off.length === 1 ? '' : 's'} answered: ${onlyRoom ? 'exactly the commissioned ones' : 'NOT the commissioned set'}.`,
     );
-    const secure = await runSecureSteps({ say, row, secured: client, plain, nodes: n, port, leisure });
+    const secure = await runSecureSteps({
+      say,
+      row,
+      secured: client,
+      plain,
+      nodes: n,
+      port,
+      leisure,
+      window,
+    });
     say();
     say(
       `Done: ${n} nodes discovered, switched and read back with one multicast request each; room 3 commissioned over CoAP and addressed on its own; doors locked with Group OSCORE, and an unsigned command ignored.`,
