@@ -230,6 +230,10 @@ describe('the key-material file', () => {
       mutate(g[0]!, 'group', (e) => (e.modes = 'group')),
       'group[0].modes',
     );
+    refuses(
+      mutate(g[0]!, 'group', (e) => (e.countersignature = 'rfc9052')),
+      'group[0].countersignature',
+    );
   });
 
   it("takes the modes a group uses and the members' unicast addresses", () => {
@@ -241,6 +245,9 @@ describe('the key-material file', () => {
     const groupOnly = parseOscoreConfig(mutate(g[0]!, 'group', (e) => (e.modes = ['group'])));
     assert.equal(groupOnly.groupEntries[0]!.context.common.aead, undefined);
     assert.equal(groupOnly.defaultLeisure, 20);
+    const legacy = parseOscoreConfig(mutate(g[0]!, 'group', (e) => (e.countersignature = 'rfc8152')));
+    assert.equal(legacy.groupEntries[0]!.context.common.countersignature, 'rfc8152');
+    assert.equal(both.context.common.countersignature, 'rfc9338');
     const addressed = parseOscoreConfig(
       mutate(
         g[0]!,

@@ -18,8 +18,9 @@
  *   the RFC 9338 structure.
  * - aiocoap also sends 'kid' in pairwise responses (allowed, RFC 8613 §5); that form is checked
  *   through unprotect only.
- * - A group mode request answered in pairwise mode (draft §1, §6, §7.4; aiocoap's default) is not
- *   accepted yet: that test is marked todo.
+ * - With the `countersignature: 'rfc8152'` layout, our group mode messages are aiocoap's byte
+ *   for byte, signature included, and aiocoap's own messages verify.
+ * - A group mode request may be answered in pairwise mode (draft §1, §6, §7.4; aiocoap's default).
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, type KeyObject, verify } from 'node:crypto';
@@ -127,7 +128,11 @@ const CLIENT = { id: hex(I.clientSenderId), key: edKey(I.clientSeed), cred: hex(
 const SERVER = { id: hex(I.serverSenderId), key: edKey(I.serverSeed), cred: hex(I.serverCredential) };
 
 /** A member's context whose Sender Sequence Number starts at `seq`. */
-function member(who: 'client' | 'server', seq: number): GroupSecurityContext {
+function member(
+  who: 'client' | 'server',
+  seq: number,
+  countersignature: 'rfc9338' | 'rfc8152' = 'rfc9338',
+): GroupSecurityContext {
   const [me, peer] = who === 'client' ? [CLIENT, SERVER] : [SERVER, CLIENT];
   const ctx = GroupSecurityContext.derive({
     masterSecret: hex(I.masterSecret),
@@ -142,6 +147,7 @@ function member(who: 'client' | 'server', seq: number): GroupSecurityContext {
     privateKey: me.key,
     credential: me.cred,
     senderSequence: new CounterSequence(seq),
+    countersignature,
   });
   ctx.addRecipient(peer.id, peer.cred);
   return ctx;
@@ -395,13 +401,45 @@ describe('Group OSCORE: a group mode request answered in pairwise mode (§1, §6
     );
   });
 
-  it("verifies aiocoap's pairwise mode response to it", {
-    todo: 'unprotectGroupResponse rejects a response whose mode differs from the request mode',
-  }, () => {
+  it("verifies aiocoap's pairwise mode response to it", () => {
     const client = member('client', clientSeq);
     const { binding } = protectGroupRequest(inner(q.inner), client);
     const got = unprotectGroupResponse(outer(r), client, binding);
     assert.equal(h(got.serverId), h(SERVER.id));
     assert.equal(h(got.response.payload), r.inner.payload);
+  });
+});
+
+describe("Group OSCORE group mode with the RFC 8152 Countersign_structure (aiocoap's layout)", () => {
+  const clientSeq = Number.parseInt(M.groupRequest.partialIv!, 16);
+
+  it('protects the request and both responses byte for byte, signatures included', () => {
+    const client = member('client', clientSeq, 'rfc8152');
+    const { message } = protectGroupRequest(inner(M.groupRequest.inner), client);
+    assert.equal(h(wire(message).payload), M.groupRequest.protected.payload);
+    const server = member('server', I.serverFirstSequenceNumber, 'rfc8152');
+    const got = unprotectGroupRequest(outer(M.groupRequest), server);
+    const first = protectGroupResponse(inner(M.groupResponse.inner), server, got.binding);
+    assert.equal(h(wire(first).payload), M.groupResponse.protected.payload);
+    const second = protectGroupResponse(inner(M.groupResponseWithPartialIv.inner), server, got.binding);
+    assert.equal(h(wire(second).payload), M.groupResponseWithPartialIv.protected.payload);
+  });
+
+  it("verifies aiocoap's own request and responses, and refuses them with the RFC 9338 layout", () => {
+    const server = member('server', I.serverFirstSequenceNumber, 'rfc8152');
+    assert.equal(
+      unprotectGroupRequest(outer(M.groupRequest), server).request.code,
+      M.groupRequest.inner.code,
+    );
+    const client = member('client', clientSeq, 'rfc8152');
+    const { binding } = protectGroupRequest(inner(M.groupRequest.inner), client);
+    for (const v of [M.groupResponse, M.groupResponseWithPartialIv]) {
+      assert.equal(h(unprotectGroupResponse(outer(v), client, binding).response.payload), v.inner.payload);
+    }
+    const strict = member('server', I.serverFirstSequenceNumber);
+    assert.throws(
+      () => unprotectGroupRequest(outer(M.groupRequest), strict),
+      (e: unknown) => (e as { code?: string }).code === 'ERR_OSCORE_SIGNATURE',
+    );
   });
 });

@@ -52,7 +52,7 @@ const TOP = ['version', 'oscore', 'group'];
 const OSCORE = ['name', 'peer', 'masterSecret', 'masterSalt', 'idContext', 'senderId', 'recipientId'];
 const COMMON = ['replayWindow', 'sequenceFile'];
 const GROUP = ['name', 'groupId', 'addresses', 'masterSecret', 'masterSalt', 'senderId', 'privateKey'];
-const GROUP_MORE = ['gmCredential', 'members', 'maxRecipients', 'modes'];
+const GROUP_MORE = ['gmCredential', 'members', 'maxRecipients', 'modes', 'countersignature'];
 const MEMBER = ['id', 'name', 'publicKey', 'credential', 'address'];
 const MODES = ['group', 'pairwise'];
 
@@ -191,6 +191,9 @@ function groupEntry(
   const replayWindow = optionalInteger(o, 'replayWindow', 1, 4096);
   const maxRecipients = optionalInteger(o, 'maxRecipients', 1, 65536);
   const modes = modesOf(o);
+  const layout = o.value.countersignature;
+  if (layout !== undefined && layout !== 'rfc9338' && layout !== 'rfc8152')
+    throw new OscoreConfigError(fieldPath(o.path, 'countersignature'), 'must be "rfc9338" or "rfc8152"');
   const senderSequence = sequenceFor(o, key, baseDir, opts);
   const name = optionalString(o, 'name');
   const credential = ownCredential;
@@ -204,6 +207,7 @@ function groupEntry(
       credential,
       senderSequence,
       ...(modes.group ? {} : { groupEncryptionAlgorithm: null, signatureAlgorithm: null }),
+      ...(layout !== undefined ? { countersignature: layout } : {}),
       ...(modes.pairwise ? {} : { aeadAlgorithm: null, pairwiseKeyAgreementAlgorithm: null }),
       ...(masterSalt !== undefined ? { masterSalt } : {}),
       ...(replayWindow !== undefined ? { replayWindow } : {}),

@@ -14,6 +14,7 @@ import { DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW, ReplayWindow } from '../repla
 import { CounterSequence, type SequenceSource } from '../sequence.js';
 import { credentialKey } from './credential.js';
 import { derivePairwiseKeys, sharedSecret } from './pairwise.js';
+import type { CountersignLayout } from './signature.js';
 
 /** COSE Signature Algorithm supported here: EdDSA with Ed25519 (RFC 9053 §2.2). */
 export const SignatureAlgorithm = Object.freeze({ EdDSA: -8 } as const);
@@ -47,6 +48,12 @@ export interface GroupContextInput {
   readonly senderSequence?: SequenceSource;
   /** Bounds the Recipient Contexts kept (draft §2.2: an application-defined maximum). Default 256. */
   readonly maxRecipients?: number;
+  /**
+   * The Countersign_structure layout: `'rfc9338'` (default) omits 'sign_protected', as RFC 9338
+   * §3.3 says for Countersignature0 version 2 (draft §3.1); `'rfc8152'` keeps it as an empty byte
+   * string, as aiocoap 0.4.17 and Californium do, for groups with those members.
+   */
+  readonly countersignature?: CountersignLayout;
 }
 
 /** The Common Context of a group. Immutable. */
@@ -62,6 +69,7 @@ export class GroupCommonContext {
   readonly commonIv: Buffer;
   /** Keystream key for countersignatures (draft §2.1.9); only with the group mode. */
   readonly signatureEncryptionKey: Buffer | undefined;
+  readonly countersignature: CountersignLayout;
 
   constructor(input: GroupContextInput) {
     if (!Buffer.isBuffer(input.masterSecret) || input.masterSecret.length === 0) {
@@ -96,6 +104,7 @@ export class GroupCommonContext {
     this.signatureAlgorithm = sig ?? undefined;
     this.pairwiseKeyAgreementAlgorithm = pka ?? undefined;
     this.gmCredential = Buffer.from(input.gmCredential);
+    this.countersignature = input.countersignature ?? 'rfc9338';
     // Draft §2.1.4: the Common IV is as long as the longest nonce of the algorithms set.
     this.commonIv = this.derive(
       Buffer.alloc(0),

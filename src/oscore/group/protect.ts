@@ -47,7 +47,12 @@ function seal(
   const alg = modeAlgorithm(ctx.common, mode);
   const ciphertext = aeadEncrypt(alg, key, nonce, aadParts.aad, plaintext);
   if (mode === 'pairwise') return ciphertext;
-  const signature = countersign(ctx.sender.privateKey, aadParts.externalAad, ciphertext);
+  const signature = countersign(
+    ctx.sender.privateKey,
+    aadParts.externalAad,
+    ciphertext,
+    ctx.common.countersignature,
+  );
   const ks = countersignatureKeystream({
     signatureEncryptionKey: ctx.common.signatureEncryptionKey!,
     idContext: ctx.common.idContext,

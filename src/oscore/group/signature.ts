@@ -60,17 +60,36 @@ export function groupExternalAad(f: GroupAadFields): Buffer {
 }
 
 /**
+ * How the Countersign_structure is laid out: RFC 9338 §3.3 omits 'sign_protected' for
+ * Countersignature0 version 2; the RFC 8152 §4.4 layout, which aiocoap and Californium build,
+ * keeps it as an empty byte string. The two give different signatures over the same message.
+ */
+export type CountersignLayout = 'rfc9338' | 'rfc8152';
+
+/**
  * The to-be-signed bytes: `Countersign_structure = ["CounterSignature0", h'', external_aad,
  * ciphertext]` (draft §3.1, RFC 9338 §3.3). COSE_Encrypt0 has only two byte-string fields and an
- * abbreviated countersignature has no sign_protected, so both optional fields are absent.
+ * abbreviated countersignature has no sign_protected, so both optional fields are absent. With
+ * the `'rfc8152'` layout, an empty sign_protected follows body_protected.
  */
-export function countersignStructure(externalAad: Buffer, ciphertext: Buffer): Buffer {
-  return encodeCbor(['CounterSignature0', EMPTY, externalAad, ciphertext]);
+export function countersignStructure(
+  externalAad: Buffer,
+  ciphertext: Buffer,
+  layout: CountersignLayout = 'rfc9338',
+): Buffer {
+  return layout === 'rfc8152'
+    ? encodeCbor(['CounterSignature0', EMPTY, EMPTY, externalAad, ciphertext])
+    : encodeCbor(['CounterSignature0', EMPTY, externalAad, ciphertext]);
 }
 
 /** Signs with EdDSA (Ed25519, RFC 8032 §5.1.6). */
-export function countersign(privateKey: KeyObject, externalAad: Buffer, ciphertext: Buffer): Buffer {
-  return sign(null, countersignStructure(externalAad, ciphertext), privateKey);
+export function countersign(
+  privateKey: KeyObject,
+  externalAad: Buffer,
+  ciphertext: Buffer,
+  layout: CountersignLayout = 'rfc9338',
+): Buffer {
+  return sign(null, countersignStructure(externalAad, ciphertext, layout), privateKey);
 }
 
 /** Verifies an EdDSA countersignature. @throws OscoreError `ERR_OSCORE_SIGNATURE` when it does not verify. */
@@ -79,10 +98,11 @@ export function verifyCountersignature(
   externalAad: Buffer,
   ciphertext: Buffer,
   signature: Buffer,
+  layout: CountersignLayout = 'rfc9338',
 ): void {
   let ok = false;
   try {
-    ok = verify(null, countersignStructure(externalAad, ciphertext), publicKey, signature);
+    ok = verify(null, countersignStructure(externalAad, ciphertext, layout), publicKey, signature);
   } catch (cause) {
     throw new OscoreError('ERR_OSCORE_SIGNATURE', 'countersignature could not be verified', { cause });
   }

@@ -74,6 +74,7 @@ function open(i: OpenInput): Buffer {
       i.aad.externalAad,
       split.ciphertext,
       xorKeystream(split.encryptedSignature, ks),
+      i.ctx.common.countersignature,
     );
     ciphertext = split.ciphertext;
   }
@@ -159,7 +160,8 @@ export function unprotectGroupRequest(
 /**
  * Verifies one server's response to a Group OSCORE request (draft §7.4, §8.6). Each server may
  * send one response with the request's nonce, then only increasing Partial IVs (its Response
- * Number, §5.3.1). The response's mode must be the request's.
+ * Number, §5.3.1). Each response is processed in its own mode (Group Flag), whatever the
+ * request's was.
  * @throws OscoreError `ERR_OSCORE_FORMAT`, `ERR_OSCORE_UNKNOWN_KID`, `ERR_OSCORE_REPLAY`,
  *   `ERR_OSCORE_SIGNATURE`, `ERR_OSCORE_DECRYPT` or `ERR_OSCORE_OBSERVE`.
  */
@@ -169,13 +171,14 @@ export function unprotectGroupResponse(
   binding: GroupRequestBinding,
 ): UnprotectedGroupResponse {
   const { oscore, oscoreBytes, keep, discarded } = parseOuter(outer, true);
+  // Draft §6: a message is processed in the mode its Group Flag says. A group mode request may
+  // be answered in the pairwise mode (§1), and a pairwise one in the group mode (§7.3).
   const mode: GroupOscoreMode = oscore.groupFlag ? 'group' : 'pairwise';
-  if (mode !== binding.mode)
-    throw new OscoreError('ERR_OSCORE_FORMAT', `a ${mode} mode response to a ${binding.mode} mode request`);
   const alg = modeAlgorithm(ctx.common, mode);
-  // Draft §7.4 Step 2: without 'kid' (pairwise), the response is from the server the request was for.
+  // Draft §7.4 Step 2: without 'kid', the response is from the server a pairwise request was for.
   const serverId = oscore.kid ?? binding.target;
-  if (serverId === undefined) throw new OscoreError('ERR_OSCORE_FORMAT', "a group mode response lacks 'kid'");
+  if (serverId === undefined)
+    throw new OscoreError('ERR_OSCORE_FORMAT', "a response to a group mode request lacks 'kid'");
   if (binding.target !== undefined && !serverId.equals(binding.target))
     unknown('the response is from another server');
   const gid = oscore.kidContext ?? ctx.common.idContext;
