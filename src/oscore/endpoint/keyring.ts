@@ -79,6 +79,8 @@ export class OscoreKeyring {
   readonly #oscore: OscoreEntry[] = [];
   readonly #registry = new SecurityContextRegistry();
   readonly #groups = new Map<string, GroupEntry>();
+  /** Configured member addresses, by `address|port` (`address|*` when any port). */
+  readonly #configured = new Map<string, MemberAt>();
   /** Member addresses learned from verified responses, by endpoint; bounded (MAX_LEARNED). */
   readonly #learned = new Map<string, MemberAt>();
 
@@ -122,13 +124,20 @@ export class OscoreKeyring {
       members.set(m.id.toString('hex'), Buffer.from(m.credential));
       if (m.address !== undefined) memberAddresses.set(m.id.toString('hex'), m.address);
     }
-    this.#groups.set(gid, {
+    const entry: GroupEntry = {
       context,
       members,
       memberAddresses,
       addresses: [...(options.addresses ?? [])],
       name: options.name,
-    });
+    };
+    this.#groups.set(gid, entry);
+    for (const [kid, d] of memberAddresses) {
+      const key = `${normal(d.address)}|${d.port ?? '*'}`;
+      // The first group to name an address keeps it, as a scan in insertion order would.
+      if (!this.#configured.has(key))
+        this.#configured.set(key, { group: entry, kid: Buffer.from(kid, 'hex') });
+    }
     return this;
   }
 
@@ -150,12 +159,13 @@ export class OscoreKeyring {
    * response came from there (`learnMember`). Only members whose credential is known count.
    */
   memberAt(dest: Address): MemberAt | undefined {
-    for (const group of this.#groups.values()) {
-      for (const [kid, d] of group.memberAddresses) {
-        if (matches(d, dest)) return { group, kid: Buffer.from(kid, 'hex') };
-      }
-    }
-    return this.#learned.get(endpointKey(dest));
+    if (this.#configured.size === 0 && this.#learned.size === 0) return undefined;
+    const address = normal(dest.address);
+    return (
+      this.#configured.get(`${address}|${dest.port}`) ??
+      this.#configured.get(`${address}|*`) ??
+      this.#learned.get(`${address}|${dest.port}`)
+    );
   }
 
   /**
