@@ -24,7 +24,7 @@ import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from
 import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
-import { type ClientSecurity, recognizedWith } from './security.js';
+import { type ClientSecurity, recognizedWith, type SecuredRequest } from './security.js';
 import { TokenTable } from './tokens.js';
 
 /** Options of `CoapClient.create`. */
@@ -57,6 +57,11 @@ export interface UnicastRequestOptions extends RequestOptions {
   maxBodySize?: number;
   /** Overall time limit in ms; default: the RFC 7252 §4.8.2 limits of the exchange. */
   timeout?: number;
+  /**
+   * @internal Protection chosen by the caller instead of the security hook's choice by
+   * destination (a group responder's follow-ups, bound to its verified identity).
+   */
+  protectWith?: (parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>) => SecuredRequest;
 }
 
 /** @internal What the token table holds for each outstanding request. */

@@ -24,12 +24,13 @@ export async function exchangeOnce(
   dest: Address,
   parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
 ): Promise<CoapResponse> {
-  const secured = client.security?.protect(parts, dest, 'unicast');
+  const protect = (p: typeof parts) => o.protectWith?.(p) ?? client.security?.protect(p, dest, 'unicast');
+  const secured = protect(parts);
   if (secured === undefined) return exchangeRaw(client, o, dest, parts, undefined);
   const res = await exchangeRaw(client, o, dest, secured.parts, secured);
   const again = secured.retry?.(res);
   if (again === undefined) return res;
-  const second = client.security?.protect(again, dest, 'unicast');
+  const second = protect(again);
   return exchangeRaw(client, o, dest, second?.parts ?? again, second);
 }
 

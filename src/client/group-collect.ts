@@ -8,6 +8,7 @@
  * deregisters each of them by unicast (RFC 7641 §3.6).
  */
 import { decodeBlock } from '../block/index.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { CoapMessage, CoapOption } from '../message/types.js';
 import { EMPTY, MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
@@ -18,6 +19,7 @@ import { download } from './blockwise.js';
 import type { CoapClient } from './client.js';
 import { Freshness } from './freshness.js';
 import { GroupResponse } from './group-response.js';
+import type { MessageParts, SecuredRequest } from './security.js';
 
 export class GroupCollector {
   private pending = 0;
@@ -29,6 +31,8 @@ export class GroupCollector {
   private readonly code: number;
   private readonly options: CoapOption[];
   private readonly sentAt: number;
+  /** The group request's protection: what follows by unicast is protected per responder. */
+  private readonly secured: SecuredRequest | undefined;
   private readonly push: (r: GroupResponse) => void;
 
   constructor(
@@ -37,6 +41,7 @@ export class GroupCollector {
     code: number,
     options: readonly CoapOption[],
     sentAt: number,
+    secured: SecuredRequest | undefined,
     push: (r: GroupResponse) => void,
   ) {
     this.client = client;
@@ -47,6 +52,7 @@ export class GroupCollector {
       (o) => o.number !== Opt.Observe && o.number !== Opt.Block2 && o.number !== Opt.NoResponse,
     );
     this.sentAt = sentAt;
+    this.secured = secured;
     this.push = push;
   }
 
@@ -78,7 +84,7 @@ export class GroupCollector {
     const dest: Address = { address: remote.address, port: remote.port };
     download(
       this.client,
-      { uri: first.baseUri },
+      { uri: first.baseUri, ...this.protectFor(dest) },
       dest,
       { code: this.code, payload: EMPTY, options: this.options },
       first,
@@ -99,6 +105,20 @@ export class GroupCollector {
       });
   }
 
+  /** For a protected group request: continuations go protected for that responder, or not at all. */
+  private protectFor(dest: Address): { protectWith?: (p: MessageParts) => SecuredRequest } {
+    const secured = this.secured;
+    if (secured === undefined) return {};
+    return {
+      protectWith: (p) => {
+        const s = secured.forResponder?.(p, dest, 'unicast');
+        if (s === undefined)
+          throw new InvalidArgumentError(`no verified member answered from ${dest.address}`);
+        return s;
+      },
+    };
+  }
+
   /** Resolves once no continuation is in flight. */
   whenIdle(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
@@ -117,7 +137,10 @@ export class GroupCollector {
       // A protected observation is cancelled by a request protected for that member alone.
       const plain = { code: this.code, options, payload: EMPTY };
       try {
-        const wire = this.client.security?.protect(plain, dest, 'unicast')?.parts ?? plain;
+        // Never in the clear when the observation was protected (its options are confidential).
+        const wire =
+          this.secured === undefined ? plain : this.secured.forResponder?.(plain, dest, 'unicast')?.parts;
+        if (wire === undefined) continue;
         m.send({ type: MessageType.NON, token, ...wire }, dest).cancel();
       } catch {
         // Closing, or no Sequence Number left: the observation lapses on its own (RFC 7641 §3.6).

@@ -19,12 +19,14 @@ const keyOf = (a: Address): string => `${a.address}|${a.port}`;
 
 export class FollowUps {
   readonly #client: CoapClient;
+  readonly #secured: SecuredRequest;
   readonly #observe: boolean;
   readonly #byMember = new Map<string, SecuredRequest>();
   readonly #outgoing: Outgoing[] = [];
 
-  constructor(client: CoapClient, observe: boolean) {
+  constructor(client: CoapClient, secured: SecuredRequest, observe: boolean) {
     this.#client = client;
+    this.#secured = secured;
     this.#observe = observe;
   }
 
@@ -34,24 +36,27 @@ export class FollowUps {
   }
 
   /**
-   * Sends `parts` to `remote` alone, protected for it, with the group request's token. Returns
-   * false when nothing was sent (no context for that member, or one follow-up already went).
+   * Sends `parts` to `remote` alone, protected for the member its verified answer proved it is,
+   * with the group request's token. Returns false when nothing was sent (one follow-up already
+   * went, or it could not be protected or sent: the challenge is then reported as it is).
+   * Never throws: it runs on the receive path.
    */
   send(parts: MessageParts, remote: Address, token: Buffer): boolean {
     const key = keyOf(remote);
     if (this.#byMember.has(key)) return false;
     const dest: Address = { address: remote.address, port: remote.port };
-    const secured = this.#client.security?.protect(parts, dest, this.#observe ? 'observe' : 'unicast');
-    if (secured === undefined) return false;
-    this.#byMember.set(key, secured);
     try {
+      const secured = this.#secured.forResponder?.(parts, dest, this.#observe ? 'observe' : 'unicast');
+      if (secured === undefined) return false;
       this.#outgoing.push(
         this.#client.messenger.send({ type: MessageType.NON, token, ...secured.parts }, dest, undefined, {}),
       );
+      this.#byMember.set(key, secured);
+      return true;
     } catch {
+      // E.g. no Sender Sequence Number left, or the client is closing.
       return false;
     }
-    return true;
   }
 
   /** Forgets the follow-ups when the group request ends. */

@@ -134,13 +134,13 @@ async function run(
   const sentAt = m.runtime.now();
   let timer: Scheduled | undefined;
   let finished = false;
-  const collector = new GroupCollector(client, uri, code, options, sentAt, (r) => {
+  const collector = new GroupCollector(client, uri, code, options, sentAt, secured, (r) => {
     if (finished && !draining) return;
     out.push(r);
     if (o.limit !== undefined && out.count >= o.limit) finish('limit');
   });
   let draining = false;
-  const followUps = new FollowUps(client, o.observe === true);
+  const followUps = secured === undefined ? undefined : new FollowUps(client, secured, o.observe === true);
   const owner: TokenOwner = {
     deliver: (msg, remote) => {
       if (finished) return false;
@@ -148,12 +148,12 @@ async function run(
         collector.take(msg, remote);
         return true;
       }
-      const via = followUps.of(remote);
+      const via = followUps!.of(remote);
       const opened = openQuietly(via ?? secured, msg, remote);
       if (opened === undefined) return true;
       // Group OSCORE draft §10: a member's Echo challenge is answered by unicast, once.
       const again = via === undefined ? secured.retry?.(opened) : undefined;
-      if (again === undefined || !followUps.send(again, remote, token)) collector.take(opened, remote);
+      if (again === undefined || !followUps!.send(again, remote, token)) collector.take(opened, remote);
       return true;
     },
     abort: () => finish('closed'),
@@ -171,7 +171,7 @@ async function run(
     finished = true;
     m.timers.cancel(timer);
     outgoing.cancel();
-    followUps.cancel();
+    followUps?.cancel();
     if (o.observe) collector.deregisterAll(token);
     // RFC 7390 §2.5: the token stays out of use for the reuse interval after the window.
     client.tokens.release(token, true);

@@ -41,6 +41,13 @@ export interface SecuredRequest {
     readonly code: number;
     readonly options: readonly CoapOption[];
   }): MessageParts | undefined;
+  /**
+   * For a group request: protects a unicast request to the responder at `remote` for the member
+   * its verified answer proved it is (Group OSCORE §8, §10), never by a lookup of the address.
+   * Used for the Echo follow-up, block-wise continuations and deregistration. `undefined` when
+   * no verified answer came from `remote`: the caller then sends nothing, not even in the clear.
+   */
+  forResponder?(parts: MessageParts, remote: Address, kind: SecuredKind): SecuredRequest | undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ import { findOption } from '../../src/options/values.js';
 import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { decodeOscoreOption, type OscoreOptionValue } from '../../src/oscore/option.js';
 import type { Received } from '../support/mem-net.js';
-import { group, keyringOf, settle } from './oscore-endpoint-fixtures.js';
+import { group, keyringOf, pair, settle } from './oscore-endpoint-fixtures.js';
 import { collect, inject, room, texts } from './oscore-group-room.js';
 
 const T = { timeout: 30_000 };
@@ -98,6 +98,59 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
     assert.equal(r.seen.length, 6);
     await r.n.close();
   });
+
+  it(
+    'answers at most four replayed recordings per member with a challenge, then stays silent',
+    T,
+    async () => {
+      const r = await room(3, { leisure: 1 });
+      const member = keyringOf(r.files[0]!);
+      for (let i = 0; i < 6; i++) await collect(r, member);
+      const recorded = r.atServers[0]!.filter((x) => x.multicast).map((x) => Buffer.from(x.bytes));
+      assert.equal(recorded.length, 6);
+      await r.restart(1);
+      const seen = r.seen.length;
+      let answers = 0;
+      for (const bytes of recorded) answers += await inject(r, bytes);
+      assert.equal(answers, 4, 'four challenges from the restarted member, nothing from the others');
+      assert.equal(r.seen.length, seen);
+      await r.n.close();
+    },
+  );
+
+  it('follows up with the group even where an RFC 8613 context is bound to the member', T, async () => {
+    const r = await room(2, { leisure: 1 });
+    // The client also has an RFC 8613 context for 192.0.2.2 (member 02), which that node lacks.
+    const p = pair();
+    const bound = (p.client.oscore as Array<Record<string, unknown>>).map((e) => ({
+      ...e,
+      peer: '192.0.2.2',
+    }));
+    const client = keyringOf({ ...r.files[0]!, oscore: bound });
+    assert.deepEqual(texts(await collect(r, client)), ['node1', 'node2']);
+    const follow = unicastAt(r.atServers[0]!);
+    assert.equal(follow.length, 1);
+    assert.equal(
+      follow[0]!.kidContext?.toString('hex'),
+      (r.files[0]!.group as Array<{ groupId: string }>)[0]!.groupId,
+    );
+    await r.n.close();
+  });
+
+  it(
+    'learns no address from traffic: a request to a member it was not configured for is not protected for it',
+    T,
+    async () => {
+      const r = await room(1, { leisure: 1 });
+      const member = keyringOf(r.files[0]!);
+      await collect(r, member);
+      const { client } = await r.n.client(member, '192.0.2.91');
+      const res = await settle(r.n.rt, client.request('coap://192.0.2.2/light'));
+      assert.equal(res.codeString, '4.01', 'sent unprotected, so the protected resource refuses it');
+      assert.equal(oscoreOf(r.atServers[0]!.at(-1)!.msg!), undefined);
+      await r.n.close();
+    },
+  );
 
   it('follows up in the group mode where the group does not use the pairwise mode', T, async () => {
     const files = edited(group(4, 'group-only'), (g) => ({ ...g, modes: ['group'] }));

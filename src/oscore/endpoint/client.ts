@@ -101,6 +101,8 @@ class GroupRequest implements SecuredRequest {
   readonly #group: GroupEntry;
   readonly #keyring: OscoreKeyring;
   readonly #binding: ReturnType<typeof protectGroupRequest>['binding'];
+  /** Sender IDs that verified answers proved, by source endpoint (one per responder). */
+  readonly #responders = new Map<string, Buffer>();
 
   constructor(plain: MessageParts, group: GroupEntry, keyring: OscoreKeyring) {
     if (group.context.common.groupEncryption === undefined) {
@@ -115,6 +117,14 @@ class GroupRequest implements SecuredRequest {
     this.#group = group;
     this.#keyring = keyring;
     this.#binding = binding;
+  }
+
+  forResponder(parts: MessageParts, remote: Address, kind: SecuredKind): SecuredRequest | undefined {
+    const kid = this.#responders.get(`${remote.address}|${remote.port}`);
+    if (kid === undefined) return undefined;
+    const member = { group: this.#group, kid };
+    this.#keyring.ensureRecipient(this.#group, kid);
+    return new MemberRequest(parts, member, kind);
   }
 
   /** Draft §10: a member's verified 4.01 with Echo is answered by a unicast request to it. */
@@ -138,7 +148,7 @@ class GroupRequest implements SecuredRequest {
       // A responder whose credential is known gets its Recipient Context now (draft §3.2).
       if (kid !== undefined) created = this.#keyring.ensureRecipient(this.#group, kid);
       const r = unprotectGroupResponse(msg, this.#group.context, this.#binding);
-      this.#keyring.learnMember(this.#group, r.serverId, remote);
+      this.#responders.set(`${remote.address}|${remote.port}`, r.serverId);
       return observeFromPartialIv(r.response, r.partialIv);
     } catch (err) {
       if (created && kid !== undefined) this.#group.context.removeRecipient(kid);

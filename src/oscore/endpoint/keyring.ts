@@ -5,9 +5,9 @@
  * context to the application), and Group OSCORE contexts with the roster of members whose
  * credentials are known, so that a Recipient Context is made on first contact from a known
  * member (draft-ietf-core-oscore-groupcomm §2.6.1, §3.2) and never for anyone else. Members'
- * unicast addresses, configured or learned from verified responses, let a client protect a
- * unicast request for one member in the pairwise mode (draft §8; the address discovery of §8.1
- * is left open by the draft: a verified response proves its sender's Sender ID).
+ * configured unicast addresses let a client protect what it sends there for that member in the
+ * pairwise mode (draft §8; the draft leaves address discovery open). Source addresses are not
+ * authenticated, so none is learned from traffic.
  * Inspecting or serializing a keyring shows IDs only: keys never reach a log.
  */
 import { inspect } from 'node:util';
@@ -59,11 +59,6 @@ export interface MemberAt {
   readonly kid: Buffer;
 }
 
-/** Learned member addresses kept at most; the oldest is forgotten first. */
-const MAX_LEARNED = 1024;
-
-const endpointKey = (dest: Address): string => `${normal(dest.address)}|${dest.port}`;
-
 /**
  * The contexts of one node. Share one keyring between a node's client and server: a context's
  * Sender Sequence Number must be one counter whatever role uses it (RFC 8613 §7.2).
@@ -81,8 +76,6 @@ export class OscoreKeyring {
   readonly #groups = new Map<string, GroupEntry>();
   /** Configured member addresses, by `address|port` (`address|*` when any port). */
   readonly #configured = new Map<string, MemberAt>();
-  /** Member addresses learned from verified responses, by endpoint; bounded (MAX_LEARNED). */
-  readonly #learned = new Map<string, MemberAt>();
 
   /**
    * Adds an RFC 8613 context.
@@ -155,30 +148,12 @@ export class OscoreKeyring {
   }
 
   /**
-   * The group member at unicast address `dest`: one configured there, else one whose verified
-   * response came from there (`learnMember`). Only members whose credential is known count.
+   * The group member configured at unicast address `dest` (`members[].address`), if any.
    */
   memberAt(dest: Address): MemberAt | undefined {
-    if (this.#configured.size === 0 && this.#learned.size === 0) return undefined;
+    if (this.#configured.size === 0) return undefined;
     const address = normal(dest.address);
-    return (
-      this.#configured.get(`${address}|${dest.port}`) ??
-      this.#configured.get(`${address}|*`) ??
-      this.#learned.get(`${address}|${dest.port}`)
-    );
-  }
-
-  /**
-   * Remembers that member `kid` of `group` answered from `remote`: call it only for a verified
-   * message (its signature or pairwise key proves the sender). Bounded: the oldest entry goes.
-   */
-  learnMember(group: GroupEntry, kid: Buffer, remote: Address): void {
-    const key = endpointKey(remote);
-    const known = this.#learned.get(key);
-    if (known !== undefined && known.group === group && known.kid.equals(kid)) return;
-    this.#learned.delete(key);
-    if (this.#learned.size >= MAX_LEARNED) this.#learned.delete(this.#learned.keys().next().value as string);
-    this.#learned.set(key, { group, kid: Buffer.from(kid) });
+    return this.#configured.get(`${address}|${dest.port}`) ?? this.#configured.get(`${address}|*`);
   }
 
   /** Finds a server-side context by 'kid' and 'kid context' (RFC 8613 §8.2 step 2). */
@@ -244,7 +219,6 @@ export class OscoreKeyring {
         groupId: g.context.common.idContext.toString('hex'),
         senderId: g.context.sender.id.toString('hex'),
         members: [...g.members.keys()],
-        learned: [...this.#learned.values()].filter((m) => m.group === g).length,
       })),
     };
   }

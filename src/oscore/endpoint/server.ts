@@ -49,6 +49,15 @@ export interface OscoreServerOptions {
   readonly runtime?: Runtime;
 }
 
+/** Echo challenges outstanding per group member at most (within the Echo lifetime). */
+const MAX_CHALLENGES = 4;
+
+/** Freshness state of one group member (draft §10): its window's validity and open challenges. */
+interface GroupFreshness {
+  valid: boolean;
+  challenges: Array<{ readonly value: Buffer; readonly sentAt: number }>;
+}
+
 /** Freshness state of one RFC 8613 context (RFC 8613 Appendix B.1.2). */
 interface Freshness {
   valid: boolean;
@@ -89,8 +98,10 @@ export class OscoreServerSecurity implements ServerSecurity {
   readonly #echoLifetime: number;
   readonly #diagnostic: boolean;
   readonly #runtime: Runtime;
-  /** By RFC 8613 context, or by Group OSCORE Recipient Context (one per member). */
+  /** By RFC 8613 context. */
   readonly #fresh = new WeakMap<object, Freshness>();
+  /** By Group OSCORE Recipient Context (one per member): draft §10. */
+  readonly #groupFresh = new WeakMap<object, GroupFreshness>();
 
   constructor(keyring: OscoreKeyring, options: OscoreServerOptions = {}) {
     this.keyring = keyring;
@@ -220,28 +231,37 @@ export class OscoreServerSecurity implements ServerSecurity {
     group: GroupEntry,
     origin: RequestOrigin,
   ): SecurityVerdict | undefined {
-    const st = this.#freshness(u.sender);
+    let st = this.#groupFresh.get(u.sender);
+    if (st === undefined) this.#groupFresh.set(u.sender, (st = { valid: false, challenges: [] }));
     if (st.valid) return undefined;
-    const echo = findOption(u.request.options, Opt.Echo);
     const now = this.#runtime.now();
-    // §10: the request echoing the value "MUST be a message sent unicast to that server".
+    // Values outlive neither their lifetime nor the window they guard.
+    st.challenges = st.challenges.filter((c) => now - c.sentAt <= this.#echoLifetime);
+    const echo = findOption(u.request.options, Opt.Echo);
+    const common = group.context.common;
+    const pairwise = common.aead !== undefined && common.pairwiseKeyAgreementAlgorithm !== undefined;
+    // §10: the request echoing the value "MUST be a message sent unicast to that server", in
+    // the pairwise mode where the group sets it (§14.6: a group mode one could be redirected).
     const answered =
       !origin.multicast &&
       echo !== undefined &&
-      st.challenge !== undefined &&
-      echo.value.equals(st.challenge) &&
-      now - st.sentAt <= this.#echoLifetime;
+      (!pairwise || u.mode === 'pairwise') &&
+      st.challenges.some((c) => echo.value.equals(c.value));
     if (answered) {
       const seq = decodePartialIv(u.binding.partialIv);
       u.sender.replayWindow.reset(seq);
       u.sender.replayWindow.update(seq);
       st.valid = true;
-      st.challenge = undefined;
+      st.challenges = [];
       return undefined;
     }
-    st.challenge = this.#runtime.randomBytes(8);
-    st.sentAt = now;
-    const challenge = { code: Code.Unauthorized, options: [{ number: Opt.Echo, value: st.challenge }] };
+    // A few challenges per member and lifetime: recordings replayed after a restart get silence
+    // beyond that, not a signed answer each (no amplification), while a genuine request that
+    // comes between them is still challenged.
+    if (st.challenges.length >= MAX_CHALLENGES) return DROP;
+    const value = this.#runtime.randomBytes(8);
+    st.challenges.push({ value, sentAt: now });
+    const challenge = { code: Code.Unauthorized, options: [{ number: Opt.Echo, value }] };
     const sealed = protectGroupResponse(
       asMessage({ ...challenge, payload: EMPTY }),
       group.context,
