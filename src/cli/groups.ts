@@ -30,6 +30,7 @@ import {
   resolveHost,
   systemResolver,
 } from '../index.js';
+import { clientSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
 import { Exit, seconds, UsageError } from './usage.js';
 
@@ -56,8 +57,10 @@ export const GROUPS_HELP = `Usage: coap-group groups COMMAND NODE-URI [options]
   --json               one JSON object on stdout instead of text
   --source ADDR        local address to send from
   --timeout SECONDS    give up after this long
+  --oscore FILE        protect the requests with the OSCORE key file FILE (docs/security.md)
 NODE-URI is the node's unicast URI, e.g. coap://127.0.0.2; a path (coap://node/cfg/groups) names
-the resource, default /coap-group. Changes need the node's permission (serve --allow-config-from).`;
+the resource, default /coap-group. Changes need the node's permission (serve --allow-config-from,
+or serve --config-controller with --oscore).`;
 
 const OPTIONS = {
   address: { type: 'string' },
@@ -66,6 +69,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   source: { type: 'string' },
   timeout: { type: 'string' },
+  oscore: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -228,9 +232,11 @@ export async function runGroups(argv: string[], io: GroupsIo = processIo): Promi
   const uri = await nodeUri(uriText, sub);
   const target: CoapUri = index === undefined ? uri : { ...uri, path: [...uri.path, index] };
 
-  const client = await CoapClient.create(
-    values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {},
-  );
+  const security = clientSecurity(values.oscore);
+  const client = await CoapClient.create({
+    ...(values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {}),
+    ...(security !== undefined ? { security } : {}),
+  });
   try {
     const payload =
       membership !== undefined

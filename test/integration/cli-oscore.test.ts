@@ -448,7 +448,7 @@ if (!insideNetns()) {
         exits(b, 1);
         oneLineError(b, /^4\.03 Forbidden/);
 
-        // `groups` has no --oscore: the controller writes with a protected POST (RFC 7390 §2.6.2.2).
+        // The controller writes with a protected POST (RFC 7390 §2.6.2.2), or with groups --oscore.
         const a = await runCli([
           'post',
           `${node}/coap-group`,
@@ -463,17 +463,31 @@ if (!insideNetns()) {
         exits(a, 0);
         assert.equal(JSON.parse(a.stdout).code, '2.01');
 
+        const added = await runCli([
+          'groups',
+          'add',
+          node,
+          '--address',
+          '239.255.0.4',
+          '--oscore',
+          join(dir, 'a', 'client.json'),
+        ]);
+        exits(added, 0);
+
         const removed = await runCli(['groups', 'remove', node, '1']);
         exits(removed, 1);
         oneLineError(removed, /^coap-group: 4\.01 Unauthorized/);
 
-        // Reading stays open; the one accepted change is there, in plain and protected reads.
+        // Reading stays open; the two accepted changes are there, in plain and protected reads.
         const list = await runCli(['groups', 'list', node, '--json']);
         exits(list, 0);
-        assert.deepEqual(JSON.parse(list.stdout).groups, [{ index: '1', a: '239.255.0.3' }]);
+        assert.deepEqual(JSON.parse(list.stdout).groups, [
+          { index: '1', a: '239.255.0.3' },
+          { index: '2', a: '239.255.0.4' },
+        ]);
         const read = await runCli(['get', `${node}/coap-group`, '--oscore', join(dir, 'a', 'client.json')]);
         exits(read, 0);
-        assert.deepEqual(JSON.parse(read.stdout), { 1: { a: '239.255.0.3' } });
+        assert.deepEqual(JSON.parse(read.stdout), { 1: { a: '239.255.0.3' }, 2: { a: '239.255.0.4' } });
 
         // The node joined the group it was given: it answers discovery there.
         const found = await runCli(['discover', 'coap://239.255.0.3', '--iface', '127.0.0.1', '--wait', '3']);
