@@ -18,9 +18,9 @@ import { findOption } from '../../src/options/values.js';
 import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import { loadOscoreConfig, parseOscoreConfig } from '../../src/oscore/endpoint/config.js';
 import { OscoreConfigError } from '../../src/oscore/endpoint/errors.js';
-import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
+import { generateOscorePair, type OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { decodeOscoreOption, decodePartialIv } from '../../src/oscore/option.js';
-import { group, pair } from './oscore-endpoint-fixtures.js';
+import { group, pair, seededRandom } from './oscore-endpoint-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coap-oscore-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -234,6 +234,22 @@ describe('the key-material file', () => {
       mutate(g[0]!, 'group', (e) => (e.countersignature = 'rfc9052')),
       'group[0].countersignature',
     );
+  });
+
+  it("lets a server hold many clients' contexts; a client guesses no fallback among several", () => {
+    const a = generateOscorePair({ random: seededRandom('client-a') });
+    const b = generateOscorePair({ random: seededRandom('client-b') });
+    const server = parseOscoreConfig({
+      version: 1,
+      oscore: [...(a.server.oscore as unknown[]), ...(b.server.oscore as unknown[])],
+    });
+    for (const c of [a, b]) {
+      const id = Buffer.from((c.client.oscore as Array<{ senderId: string }>)[0]!.senderId, 'hex');
+      assert.ok(server.resolve(id, undefined), `finds ${id.toString('hex')}`);
+    }
+    assert.equal(server.oscoreFor({ address: '192.0.2.9', port: 5683 }), undefined);
+    const single = parseOscoreConfig(a.client);
+    assert.ok(single.oscoreFor({ address: '192.0.2.9', port: 5683 }), 'a lone context is the fallback');
   });
 
   it("takes the modes a group uses and the members' unicast addresses", () => {

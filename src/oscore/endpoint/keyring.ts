@@ -78,14 +78,11 @@ export class OscoreKeyring {
   readonly #configured = new Map<string, MemberAt>();
 
   /**
-   * Adds an RFC 8613 context.
-   * @throws InvalidArgumentError for a second context with the same Recipient ID (and ID
-   *   Context), or a second fallback context without `peer`.
+   * Adds an RFC 8613 context. A server holds one per client, none of them with a `peer`; for
+   * the client role, a context without `peer` is the fallback only when it is the only one.
+   * @throws InvalidArgumentError for a second context with the same Recipient ID (and ID Context).
    */
   addOscore(context: SecurityContext, options: { peer?: Destination; name?: string } = {}): this {
-    if (options.peer === undefined && this.#oscore.some((e) => e.peer === undefined)) {
-      throw new InvalidArgumentError('only one OSCORE context may leave out the peer');
-    }
     this.#registry.add(context);
     this.#oscore.push({ context, peer: options.peer, name: options.name });
     return this;
@@ -140,11 +137,14 @@ export class OscoreKeyring {
    */
   oscoreFor(dest: Address, options: { fallback?: boolean } = {}): SecurityContext | undefined {
     let fallback: SecurityContext | undefined;
+    let fallbacks = 0;
     for (const e of this.#oscore) {
-      if (e.peer === undefined) fallback = e.context;
-      else if (matches(e.peer, dest)) return e.context;
+      if (e.peer !== undefined) {
+        if (matches(e.peer, dest)) return e.context;
+      } else if (fallbacks++ === 0) fallback = e.context;
     }
-    return options.fallback === false ? undefined : fallback;
+    // Several contexts without `peer` (a server's clients): none is a safe guess for a request.
+    return options.fallback === false || fallbacks !== 1 ? undefined : fallback;
   }
 
   /**
