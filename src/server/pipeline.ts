@@ -21,7 +21,10 @@ import { IncomingRequest } from './request.js';
 import type { Handler } from './resource.js';
 import { deliver, finishResponse, type ResponseContext, simple, withAccept } from './respond.js';
 import { errorParts, toResponseParts } from './response.js';
-import { DEFAULT_SUPPRESSION } from './suppression.js';
+import type { SecurityVerdict } from './security.js';
+import { DEFAULT_SUPPRESSION, isSuppressed } from './suppression.js';
+
+type ChallengeVerdict = Extract<SecurityVerdict, { kind: 'challenge' }>;
 
 const errorChannel = diagnostics.channel('coap:server:error');
 
@@ -54,8 +57,7 @@ function openRequest(ctx: ServerContext, ex: ServerExchange): CoapMessage | unde
     return v.opened.request;
   }
   if (v.kind === 'challenge') {
-    if (!ex.multicast) ex.respond(v.parts);
-    else challengeGroup(ctx, ex, v.request, v.parts);
+    challenge(ctx, ex, v);
     return undefined;
   }
   // OSCORE errors go unprotected to unicast requests only (RFC 8613 §8.2, §8.3); never to groups.
@@ -73,20 +75,24 @@ const NOTHING_SUPPRESSED = Object.freeze({
 });
 
 /**
- * A verified group member's multicast request that needs an Echo challenge first (Group OSCORE
- * draft §10): answered like any response to a group request (Leisure), but only where the
- * request would have been taken (RFC 7390 §2.7: other resources stay silent).
+ * A verified request that needs an Echo challenge first (RFC 9175 §2.4, Group OSCORE draft §10).
+ * Not sent when the request disclaimed 4.xx (RFC 7967 §2.1: nobody would answer it). By unicast
+ * at once; for a multicast request like any response to it (Leisure), and only where the request
+ * would have been taken (RFC 7390 §2.7: other resources stay silent).
  */
-function challengeGroup(
-  ctx: ServerContext,
-  ex: ServerExchange,
-  request: CoapMessage,
-  parts: ResponseParts,
-): void {
-  const segments = pathOf(request.options);
+function challenge(ctx: ServerContext, ex: ServerExchange, v: ChallengeVerdict): void {
+  const nr = findOption(v.request.options, Opt.NoResponse);
+  const noResponse = nr === undefined ? undefined : uintOption(v.request.options, Opt.NoResponse);
+  if (isSuppressed(Code.Unauthorized, 0, ex.multicast, NOTHING_SUPPRESSED, noResponse)) return ex.finish();
+  if (!ex.multicast) {
+    ex.respond(v.parts);
+    v.sent?.();
+    return;
+  }
+  const segments = pathOf(v.request.options);
   const resource = ctx.router.match(segments, segments.join('/'))?.value;
   if (resource === undefined || !resource.multicast) return ex.finish();
-  deliver(ctx, ex, parts, NOTHING_SUPPRESSED);
+  deliver(ctx, ex, v.parts, NOTHING_SUPPRESSED, v.sent);
 }
 
 /** Handles one exchange end to end. */

@@ -119,6 +119,7 @@ export function deliver(
   ex: ServerExchange,
   parts: ResponseParts,
   policy: SuppressionPolicy,
+  onSend?: () => void,
 ): void {
   const secured = ctx.secured?.get(ex);
   // RFC 8613 §4.1.3.6: No-Response is Inner; the original request's counts.
@@ -130,6 +131,7 @@ export function deliver(
     return;
   }
   const send = () => {
+    onSend?.();
     if (secured === undefined) return ex.respond(parts);
     // RFC 8613 §8.3: every response to a verified request is protected, errors included.
     let sealed: ResponseParts;

@@ -51,7 +51,13 @@ export type SecurityVerdict =
    * only if `request` (the verified original) is for a resource that takes multicast requests
    * (Group OSCORE draft §10: the challenge goes to a verified group member).
    */
-  | { readonly kind: 'challenge'; readonly request: CoapMessage; readonly parts: ResponseParts }
+  | {
+      readonly kind: 'challenge';
+      readonly request: CoapMessage;
+      readonly parts: ResponseParts;
+      /** Called when the challenge goes out (after Leisure for multicast): its lifetime starts. */
+      readonly sent?: () => void;
+    }
   /** Not verified: drop silently (always for multicast). */
   | { readonly kind: 'drop' };
 

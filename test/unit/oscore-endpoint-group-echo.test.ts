@@ -152,6 +152,42 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
     },
   );
 
+  it("counts an Echo value's lifetime from when Leisure lets the challenge go", T, async () => {
+    // Leisure of 10 s, values valid for 2 s: a lifetime counted from verification would expire.
+    const r = await room(3, { leisure: 10, echoLifetimeMs: 2000 });
+    const { client } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
+    const rs = await settle(
+      r.n.rt,
+      client.group({ uri: 'coap://224.0.1.187/light', window: 12_000 }).collect(),
+    );
+    assert.deepEqual(texts(rs), ['node1', 'node2', 'node3']);
+    assert.ok(
+      rs.some((x) => x.elapsedMs > 2000),
+      'at least one challenge waited longer than the lifetime',
+    );
+    await r.n.close();
+  });
+
+  it('sends no challenge to a group request that disclaimed 4.xx (No-Response)', T, async () => {
+    const r = await room(2, { leisure: 1 });
+    const { client, log } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
+    await settle(
+      r.n.rt,
+      client
+        .group({
+          uri: 'coap://224.0.1.187/light',
+          method: 'PUT',
+          payload: 'x',
+          noResponse: [4],
+          window: 3000,
+        })
+        .collect(),
+    );
+    assert.equal(log.length, 0, 'no challenge, no answer');
+    assert.equal(r.seen.length, 0, 'not delivered either: its freshness is unknown');
+    await r.n.close();
+  });
+
   it('follows up in the group mode where the group does not use the pairwise mode', T, async () => {
     const files = edited(group(4, 'group-only'), (g) => ({ ...g, modes: ['group'] }));
     const r = await room(3, { leisure: 1, files });

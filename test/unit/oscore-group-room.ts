@@ -36,6 +36,7 @@ export interface RoomOptions {
   setup?: (s: CoapServer, i: number) => void;
   /** Echo challenges of first contacts (default on; see oscore-endpoint-group-echo.test.ts). */
   echo?: boolean;
+  echoLifetimeMs?: number;
 }
 
 /** Members 2..N+1 serve /light (multicast, protected) at 192.0.2.2..; member 1 is the client. */
@@ -62,7 +63,10 @@ export async function room(servers: number, o: RoomOptions = {}): Promise<Room> 
     const { server, log } = await n.server(k, {
       address: `192.0.2.${i + 1}`,
       ...(o.leisure !== undefined ? { leisure: o.leisure } : {}),
-      ...(o.echo !== undefined ? { oscore: { echo: o.echo } } : {}),
+      oscore: {
+        ...(o.echo !== undefined ? { echo: o.echo } : {}),
+        ...(o.echoLifetimeMs !== undefined ? { echoLifetimeMs: o.echoLifetimeMs } : {}),
+      },
     });
     r.keyrings[i - 1] = k;
     r.servers[i - 1] = server;

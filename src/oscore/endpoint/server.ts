@@ -55,7 +55,7 @@ const MAX_CHALLENGES = 4;
 /** Freshness state of one group member (draft §10): its window's validity and open challenges. */
 interface GroupFreshness {
   valid: boolean;
-  challenges: Array<{ readonly value: Buffer; readonly sentAt: number }>;
+  challenges: Array<{ readonly value: Buffer; sentAt: number }>;
 }
 
 /** Freshness state of one RFC 8613 context (RFC 8613 Appendix B.1.2). */
@@ -190,6 +190,7 @@ export class OscoreServerSecurity implements ServerSecurity {
   ): SecurityVerdict {
     const kid = value.kid;
     let created = false;
+    let verified = false;
     try {
       if (group === undefined) {
         throw new OscoreError('ERR_OSCORE_UNKNOWN_KID', 'no group with this Group ID');
@@ -197,6 +198,7 @@ export class OscoreServerSecurity implements ServerSecurity {
       // A known member's first request makes its Recipient Context (draft §3.2); nobody else's does.
       if (kid !== undefined) created = this.keyring.ensureRecipient(group, kid);
       const u = unprotectGroupRequest(request, group.context);
+      verified = true;
       if (this.#echo) {
         const challenge = this.#groupFreshness(u, group, origin);
         if (challenge !== undefined) return challenge;
@@ -214,8 +216,9 @@ export class OscoreServerSecurity implements ServerSecurity {
       };
       return { kind: 'opened', opened };
     } catch (err) {
-      // Leave no state behind: the window moved only on success; a context made now goes again.
-      if (created && kid !== undefined) group?.context.removeRecipient(kid);
+      // Leave no state behind: the window moved only on success; a context made now goes again
+      // (unless the request verified and only what answers it failed).
+      if (created && kid !== undefined && !verified) group?.context.removeRecipient(kid);
       return this.#fail(err, origin);
     }
   }
@@ -260,7 +263,8 @@ export class OscoreServerSecurity implements ServerSecurity {
     // comes between them is still challenged.
     if (st.challenges.length >= MAX_CHALLENGES) return DROP;
     const value = this.#runtime.randomBytes(8);
-    st.challenges.push({ value, sentAt: now });
+    const entry = { value, sentAt: now };
+    st.challenges.push(entry);
     const challenge = { code: Code.Unauthorized, options: [{ number: Opt.Echo, value }] };
     const sealed = protectGroupResponse(
       asMessage({ ...challenge, payload: EMPTY }),
@@ -270,7 +274,11 @@ export class OscoreServerSecurity implements ServerSecurity {
         newPartialIv: true,
       },
     );
-    return { kind: 'challenge', request: u.request, parts: partsOf(sealed) };
+    // RFC 9175 §2.2: the value's age counts from when it is sent, which Leisure may delay.
+    const sent = () => {
+      entry.sentAt = this.#runtime.now();
+    };
+    return { kind: 'challenge', request: u.request, parts: partsOf(sealed), sent };
   }
 
   #freshness(key: object): Freshness {
