@@ -4,12 +4,13 @@
  * ACK or RST, an empty ACK then a separate response (§5.2.2), or a NON with a wait of
  * MAX_TRANSMIT_WAIT. The response must come from the endpoint the request went to (§5.3.2).
  */
-import { CoapAbortError, CoapResetError, CoapTimeoutError } from '../errors.js';
+import { CoapAbortError, CoapError, CoapResetError, CoapTimeoutError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import type { Address } from '../transport/types.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import type { CoapClient, TokenOwner, UnicastRequestOptions } from './client.js';
+import { joinOuter, outerBlock2 } from './outer-block.js';
 import { CoapResponse } from './response.js';
 import type { SecuredRequest } from './security.js';
 
@@ -26,24 +27,53 @@ export async function exchangeOnce(
 ): Promise<CoapResponse> {
   const protect = (p: typeof parts) => o.protectWith?.(p) ?? client.security?.protect(p, dest, 'unicast');
   const secured = protect(parts);
-  if (secured === undefined) return exchangeRaw(client, o, dest, parts, undefined);
-  const res = await exchangeRaw(client, o, dest, secured.parts, secured);
+  if (secured === undefined)
+    return new CoapResponse(await exchangeRaw(client, o, dest, parts, undefined), dest);
+  const res = await exchangeSecured(client, o, dest, secured);
   const again = secured.retry?.(res);
-  if (again === undefined) return res;
+  if (again === undefined) return new CoapResponse(res, dest);
   const second = protect(again);
-  return exchangeRaw(client, o, dest, second?.parts ?? again, second);
+  if (second === undefined)
+    return new CoapResponse(await exchangeRaw(client, o, dest, again, undefined), dest);
+  return new CoapResponse(await exchangeSecured(client, o, dest, second), dest);
 }
 
+/**
+ * One protected exchange. A response an intermediary cut into Outer Block2 fragments is joined
+ * before it is opened (RFC 8613 §4.1.3.4.2).
+ */
+async function exchangeSecured(
+  client: CoapClient,
+  o: UnicastRequestOptions,
+  dest: Address,
+  secured: SecuredRequest,
+): Promise<CoapMessage> {
+  const msg = await exchangeRaw(client, o, dest, secured.parts, secured);
+  const block = outerBlock2(msg);
+  if (block === undefined) return msg;
+  const whole = await joinOuter(secured.parts, msg, block, o.maxBodySize, (p) =>
+    exchangeRaw(client, o, dest, p, undefined),
+  );
+  // An ACK: a whole that fails verification throws, since nothing else will come.
+  const opened = secured.open(whole, dest);
+  if (opened === undefined) throw new CoapError('ERR_OSCORE_DECRYPT', 'the joined protected response did not verify');
+  return opened;
+}
+
+/**
+ * One exchange; with `secured`, the response is opened, except a fragment with Outer Block2,
+ * which is returned as it came (still protected) for `exchangeSecured` to join.
+ */
 function exchangeRaw(
   client: CoapClient,
   o: UnicastRequestOptions,
   dest: Address,
   parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
   secured: SecuredRequest | undefined,
-): Promise<CoapResponse> {
+): Promise<CoapMessage> {
   const m = client.messenger;
   const confirmable = o.confirmable ?? true;
-  return new Promise<CoapResponse>((resolve, reject) => {
+  return new Promise<CoapMessage>((resolve, reject) => {
     let timer: Scheduled | undefined;
     let done = false;
     const owner: TokenOwner = {
@@ -53,7 +83,7 @@ function exchangeRaw(
         if (secured !== undefined) {
           // RFC 8613 §8.4: a response that fails verification is not used.
           try {
-            const opened = secured.open(msg, remote);
+            const opened = outerBlock2(msg)?.more ? msg : secured.open(msg, remote);
             if (opened === undefined) return true;
             res = opened;
           } catch (err) {
@@ -62,7 +92,7 @@ function exchangeRaw(
           }
         }
         finish();
-        resolve(new CoapResponse(res, remote));
+        resolve(res);
         return true;
       },
       abort: (err) => fail(err),

@@ -10,6 +10,7 @@ import type { Block1Assembler } from './block1.js';
 import type { RepresentationCache } from './block2.js';
 import type { LeisureScheduler } from './leisure.js';
 import type { ObserverRegistry } from './observe.js';
+import type { OuterBlocks } from './outer-block.js';
 import type { Resource } from './resource.js';
 import type { Router } from './router.js';
 import type { OpenedRequest, ServerSecurity } from './security.js';
@@ -31,6 +32,8 @@ export interface ServerContext {
   readonly security?: ServerSecurity | undefined;
   /** Exchanges whose request was verified, with the means to seal their responses. */
   readonly secured?: WeakMap<ServerExchange, OpenedRequest>;
+  /** Exchanges whose protected request came or whose response goes in Outer Block fragments. */
+  readonly outer: WeakMap<ServerExchange, OuterBlocks>;
   /** True when unprotected requests to this resource are refused. */
   isProtected?(resource: Resource): boolean;
 }

@@ -7,7 +7,7 @@
  * opens a protected request (RFC 8613 §8.2), and protected resources refuse unprotected ones.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { type BlockValue, decodeBlock, encodeBlock } from '../block/index.js';
+import { type BlockValue, encodeBlock } from '../block/index.js';
 import { CoapResponseError } from '../errors.js';
 import { Code, type MethodName, methodName } from '../message/codes.js';
 import type { CoapMessage } from '../message/types.js';
@@ -17,6 +17,8 @@ import { encodeUint, findOption, uintOption } from '../options/values.js';
 import { pathOf, queryOf } from '../uri/index.js';
 import { representationKey, sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
+import { blockOption, requesterOf } from './exchange-info.js';
+import { hasOuterBlock, receiveOuter } from './outer-block.js';
 import { IncomingRequest } from './request.js';
 import type { Handler } from './resource.js';
 import { deliver, finishResponse, type ResponseContext, simple, withAccept } from './respond.js';
@@ -28,21 +30,6 @@ type ChallengeVerdict = Extract<SecurityVerdict, { kind: 'challenge' }>;
 
 const errorChannel = diagnostics.channel('coap:server:error');
 
-/** Who is asking: the requesting endpoint (block continuations come from the same one). */
-export function requesterOf(ex: { remote: { address: string; port: number } }): string {
-  return `${ex.remote.address}|${ex.remote.port}`;
-}
-
-export function blockOption(msg: CoapMessage, number: number): BlockValue | undefined | null {
-  const o = findOption(msg.options, number);
-  if (o === undefined) return undefined;
-  try {
-    return decodeBlock(o.value);
-  } catch {
-    return null; // RFC 7959 §2.2: an invalid Block option is a 4.00
-  }
-}
-
 /**
  * Opens a protected request with the security hook (RFC 8613 §8.2). Returns the request to
  * route, or undefined when the exchange is already finished (not verified, or challenged).
@@ -50,7 +37,13 @@ export function blockOption(msg: CoapMessage, number: number): BlockValue | unde
 function openRequest(ctx: ServerContext, ex: ServerExchange): CoapMessage | undefined {
   const sec = ctx.security;
   if (sec === undefined) return ex.request;
-  const v = sec.open(ex.request, { remote: ex.remote, multicast: ex.multicast, group: ex.group });
+  let protectedRequest = ex.request;
+  if (hasOuterBlock(protectedRequest)) {
+    const whole = receiveOuter(ctx, ex);
+    if (whole === undefined) return undefined;
+    protectedRequest = whole;
+  }
+  const v = sec.open(protectedRequest, { remote: ex.remote, multicast: ex.multicast, group: ex.group });
   if (v.kind === 'plain') return ex.request;
   if (v.kind === 'opened') {
     ctx.secured?.set(ex, v.opened);

@@ -13,6 +13,7 @@ import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, uintOption } from '../options/values.js';
 import { contentEtag, sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
+import { sliceOuter } from './outer-block.js';
 import type { Resource } from './resource.js';
 import { isSuppressed, type SuppressionPolicy } from './suppression.js';
 
@@ -140,7 +141,7 @@ export function deliver(
     } catch {
       return ex.finish();
     }
-    ex.respond(sealed);
+    ex.respond(sliceOuter(ctx, ex, sealed));
   };
   if (!ex.multicast) return send();
   const group = ex.group ?? '';

@@ -256,6 +256,7 @@ export class CoapServer {
       leisureMs: () => this.leisureMs,
       security: o.security,
       secured: new WeakMap(),
+      outer: new WeakMap(),
       isProtected: (r) => o.requireProtection === true || this.protectedResources.has(r),
     };
     this.ctx = ctx;

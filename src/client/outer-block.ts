@@ -1,0 +1,82 @@
+/**
+ * @module client/outer-block
+ * A protected response that an intermediary cut into Outer Block2 fragments (RFC 8613
+ * §4.1.3.4.2): the security layer cannot open a fragment, so the rest is fetched first by
+ * repeating the same protected request with Outer Block2 (RFC 7959 §2.4), and the whole is opened
+ * once joined ("until all blocks of the message have been received"). The total is bounded by
+ * the request's `maxBodySize`.
+ */
+import { type BlockValue, decodeBlock, encodeBlock } from '../block/index.js';
+import { CoapError } from '../errors.js';
+import { type CoapMessage, MessageType } from '../message/types.js';
+import { Opt } from '../options/registry.js';
+import { findOption } from '../options/values.js';
+import type { MessageParts } from './security.js';
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+
+/** The Outer Block2 of a protected message that has more fragments, else undefined. */
+export function outerBlock2(msg: CoapMessage): BlockValue | undefined {
+  if (findOption(msg.options, Opt.Oscore) === undefined) return undefined;
+  const o = findOption(msg.options, Opt.Block2);
+  if (o === undefined) return undefined;
+  try {
+    return decodeBlock(o.value);
+  } catch {
+    throw new CoapError('ERR_COAP_BLOCK_OPTION', 'a protected response carries an invalid Outer Block2');
+  }
+}
+
+function withBlock2(parts: MessageParts, block: BlockValue): MessageParts {
+  const options = [
+    ...parts.options.filter((o) => o.number !== Opt.Block2),
+    { number: Opt.Block2, value: encodeBlock(block) },
+  ];
+  options.sort((a, b) => a.number - b.number);
+  return { ...parts, options };
+}
+
+/**
+ * Fetches the remaining fragments of `first` with `fetch` (one unprotected-layer exchange each)
+ * and returns the joined protected message, as an ACK so that a failed verification ends the
+ * request. @throws CoapError `ERR_COAP_BLOCK_OPTION` for fragments out of order,
+ * `ERR_COAP_BODY_TOO_LARGE` beyond `maxBodySize`.
+ */
+export async function joinOuter(
+  wire: MessageParts,
+  first: CoapMessage,
+  block: BlockValue,
+  maxBodySize: number | undefined,
+  fetch: (parts: MessageParts) => Promise<CoapMessage>,
+): Promise<CoapMessage> {
+  const limit = maxBodySize ?? DEFAULT_MAX_BODY;
+  const chunks = [first.payload];
+  let size = first.payload.length;
+  let current = block;
+  const blockSize = 16 << block.szx;
+  if (block.num !== 0 || first.payload.length !== blockSize) {
+    throw new CoapError(
+      'ERR_COAP_BLOCK_OPTION',
+      'the first Outer Block2 fragment is not block 0 of its size',
+    );
+  }
+  while (current.more) {
+    const num = current.num + 1;
+    const next = await fetch(withBlock2(wire, { num, more: false, szx: block.szx }));
+    const b = outerBlock2(next);
+    if (b === undefined || b.num !== num || b.szx !== block.szx) {
+      throw new CoapError('ERR_COAP_BLOCK_OPTION', `expected Outer Block2 fragment ${num}`);
+    }
+    size += next.payload.length;
+    if (size > limit)
+      throw new CoapError('ERR_COAP_BODY_TOO_LARGE', `the protected response exceeds ${limit} bytes`);
+    chunks.push(next.payload);
+    current = b;
+  }
+  return {
+    ...first,
+    type: MessageType.ACK,
+    options: first.options.filter((o) => o.number !== Opt.Block2 && o.number !== Opt.Size2),
+    payload: Buffer.concat(chunks),
+  };
+}
