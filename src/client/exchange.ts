@@ -83,7 +83,7 @@ function exchangeRaw(
         if (secured !== undefined) {
           // RFC 8613 §8.4: a response that fails verification is not used.
           try {
-            const opened = outerBlock2(msg)?.more ? msg : secured.open(msg, remote);
+            const opened = outerBlock2(msg) !== undefined ? msg : secured.open(msg, remote);
             if (opened === undefined) return true;
             res = opened;
           } catch (err) {

@@ -15,7 +15,7 @@ import type { MessageParts } from './security.js';
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
-/** The Outer Block2 of a protected message that has more fragments, else undefined. */
+/** The Outer Block2 of a protected message, else undefined. */
 export function outerBlock2(msg: CoapMessage): BlockValue | undefined {
   if (findOption(msg.options, Opt.Oscore) === undefined) return undefined;
   const o = findOption(msg.options, Opt.Block2);
@@ -54,7 +54,7 @@ export async function joinOuter(
   let size = first.payload.length;
   let current = block;
   const blockSize = 16 << block.szx;
-  if (block.num !== 0 || first.payload.length !== blockSize) {
+  if (block.num !== 0 || (block.more && first.payload.length !== blockSize)) {
     throw new CoapError(
       'ERR_COAP_BLOCK_OPTION',
       'the first Outer Block2 fragment is not block 0 of its size',
