@@ -4,7 +4,7 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from './config.js';
+import { parseArgs, type Section } from './config.js';
 import { renderSection } from './report/table.js';
 import type { SectionResult } from './report/types.js';
 import { writeResults } from './report/write.js';
@@ -12,6 +12,7 @@ import { blockSection } from './scenarios/block.js';
 import { clientSection } from './scenarios/client.js';
 import { codecSection } from './scenarios/codec.js';
 import { fanoutSection } from './scenarios/fanout.js';
+import { securitySection } from './scenarios/security.js';
 import { serverSection } from './scenarios/server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -29,10 +30,13 @@ const runners = {
   codec: codecSection,
   fanout: fanoutSection,
   block: blockSection,
+  security: securitySection,
 } as const;
+// `security` is not a name --only takes (bench/config.ts): it runs unless --only is given.
+const everything = !process.argv.some((a) => a.startsWith('--only='));
 const sections: SectionResult[] = [];
 for (const [name, run] of Object.entries(runners)) {
-  if (!cfg.sections.has(name as keyof typeof runners)) continue;
+  if (name === 'security' ? !everything : !cfg.sections.has(name as Section)) continue;
   log(`-- ${name}`);
   sections.push(await run(cfg, log));
 }

@@ -1,9 +1,9 @@
 // Number formatting for the printed table.
 
-/** A figure in its unit: 45.2k req/s, 812 µs, 3.4 ms, 12.5 MB. */
+/** A figure in its unit: 45.2k req/s, 812 µs, 3.4 ms, 12.5 MB, 42 B. */
 export function formatValue(v: number | null, unit: string): string {
   if (v === null || !Number.isFinite(v)) return '-';
-  if (unit === 'req/s' || unit === 'ops/s') {
+  if (unit === 'req/s' || unit === 'resp/s' || unit === 'ops/s') {
     if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
     if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
     return v.toFixed(0);
