@@ -2,7 +2,7 @@
 // (CPU-profile our server child), --only=server,client,codec,fanout,block, --fanout=N,N,... (group sizes).
 import { join } from 'node:path';
 
-export const SECTIONS = ['server', 'client', 'codec', 'fanout', 'block'] as const;
+export const SECTIONS = ['server', 'client', 'codec', 'fanout', 'block', 'security'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchConfig {

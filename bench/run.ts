@@ -31,12 +31,10 @@ const runners = {
   fanout: fanoutSection,
   block: blockSection,
   security: securitySection,
-} as const;
-// `security` is not a name --only takes (bench/config.ts): it runs unless --only is given.
-const everything = !process.argv.some((a) => a.startsWith('--only='));
+} as const satisfies Record<Section, unknown>;
 const sections: SectionResult[] = [];
 for (const [name, run] of Object.entries(runners)) {
-  if (name === 'security' ? !everything : !cfg.sections.has(name as Section)) continue;
+  if (!cfg.sections.has(name as Section)) continue;
   log(`-- ${name}`);
   sections.push(await run(cfg, log));
 }
