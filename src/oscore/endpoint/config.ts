@@ -10,6 +10,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { CoapError } from '../../errors.js';
+import { type AeadAlgorithm, aeadParameters } from '../algorithms.js';
 import { SecurityContext } from '../context.js';
 import { GroupSecurityContext } from '../group/context.js';
 import { ccsCredential } from '../group/credential.js';
@@ -49,10 +50,42 @@ export interface OscoreConfigOptions {
 }
 
 const TOP = ['version', 'oscore', 'group'];
-const OSCORE = ['name', 'peer', 'masterSecret', 'masterSalt', 'idContext', 'senderId', 'recipientId'];
+const OSCORE = [
+  'name',
+  'peer',
+  'masterSecret',
+  'masterSalt',
+  'idContext',
+  'senderId',
+  'recipientId',
+  'aeadAlgorithm',
+];
 const COMMON = ['replayWindow', 'sequenceFile'];
 const GROUP = ['name', 'groupId', 'addresses', 'masterSecret', 'masterSalt', 'senderId', 'privateKey'];
-const GROUP_MORE = ['gmCredential', 'members', 'maxRecipients', 'modes', 'countersignature'];
+const GROUP_MORE = [
+  'gmCredential',
+  'members',
+  'maxRecipients',
+  'modes',
+  'countersignature',
+  'aeadAlgorithm',
+  'groupEncryptionAlgorithm',
+];
+
+/** A COSE AEAD algorithm number this implementation supports (RFC 9053 §4), if given. */
+function aeadField(o: Obj, key: string): AeadAlgorithm | undefined {
+  const v = o.value[key];
+  if (v === undefined) return undefined;
+  try {
+    if (typeof v !== 'number') throw new Error();
+    return aeadParameters(v).alg;
+  } catch {
+    throw new OscoreConfigError(
+      fieldPath(o.path, key),
+      'must be a COSE AEAD algorithm: 10, 11, 30, 1, 3 or 24',
+    );
+  }
+}
 const MEMBER = ['id', 'name', 'publicKey', 'credential', 'address'];
 const MODES = ['group', 'pairwise'];
 
@@ -120,10 +153,12 @@ function oscoreEntry(
   const senderId = id(o, 'senderId')!;
   const recipientId = id(o, 'recipientId')!;
   const replayWindow = optionalInteger(o, 'replayWindow', 1, 4096);
+  const aeadAlgorithm = aeadField(o, 'aeadAlgorithm');
   const senderSequence = sequenceFor(o, key, baseDir, opts);
   const name = optionalString(o, 'name');
   const ctx = derive(o.path, () =>
     SecurityContext.derive({
+      ...(aeadAlgorithm !== undefined ? { aeadAlgorithm } : {}),
       masterSecret,
       senderId,
       recipientId,
@@ -191,6 +226,8 @@ function groupEntry(
   const replayWindow = optionalInteger(o, 'replayWindow', 1, 4096);
   const maxRecipients = optionalInteger(o, 'maxRecipients', 1, 65536);
   const modes = modesOf(o);
+  const aeadAlgorithm = aeadField(o, 'aeadAlgorithm');
+  const groupEncryptionAlgorithm = aeadField(o, 'groupEncryptionAlgorithm');
   const layout = o.value.countersignature;
   if (layout !== undefined && layout !== 'rfc9338' && layout !== 'rfc8152')
     throw new OscoreConfigError(fieldPath(o.path, 'countersignature'), 'must be "rfc9338" or "rfc8152"');
@@ -207,6 +244,8 @@ function groupEntry(
       credential,
       senderSequence,
       ...(modes.group ? {} : { groupEncryptionAlgorithm: null, signatureAlgorithm: null }),
+      ...(modes.group && groupEncryptionAlgorithm !== undefined ? { groupEncryptionAlgorithm } : {}),
+      ...(modes.pairwise && aeadAlgorithm !== undefined ? { aeadAlgorithm } : {}),
       ...(layout !== undefined ? { countersignature: layout } : {}),
       ...(modes.pairwise ? {} : { aeadAlgorithm: null, pairwiseKeyAgreementAlgorithm: null }),
       ...(masterSalt !== undefined ? { masterSalt } : {}),
