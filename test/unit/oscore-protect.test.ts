@@ -349,7 +349,7 @@ describe('SecurityContext.derive checks its inputs eagerly', () => {
     for (const bad of [
       { ...ok, senderId: Buffer.alloc(8) },
       { ...ok, recipientId: Buffer.from([1]) },
-      { ...ok, aeadAlgorithm: 3 as 10 },
+      { ...ok, aeadAlgorithm: 12 as 10 },
       { ...ok, masterSecret: EMPTY },
       { ...ok, replayWindow: 0 },
     ]) {
