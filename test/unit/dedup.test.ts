@@ -1,6 +1,6 @@
 /**
  * Tests of duplicate detection (RFC 7252 §4.5, RFC 7390 §2.5): lifetimes per message type,
- * matching on source, Message ID and token, and the bounded table.
+ * matching on source, Message ID and token, and the bounded table, its per-peer maps and queues.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,6 +10,14 @@ import { DedupCache } from '../../src/messenger/dedup.js';
 const T = { timeout: 10000 };
 const A = '192.0.2.1';
 const tok = (s: string): Buffer => Buffer.from(s, 'hex');
+
+/** The cache's private tables, to check that they are emptied and stay bounded. */
+const internals = (d: DedupCache) =>
+  d as unknown as {
+    byAddress: Map<string, Map<number, unknown>>;
+    con: { length: number };
+    non: { length: number };
+  };
 
 function cache(options: { maxEntries?: number; conLifetimeMs?: number; nonLifetimeMs?: number } = {}) {
   const rt = new FakeRuntime();
@@ -126,6 +134,124 @@ describe('DedupCache', () => {
     await rt.advance(1000);
     for (let i = 0; i < 3000; i++) assert.equal(isNew(i, tok('01'), false), true);
     assert.equal(dedup.size, 3000);
+  });
+
+  it('keeps peers apart when the same Message ID and token come from many addresses and ports', () => {
+    const { dedup, isNew } = cache({ maxEntries: 1000 });
+    const addresses = [A, '192.0.2.2', '::ffff:192.0.2.1', '2001:db8::1', 'fe80::1%lo', '::1', '127.0.0.1'];
+    const ports = [0, 1, 5683, 16384, 32768, 65535];
+    for (const mid of [0, 1, 65535]) {
+      for (const address of addresses) {
+        for (const port of ports) assert.equal(isNew(mid, tok('cafe'), true, address, port), true);
+      }
+    }
+    assert.equal(dedup.size, 3 * addresses.length * ports.length);
+    for (const mid of [0, 1, 65535]) {
+      for (const address of addresses) {
+        for (const port of ports) {
+          assert.equal(isNew(mid, tok('cafe'), true, address, port), false, `${address} ${port} ${mid}`);
+        }
+      }
+    }
+    assert.equal(isNew(2, tok('cafe'), true, A, 5683), true, 'a Message ID no peer used');
+    assert.equal(isNew(1, tok('cafe'), true, A, 5684), true, 'a port no peer used');
+    assert.equal(isNew(1, tok('cafe'), true, '192.0.2.3', 5683), true, 'an address no peer used');
+  });
+
+  it('tells apart tokens that differ in any byte or only in length', () => {
+    const { dedup, isNew } = cache({ maxEntries: 1000 });
+    const tokens = ['', '00', '0000', '000000', '00000000', '0000000000000000', '01', '0001', '000001'];
+    for (let i = 0; i < 8; i++) {
+      for (const b of ['01', '80', 'ff']) {
+        const t = Buffer.alloc(8);
+        t[i] = Number.parseInt(b, 16);
+        tokens.push(t.toString('hex'), t.subarray(0, i + 1).toString('hex'));
+      }
+    }
+    const distinct = [...new Set(tokens)];
+    for (const t of distinct) assert.equal(isNew(5, tok(t)), true, `token ${t} replaces the previous one`);
+    for (const t of distinct) assert.equal(isNew(6 + distinct.indexOf(t), tok(t)), true);
+    for (const t of distinct) assert.equal(isNew(6 + distinct.indexOf(t), tok(t)), false, `token ${t}`);
+    const other = tok('ffffffffffffffffff');
+    for (const t of distinct) {
+      for (const u of distinct) {
+        if (u === t) continue;
+        assert.equal(isNew(1000, other) && isNew(1000, tok(t)), true);
+        assert.equal(isNew(1000, tok(u)), true, `${u} after ${t}`);
+      }
+    }
+    assert.equal(dedup.size, distinct.length + 2);
+  });
+
+  it('compares a token longer than 8 bytes in full', () => {
+    const { isNew } = cache();
+    assert.equal(isNew(1, tok('000102030405060708')), true);
+    assert.equal(isNew(1, tok('000102030405060708')), false);
+    assert.equal(isNew(1, tok('000102030405060709')), true, 'differs after byte 8');
+    assert.equal(isNew(1, tok('000102030405060709')), false);
+  });
+
+  it('a message whose arrival evicts the last entry of another port of its address is remembered', () => {
+    const { dedup, isNew } = cache({ maxEntries: 1 });
+    assert.equal(isNew(1, tok('01'), true, A, 1000), true);
+    assert.equal(isNew(1, tok('01'), true, A, 2000), true);
+    assert.equal(isNew(1, tok('01'), true, A, 2000), false);
+    assert.equal(isNew(1, tok('01'), true, A, 1000), true, 'the evicted one is new again');
+    assert.equal(dedup.size, 1);
+    assert.equal(internals(dedup).byAddress.get(A)!.size, 1, 'only the evicted port is remembered');
+  });
+
+  it('removes the maps of peers whose entries all expired or were evicted', T, async () => {
+    const { rt, dedup, isNew } = cache({ maxEntries: 500, conLifetimeMs: 1000, nonLifetimeMs: 500 });
+    for (let i = 0; i < 2000; i++) isNew(i, tok('01'), i % 2 === 0, `192.0.2.${i % 50}`, 40000 + (i % 7));
+    assert.equal(dedup.size, 500);
+    const { byAddress } = internals(dedup);
+    let blocks = 0;
+    for (const b of byAddress.values()) blocks += b.size;
+    assert.ok(byAddress.size <= 50 && blocks <= 350, `${byAddress.size} addresses, ${blocks} blocks`);
+    // The evicted peers left no empty map behind.
+    for (let i = 0; i < 500; i++) isNew(70000 + i, tok('02'), true, '198.51.100.1', 5683);
+    assert.deepEqual([...byAddress.keys()], ['198.51.100.1']);
+    await rt.advance(2000);
+    assert.equal(dedup.size, 0, 'the sweep timer emptied the table');
+    assert.equal(byAddress.size, 0);
+  });
+
+  it('splits one busy peer by Message ID range without mixing up ranges or peers', T, async () => {
+    const { rt, dedup, isNew } = cache({ maxEntries: 70_000, conLifetimeMs: 1000, nonLifetimeMs: 500 });
+    // Message IDs across every 4096 boundary, wrapping, from one port, and the same IDs from a
+    // port whose number shares bits with them.
+    for (let i = 0; i < 65536; i++) assert.equal(isNew((60000 + i) & 0xffff, tok('01'), true, A, 5683), true);
+    for (const mid of [0, 4095, 4096, 65535]) {
+      assert.equal(isNew(mid, tok('01'), true, A, 5683), false);
+      assert.equal(isNew(mid, tok('01'), true, A, 5683 + 1), true);
+      assert.equal(isNew(mid, tok('01'), true, A, 5683 << 4), true);
+      assert.equal(isNew(mid, tok('02'), true, A, 5683), true, 'another token');
+    }
+    assert.equal(dedup.size, 65536 + 8);
+    assert.equal(internals(dedup).byAddress.get(A)!.size, 16 + 3 + 3);
+    await rt.advance(2000);
+    assert.equal(dedup.size, 0);
+    assert.equal(internals(dedup).byAddress.size, 0);
+  });
+
+  it('keeps its queues bounded while one Message ID keeps coming with new tokens', () => {
+    const { dedup, isNew } = cache({ maxEntries: 100 });
+    // Older entries at the head of both queues, so replaced entries queue up behind them.
+    assert.equal(isNew(1, tok('01'), true) && isNew(2, tok('01'), false), true);
+    const token = Buffer.alloc(4);
+    for (let i = 0; i < 100_000; i++) {
+      token.writeUInt32BE(i);
+      assert.equal(dedup.check(A, 5683, 42, token, i % 2 === 0).isNew, true);
+    }
+    assert.equal(dedup.size, 3);
+    assert.equal(
+      isNew(1, tok('01'), true) || isNew(2, tok('01'), false),
+      false,
+      'the older entries are kept',
+    );
+    const { con, non } = internals(dedup);
+    assert.ok(con.length + non.length <= 64, `${con.length} + ${non.length} entries queued`);
   });
 
   it('forgets everything on clear()', () => {
