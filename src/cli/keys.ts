@@ -3,7 +3,8 @@
  * `coap-group keys oscore|group`: commissioning key material in the file format of
  * docs/security.md. `keys oscore --out DIR` writes an RFC 8613 context pair (client.json,
  * server.json; RFC 8613 §3.2); `keys group --members N --out DIR` writes a Group OSCORE group
- * with one file per member (draft-ietf-core-oscore-groupcomm §2). Every file has mode 0600 and
+ * with one file per member (draft-ietf-core-oscore-groupcomm §2), signing with EdDSA or, given
+ * `--signature es256`, ES256 on P-256 (§2.1.8). Every file has mode 0600 and
  * nothing secret is printed.
  */
 import { existsSync } from 'node:fs';
@@ -23,7 +24,8 @@ export const KEYS_HELP = `Usage:
   coap-group keys oscore --out DIR [--peer URI] [--force]
       an OSCORE (RFC 8613) context pair: DIR/client.json and DIR/server.json
   coap-group keys group --members N --out DIR [--address GROUP]... [--member-address ADDR]...
-                        [--modes group,pairwise] [--name NAME] [--force]
+                        [--modes group,pairwise] [--signature eddsa|es256] [--name NAME]
+                        [--force]
       a Group OSCORE group of N members: DIR/member-1.json ... DIR/member-N.json
 
   --out DIR         directory for the files (made with mode 0700; files get mode 0600)
@@ -34,6 +36,7 @@ export const KEYS_HELP = `Usage:
                     unicast address of member 1, 2, ... in turn (repeatable); requests sent
                     there are protected for that member alone (pairwise mode)
   --modes LIST      group, pairwise or group,pairwise (default): the modes the group uses
+  --signature ALG   eddsa (default: Ed25519 keys) or es256 (ECDSA on P-256 keys)
   --name NAME       a name for the group
   --force           overwrite existing files
 
@@ -47,6 +50,7 @@ const OPTIONS = {
   address: { type: 'string', multiple: true },
   'member-address': { type: 'string', multiple: true },
   modes: { type: 'string' },
+  signature: { type: 'string' },
   name: { type: 'string' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -103,9 +107,12 @@ export async function runKeys(argv: string[]): Promise<number> {
       values.members !== undefined ||
       values.address !== undefined ||
       values['member-address'] !== undefined ||
-      values.modes !== undefined
+      values.modes !== undefined ||
+      values.signature !== undefined
     )
-      throw new UsageError('--members, --address, --member-address and --modes are for keys group');
+      throw new UsageError(
+        '--members, --address, --member-address, --modes and --signature are for keys group',
+      );
     const pair = generateOscorePair(values.peer !== undefined ? { peer: values.peer } : {});
     write(
       [
@@ -126,7 +133,11 @@ export async function runKeys(argv: string[]): Promise<number> {
         `${memberAddresses.length} --member-address for ${members} members`,
         'give at most one address per member, member 1 first',
       );
+    const signature = values.signature;
+    if (signature !== undefined && signature !== 'eddsa' && signature !== 'es256')
+      throw new UsageError(`--signature ${signature}: unknown algorithm`, 'use eddsa or es256');
     const files = generateGroup({
+      ...(signature !== undefined ? { signature } : {}),
       members,
       memberAddresses,
       ...(values.modes !== undefined ? { modes: modesOf(values.modes) } : {}),

@@ -5,7 +5,7 @@
  * value, which may be a secret. Byte strings are hex, or base64 after a `base64:` prefix; IDs
  * are hex only (RFC 8613 §3.1 IDs are byte strings, usually one or two bytes).
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, ECDH, type KeyObject } from 'node:crypto';
 import { parseUri } from '../../uri/index.js';
 import { ipFamily } from '../../util/ip.js';
 import { OscoreConfigError } from './errors.js';
@@ -120,9 +120,45 @@ export function destination(text: unknown, path: string, defaultPort: number | u
   return port === undefined ? { address: host } : { address: host, port };
 }
 
-/** An Ed25519 private key from its 32-byte seed (RFC 8032 §5.1.5). */
-export function privateKey(o: Obj, key: string): KeyObject {
+/** A group's Signature Algorithm: -8 (EdDSA, Ed25519 keys; the default) or -7 (ES256, P-256 keys). */
+export type KeyAlgorithm = -8 | -7;
+
+/** The `signatureAlgorithm` of a group entry (draft §2.1.8), default -8. */
+export function signatureAlgorithm(o: Obj, key: string): KeyAlgorithm {
+  const v = o.value[key];
+  if (v === undefined) return -8;
+  if (v !== -8 && v !== -7)
+    throw new OscoreConfigError(fieldPath(o.path, key), 'must be -8 (EdDSA) or -7 (ES256)');
+  return v;
+}
+
+/** A P-256 public key as a JWK from its SEC 1 point (uncompressed 65 or compressed 33 bytes). */
+function p256Jwk(point: Buffer): { kty: 'EC'; crv: 'P-256'; x: string; y: string } {
+  const full = ECDH.convertKey(point, 'prime256v1', undefined, undefined, 'uncompressed') as Buffer;
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: full.subarray(1, 33).toString('base64url'),
+    y: full.subarray(33).toString('base64url'),
+  };
+}
+
+/**
+ * The own private key: an Ed25519 32-byte seed (RFC 8032 §5.1.5), or with ES256 a 32-byte
+ * P-256 private scalar (SEC 1 §2.3.6), between 1 and n-1.
+ */
+export function privateKey(o: Obj, key: string, alg: KeyAlgorithm = -8): KeyObject {
   const seed = bytes(o, key, true, [32]);
+  if (alg === -7) {
+    try {
+      const ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(seed);
+      const jwk = { ...p256Jwk(ecdh.getPublicKey()), d: seed.toString('base64url') };
+      return createPrivateKey({ key: jwk, format: 'jwk' });
+    } catch {
+      throw new OscoreConfigError(fieldPath(o.path, key), 'is not a P-256 private key (1 to n-1)');
+    }
+  }
   try {
     return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: 'der', type: 'pkcs8' });
   } catch {
@@ -130,8 +166,19 @@ export function privateKey(o: Obj, key: string): KeyObject {
   }
 }
 
-/** An Ed25519 public key from its 32 raw bytes (RFC 8032 §5.1.5). */
-export function publicKey(o: Obj, key: string): KeyObject {
+/**
+ * A member's public key: 32 raw Ed25519 bytes (RFC 8032 §5.1.5), or with ES256 a P-256 point,
+ * uncompressed (65 bytes) or compressed (33 bytes) (SEC 1 §2.3.3), which must be on the curve.
+ */
+export function publicKey(o: Obj, key: string, alg: KeyAlgorithm = -8): KeyObject {
+  if (alg === -7) {
+    const point = bytes(o, key, true, [65, 33]);
+    try {
+      return createPublicKey({ key: p256Jwk(point), format: 'jwk' });
+    } catch {
+      throw new OscoreConfigError(fieldPath(o.path, key), 'is not a P-256 public key (SEC 1 point)');
+    }
+  }
   const raw = bytes(o, key, true, [32]);
   try {
     return createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw]), format: 'der', type: 'spki' });
@@ -140,13 +187,19 @@ export function publicKey(o: Obj, key: string): KeyObject {
   }
 }
 
-/** The raw 32 bytes of an Ed25519 key (the public part of a private key). */
+/**
+ * The raw 32 bytes of an Ed25519 key, or the uncompressed 65-byte point (04 || x || y) of a
+ * P-256 key (the public part of a private key).
+ */
 export function rawPublicKey(key: KeyObject): Buffer {
   const k = key.type === 'private' ? createPublicKey(key) : key;
-  return Buffer.from(k.export({ format: 'jwk' }).x as string, 'base64url');
+  const jwk = k.export({ format: 'jwk' });
+  const x = Buffer.from(jwk.x as string, 'base64url');
+  if (jwk.kty !== 'EC') return x;
+  return Buffer.concat([Buffer.from([4]), x, Buffer.from(jwk.y as string, 'base64url')]);
 }
 
-/** The raw 32-byte seed of an Ed25519 private key. */
+/** The raw 32-byte seed of an Ed25519 private key, or the 32-byte scalar of a P-256 one. */
 export function rawPrivateKey(key: KeyObject): Buffer {
   return Buffer.from(key.export({ format: 'jwk' }).d as string, 'base64url');
 }

@@ -1,8 +1,9 @@
 /**
  * @module oscore/endpoint/config
  * The key-material file of a node (format in docs/security.md): RFC 8613 contexts from their
- * pre-established inputs (§3.2) and Group OSCORE groups with their members' Ed25519 public keys
- * and this node's private key (draft-ietf-core-oscore-groupcomm §2, §2.4). Loading is all or
+ * pre-established inputs (§3.2) and Group OSCORE groups with their members' Ed25519 (or, with
+ * ES256, P-256) public keys and this node's private key (draft-ietf-core-oscore-groupcomm §2,
+ * §2.1.8, §2.4). Loading is all or
  * nothing: any missing or malformed field throws `OscoreConfigError` naming it, before any
  * context exists. Sender Sequence Numbers persist next to the file (RFC 8613 Appendix B.1.1).
  */
@@ -13,7 +14,7 @@ import { CoapError } from '../../errors.js';
 import { type AeadAlgorithm, aeadParameters } from '../algorithms.js';
 import { SecurityContext } from '../context.js';
 import { GroupSecurityContext } from '../group/context.js';
-import { ccsCredential } from '../group/credential.js';
+import { ccsCredential, credentialKey } from '../group/credential.js';
 import { CounterSequence, PersistentSequence, type SequenceSource } from '../sequence.js';
 import {
   asObject,
@@ -21,6 +22,7 @@ import {
   destination,
   fieldPath,
   id,
+  type KeyAlgorithm,
   type Obj,
   onlyKeys,
   optionalArray,
@@ -29,6 +31,7 @@ import {
   privateKey,
   publicKey,
   rawPublicKey,
+  signatureAlgorithm,
 } from './config-fields.js';
 import { OscoreConfigError } from './errors.js';
 import { type Destination, OscoreKeyring } from './keyring.js';
@@ -70,6 +73,7 @@ const GROUP_MORE = [
   'countersignature',
   'aeadAlgorithm',
   'groupEncryptionAlgorithm',
+  'signatureAlgorithm',
 ];
 
 /** A COSE AEAD algorithm number this implementation supports (RFC 9053 §4), if given. */
@@ -172,13 +176,31 @@ function oscoreEntry(
 }
 
 /** A member's credential: given as CCS bytes, or built from its public key and name (subject). */
-function memberCredential(m: Obj, memberId: Buffer): { credential: Buffer; publicKey: Buffer } {
+function memberCredential(
+  m: Obj,
+  memberId: Buffer,
+  alg: KeyAlgorithm,
+): { credential: Buffer; publicKey: Buffer } {
   const given = bytes(m, 'credential', false);
   if (given !== undefined && m.value.publicKey !== undefined) {
     throw new OscoreConfigError(m.path, 'give either credential or publicKey, not both');
   }
-  if (given !== undefined) return { credential: given, publicKey: Buffer.alloc(0) };
-  const key = publicKey(m, 'publicKey');
+  if (given !== undefined) {
+    // Draft §2.4: the Signature Algorithm fixes the key type (P-256 for -7, OKP for -8).
+    let kty: number | undefined;
+    try {
+      kty = credentialKey(given).kty;
+    } catch {
+      kty = undefined; // left to first contact, as before
+    }
+    if (kty !== undefined && (kty === 2) !== (alg === -7))
+      throw new OscoreConfigError(
+        fieldPath(m.path, 'credential'),
+        `holds no ${alg === -7 ? 'P-256' : 'Ed25519'} key, as signatureAlgorithm ${alg} needs`,
+      );
+    return { credential: given, publicKey: Buffer.alloc(0) };
+  }
+  const key = publicKey(m, 'publicKey', alg);
   const subject = optionalString(m, 'name') ?? `member-${memberId.toString('hex')}`;
   return { credential: ccsCredential(subject, key), publicKey: rawPublicKey(key) };
 }
@@ -196,7 +218,8 @@ function groupEntry(
   if (masterSecret.length === 0) throw new OscoreConfigError(fieldPath(o.path, 'masterSecret'), 'is empty');
   const masterSalt = bytes(o, 'masterSalt', false);
   const senderId = id(o, 'senderId')!;
-  const own = privateKey(o, 'privateKey');
+  const sigAlg = signatureAlgorithm(o, 'signatureAlgorithm');
+  const own = privateKey(o, 'privateKey', sigAlg);
   const ownPublic = rawPublicKey(own);
   const gmCredential = bytes(o, 'gmCredential', false) ?? Buffer.alloc(0);
   const addresses = optionalArray(o, 'addresses').map((a, i) =>
@@ -212,7 +235,7 @@ function groupEntry(
     const k = memberId.toString('hex');
     if (seen.has(k)) throw new OscoreConfigError(fieldPath(m.path, 'id'), 'is listed twice');
     seen.add(k);
-    const c = memberCredential(m, memberId);
+    const c = memberCredential(m, memberId, sigAlg);
     const addressText = m.value.address;
     const address =
       addressText === undefined ? undefined : destination(addressText, fieldPath(m.path, 'address'), 5683);
@@ -243,7 +266,9 @@ function groupEntry(
       privateKey: own,
       credential,
       senderSequence,
-      ...(modes.group ? {} : { groupEncryptionAlgorithm: null, signatureAlgorithm: null }),
+      ...(modes.group
+        ? { signatureAlgorithm: sigAlg }
+        : { groupEncryptionAlgorithm: null, signatureAlgorithm: null }),
       ...(modes.group && groupEncryptionAlgorithm !== undefined ? { groupEncryptionAlgorithm } : {}),
       ...(modes.pairwise && aeadAlgorithm !== undefined ? { aeadAlgorithm } : {}),
       ...(layout !== undefined ? { countersignature: layout } : {}),

@@ -3,8 +3,8 @@
  * Commissioning: fresh key material in the file format of docs/security.md. An RFC 8613 pair
  * (a client and a server file sharing a Master Secret and Salt, §3.2, §12.3: random, from
  * `node:crypto`), and a Group OSCORE group (draft-ietf-core-oscore-groupcomm §2) with one file
- * per member holding its Ed25519 private key and every member's public key, as a Group Manager
- * would hand them out. Files are written with mode 0600 in a directory of mode 0700.
+ * per member holding its Ed25519 (or, for ES256 groups, P-256: draft §2.1.8) private key and
+ * every member's public key, as a Group Manager would hand them out. Files are written with mode 0600 in a directory of mode 0700.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -75,13 +75,18 @@ export interface GenerateGroupOptions {
   readonly memberAddresses?: readonly string[];
   /** The modes the group uses (draft §2.1); default both, which the file then leaves implicit. */
   readonly modes?: readonly ('group' | 'pairwise')[];
+  /**
+   * The Signature Algorithm (draft §2.1.8): 'eddsa' (-8, Ed25519 keys; default, left implicit in
+   * the file) or 'es256' (-7, P-256 keys, also used for the pairwise ECDH, §2.5.1).
+   */
+  readonly signature?: 'eddsa' | 'es256';
   readonly random?: (n: number) => Buffer;
 }
 
 /**
- * One file per member of a new Group OSCORE group (group mode, EdDSA, AES-CCM-16-64-128): the
- * Group ID, Master Secret and Salt, the Group Manager's credential, every member's Ed25519
- * public key, and the member's own private key.
+ * One file per member of a new Group OSCORE group (group mode, EdDSA or ES256,
+ * AES-CCM-16-64-128): the Group ID, Master Secret and Salt, the Group Manager's credential (a
+ * key of the group's curve), every member's public key, and the member's own private key.
  */
 export function generateGroup(options: GenerateGroupOptions): OscoreConfigFile[] {
   const n = options.members;
@@ -90,7 +95,12 @@ export function generateGroup(options: GenerateGroupOptions): OscoreConfigFile[]
   const at = options.memberAddresses ?? [];
   if (at.length > n) throw new InvalidArgumentError(`${at.length} member addresses for ${n} members`);
   const random = options.random ?? randomBytes;
-  const gm = generateKeyPairSync('ed25519');
+  const es256 = options.signature === 'es256';
+  if (options.signature !== undefined && !es256 && options.signature !== 'eddsa')
+    throw new InvalidArgumentError(`signature ${String(options.signature)}: eddsa or es256`);
+  const keyPair = () =>
+    es256 ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const gm = keyPair();
   const shared = {
     name: options.name ?? 'group',
     groupId: random(4).toString('hex'),
@@ -99,8 +109,9 @@ export function generateGroup(options: GenerateGroupOptions): OscoreConfigFile[]
     masterSalt: random(8).toString('hex'),
     gmCredential: ccsCredential('group-manager', gm.publicKey).toString('hex'),
     ...(options.modes !== undefined ? { modes: [...options.modes] } : {}),
+    ...(es256 ? { signatureAlgorithm: -7 } : {}),
   };
-  const keys = Array.from({ length: n }, () => generateKeyPairSync('ed25519'));
+  const keys = Array.from({ length: n }, keyPair);
   const members = keys.map((k, i) => ({
     id: (i + 1).toString(16).padStart(2, '0'),
     name: `member-${i + 1}`,

@@ -13,15 +13,20 @@ import { deriveInfo } from '../context.js';
 import { DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW, ReplayWindow } from '../replay.js';
 import { CounterSequence, type SequenceSource } from '../sequence.js';
 import { credentialKey } from './credential.js';
-import { derivePairwiseKeys, sharedSecret } from './pairwise.js';
-import type { CountersignLayout } from './signature.js';
+import { derivePairwiseKeys, sharedSecret, sharedSecretP256 } from './pairwise.js';
+import { type CountersignLayout, SIGNATURE_LENGTH } from './signature.js';
 
-/** COSE Signature Algorithm supported here: EdDSA with Ed25519 (RFC 9053 §2.2). */
-export const SignatureAlgorithm = Object.freeze({ EdDSA: -8 } as const);
+/** COSE Signature Algorithms supported here: EdDSA with Ed25519 (RFC 9053 §2.2), ES256 with P-256 (§2.1). */
+export const SignatureAlgorithm = Object.freeze({ EdDSA: -8, ES256: -7 } as const);
 /** COSE Pairwise Key Agreement Algorithm: ECDH-SS + HKDF-256 (draft §2.1.10, RFC 9053 §6.3.1). */
 export const PairwiseKeyAgreementAlgorithm = Object.freeze({ ECDH_SS_HKDF_256: -27 } as const);
-/** Ed25519 signatures are 64 bytes (RFC 8032 §5.1.6). */
-export const ED25519_SIGNATURE_LENGTH = 64;
+/** Ed25519 signatures are 64 bytes (RFC 8032 §5.1.6); so are ES256 ones (r || s, RFC 9053 §2.1). */
+export const ED25519_SIGNATURE_LENGTH = SIGNATURE_LENGTH;
+
+/** Whether a key is P-256 (ES256 groups) rather than Ed25519/X25519. */
+function isP256(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+}
 
 /** Inputs of a Group OSCORE context, as a Group Manager would hand them out. */
 export interface GroupContextInput {
@@ -31,8 +36,12 @@ export interface GroupContextInput {
   readonly idContext: Buffer;
   /** Group mode encryption; default 10 (AES-CCM-16-64-128); `null` disables the group mode. */
   readonly groupEncryptionAlgorithm?: AeadAlgorithm | null;
-  /** Default -8 (EdDSA); `null` only together with no Group Encryption Algorithm. */
-  readonly signatureAlgorithm?: -8 | null;
+  /**
+   * Default -8 (EdDSA, Ed25519 keys); -7 is ES256 (P-256 keys, also used for the pairwise
+   * ECDH). `null` only together with no Group Encryption Algorithm; the key type then says
+   * which curve the pairwise ECDH uses.
+   */
+  readonly signatureAlgorithm?: -8 | -7 | null;
   /** Pairwise mode encryption; default 10; `null` disables the pairwise mode. */
   readonly aeadAlgorithm?: AeadAlgorithm | null;
   /** Default -27 when `aeadAlgorithm` is set. */
@@ -40,7 +49,7 @@ export interface GroupContextInput {
   /** The Group Manager's authentication credential, as distributed (draft §2.1.6). */
   readonly gmCredential: Buffer;
   readonly senderId: Buffer;
-  /** The own Ed25519 private key. */
+  /** The own Ed25519 private key, or P-256 with ES256. */
   readonly privateKey: KeyObject;
   /** The own authentication credential; its public key must match `privateKey`. */
   readonly credential: Buffer;
@@ -63,7 +72,7 @@ export class GroupCommonContext {
   readonly idContext: Buffer;
   readonly groupEncryption: AeadParameters | undefined;
   readonly aead: AeadParameters | undefined;
-  readonly signatureAlgorithm: -8 | undefined;
+  readonly signatureAlgorithm: -8 | -7 | undefined;
   readonly pairwiseKeyAgreementAlgorithm: -27 | undefined;
   readonly gmCredential: Buffer;
   readonly commonIv: Buffer;
@@ -89,6 +98,8 @@ export class GroupCommonContext {
         'the group mode needs both a Group Encryption and a Signature Algorithm',
       );
     }
+    if (sig !== null && sig !== -8 && sig !== -7)
+      throw new InvalidArgumentError(`Signature Algorithm ${String(sig)}; supported: -8 (EdDSA), -7 (ES256)`);
     if ((aead === null) !== (pka === null)) {
       throw new InvalidArgumentError(
         'the pairwise mode needs both an AEAD and a Pairwise Key Agreement Algorithm',
@@ -172,6 +183,9 @@ export class GroupRecipientContext {
   ) {
     this.#owner = owner;
     this.publicKey = credentialKey(credential).publicKey;
+    // One curve family per group (draft §2.4: the Signature Algorithm fixes the key algorithm).
+    if (isP256(this.publicKey) !== isP256(owner.sender.privateKey))
+      throw new InvalidArgumentError('the credential is not for the curve of this group');
   }
 
   /** Pairwise Sender and Recipient Keys with this member (draft §2.5.1), derived once and cached. */
@@ -189,7 +203,10 @@ export class GroupRecipientContext {
       idContext: common.idContext,
       senderCredential: sender.credential,
       recipientCredential: this.credential,
-      sharedSecret: sharedSecret(sender.privateKey, peer.x, peer.curve === 6 ? 'Ed25519' : 'X25519'),
+      sharedSecret:
+        peer.kty === 2
+          ? sharedSecretP256(sender.privateKey, peer.publicKey)
+          : sharedSecret(sender.privateKey, peer.x, peer.curve === 6 ? 'Ed25519' : 'X25519'),
       aeadAlgorithm: common.aead.alg,
       keyLength: common.aead.keyLength,
     });
@@ -219,11 +236,15 @@ export class GroupSecurityContext {
     const sid = Buffer.from(input.senderId);
     if (sid.length > this.common.maxIdLength)
       throw new InvalidArgumentError(`senderId of ${sid.length} bytes is too long`);
-    if (input.privateKey.asymmetricKeyType !== 'ed25519')
-      throw new InvalidArgumentError('privateKey must be an Ed25519 key');
+    const sig = this.common.signatureAlgorithm;
+    const p256 = isP256(input.privateKey);
+    if (!p256 && input.privateKey.asymmetricKeyType !== 'ed25519')
+      throw new InvalidArgumentError('privateKey must be an Ed25519 or a P-256 key');
+    if (sig !== undefined && p256 !== (sig === SignatureAlgorithm.ES256))
+      throw new InvalidArgumentError(`privateKey must be ${p256 ? 'an Ed25519' : 'a P-256'} key for ${sig}`);
     const own = credentialKey(input.credential);
-    const derived = createPublicKey(input.privateKey).export({ format: 'jwk' }).x;
-    if (own.x.toString('base64url') !== derived)
+    const derived = createPublicKey(input.privateKey).export({ format: 'jwk' });
+    if (own.x.toString('base64url') !== derived.x || (p256 && own.y?.toString('base64url') !== derived.y))
       throw new InvalidArgumentError("credential does not hold privateKey's public key");
     const key = this.common.derive(sid, 'Key', this.common.keyAlgorithm.keyLength);
     this.sender = new GroupSenderContext(

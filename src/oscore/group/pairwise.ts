@@ -2,7 +2,8 @@
  * @module oscore/group/pairwise
  * Pairwise keys of Group OSCORE (draft-ietf-core-oscore-groupcomm §2.5.1): a static-static
  * X25519 shared secret (ECDH-SS + HKDF-256, COSE -27) between two members' Ed25519 keys, mapped
- * to Montgomery form (§2.5.2.1, RFC 7748 §4.1, RFC 8032 §5.1.3, §5.1.5), then HKDF with the
+ * to Montgomery form (§2.5.2.1, RFC 7748 §4.1, RFC 8032 §5.1.3, §5.1.5), or between P-256 keys
+ * used as is (§2.5.1: EC2 keys; the x-coordinate, NIST SP 800-56A §5.7.1.2), then HKDF with the
  * Sender/Recipient Key as salt and both credentials in the IKM.
  */
 import { createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
@@ -99,6 +100,20 @@ export function sharedSecret(
   if (secret.every((b) => b === 0))
     throw new OscoreError('ERR_OSCORE_FORMAT', 'degenerate X25519 shared secret');
   return secret;
+}
+
+/**
+ * The static-static ECDH shared secret on P-256 (ES256 groups, draft §2.5.1): the 32-byte
+ * x-coordinate of the product point. P-256 has cofactor 1, so cofactor DH is plain ECDH; the
+ * peer's point was validated when its credential was read.
+ * @throws InvalidArgumentError when either key is not a P-256 key.
+ */
+export function sharedSecretP256(ownPrivate: KeyObject, peerPublic: KeyObject): Buffer {
+  for (const k of [ownPrivate, peerPublic]) {
+    if (k.asymmetricKeyType !== 'ec' || k.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+      throw new InvalidArgumentError('expected P-256 keys');
+  }
+  return diffieHellman({ privateKey: ownPrivate, publicKey: peerPublic });
 }
 
 /** Inputs of `derivePairwiseKeys`. */

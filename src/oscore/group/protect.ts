@@ -15,9 +15,9 @@ import { computeNonce } from '../cose.js';
 import { assemble, splitOptions } from '../fields.js';
 import { encodeOscoreOption, encodePartialIv } from '../option.js';
 import { encodePlaintext } from '../plaintext.js';
-import { ED25519_SIGNATURE_LENGTH, type GroupSecurityContext } from './context.js';
+import type { GroupSecurityContext } from './context.js';
 import { type GroupOscoreMode, GroupRequestBinding, groupAad, modeAlgorithm, sendKey } from './mode.js';
-import { countersign, countersignatureKeystream, xorKeystream } from './signature.js';
+import { countersign, countersignatureKeystream, SIGNATURE_LENGTH, xorKeystream } from './signature.js';
 
 /** Options of `protectGroupRequest`. */
 export interface ProtectGroupRequestOptions {
@@ -56,7 +56,7 @@ function seal(
   const ks = countersignatureKeystream({
     signatureEncryptionKey: ctx.common.signatureEncryptionKey!,
     idContext: ctx.common.idContext,
-    length: ED25519_SIGNATURE_LENGTH,
+    length: SIGNATURE_LENGTH,
     ...keystream,
   });
   return Buffer.concat([ciphertext, xorKeystream(signature, ks)]);

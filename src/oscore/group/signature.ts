@@ -1,8 +1,9 @@
 /**
  * @module oscore/group/signature
  * The COSE pieces Group OSCORE adds (draft-ietf-core-oscore-groupcomm §3, §4): the extended
- * external_aad (§3.4), the countersignature over the ciphertext (§3.1, RFC 9338 §3.2-3.3), and
- * its encryption with a keystream derived from the Signature Encryption Key (§4.2).
+ * external_aad (§3.4), the countersignature over the ciphertext (§3.1, RFC 9338 §3.2-3.3) with
+ * EdDSA or ES256 (§2.1.8), and its encryption with a keystream derived from the Signature
+ * Encryption Key (§4.2).
  */
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { hkdf } from '../algorithms.js';
@@ -82,17 +83,34 @@ export function countersignStructure(
     : encodeCbor(['CounterSignature0', EMPTY, externalAad, ciphertext]);
 }
 
-/** Signs with EdDSA (Ed25519, RFC 8032 §5.1.6). */
+/**
+ * The signature length of a key's algorithm: 64 bytes for Ed25519 (RFC 8032 §5.1.6) and for
+ * ES256, whose signature is r || s, 32 bytes each (RFC 9053 §2.1).
+ */
+export const SIGNATURE_LENGTH = 64;
+
+/** ES256 (P-256 keys) hashes with SHA-256 and encodes r || s (RFC 9053 §2.1); EdDSA takes no hash. */
+function algorithmOf(key: KeyObject): string | null {
+  return key.asymmetricKeyType === 'ec' ? 'sha256' : null;
+}
+
+/** Signs with EdDSA (Ed25519, RFC 8032 §5.1.6) or ES256 (P-256, RFC 9053 §2.1), by the key's type. */
 export function countersign(
   privateKey: KeyObject,
   externalAad: Buffer,
   ciphertext: Buffer,
   layout: CountersignLayout = 'rfc9338',
 ): Buffer {
-  return sign(null, countersignStructure(externalAad, ciphertext, layout), privateKey);
+  return sign(algorithmOf(privateKey), countersignStructure(externalAad, ciphertext, layout), {
+    key: privateKey,
+    dsaEncoding: 'ieee-p1363',
+  });
 }
 
-/** Verifies an EdDSA countersignature. @throws OscoreError `ERR_OSCORE_SIGNATURE` when it does not verify. */
+/**
+ * Verifies an EdDSA or ES256 countersignature, by the key's type.
+ * @throws OscoreError `ERR_OSCORE_SIGNATURE` when it does not verify or is not 64 bytes.
+ */
 export function verifyCountersignature(
   publicKey: KeyObject,
   externalAad: Buffer,
@@ -100,9 +118,16 @@ export function verifyCountersignature(
   signature: Buffer,
   layout: CountersignLayout = 'rfc9338',
 ): void {
+  if (signature.length !== SIGNATURE_LENGTH)
+    throw new OscoreError('ERR_OSCORE_SIGNATURE', `a countersignature of ${signature.length} bytes`);
   let ok = false;
   try {
-    ok = verify(null, countersignStructure(externalAad, ciphertext, layout), publicKey, signature);
+    ok = verify(
+      algorithmOf(publicKey),
+      countersignStructure(externalAad, ciphertext, layout),
+      { key: publicKey, dsaEncoding: 'ieee-p1363' },
+      signature,
+    );
   } catch (cause) {
     throw new OscoreError('ERR_OSCORE_SIGNATURE', 'countersignature could not be verified', { cause });
   }
@@ -121,7 +146,7 @@ export interface KeystreamInput {
   readonly idContext: Buffer;
   /** True for a request, false for a response. */
   readonly request: boolean;
-  /** The signature length, 64 for Ed25519. */
+  /** The signature length, 64 for Ed25519 and ES256. */
   readonly length: number;
 }
 

@@ -16,10 +16,11 @@ import { OscoreError } from '../errors.js';
 import { parseOuter, rebuild } from '../fields.js';
 import { decodePartialIv } from '../option.js';
 import { decodePlaintext } from '../plaintext.js';
-import { ED25519_SIGNATURE_LENGTH, type GroupRecipientContext, GroupSecurityContext } from './context.js';
+import { type GroupRecipientContext, GroupSecurityContext } from './context.js';
 import { type GroupOscoreMode, GroupRequestBinding, groupAad, modeAlgorithm, receiveKey } from './mode.js';
 import {
   countersignatureKeystream,
+  SIGNATURE_LENGTH,
   splitGroupPayload,
   verifyCountersignature,
   xorKeystream,
@@ -63,10 +64,10 @@ function open(i: OpenInput): Buffer {
   const alg = modeAlgorithm(i.ctx.common, i.mode);
   let ciphertext = i.payload;
   if (i.mode === 'group') {
-    const split = splitGroupPayload(i.payload, ED25519_SIGNATURE_LENGTH, alg.tagLength);
+    const split = splitGroupPayload(i.payload, SIGNATURE_LENGTH, alg.tagLength);
     const ks = countersignatureKeystream({
       signatureEncryptionKey: i.ctx.common.signatureEncryptionKey!,
-      length: ED25519_SIGNATURE_LENGTH,
+      length: SIGNATURE_LENGTH,
       ...i.keystream,
     });
     verifyCountersignature(
