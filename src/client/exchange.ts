@@ -56,7 +56,8 @@ async function exchangeSecured(
   );
   // An ACK: a whole that fails verification throws, since nothing else will come.
   const opened = secured.open(whole, dest);
-  if (opened === undefined) throw new CoapError('ERR_OSCORE_DECRYPT', 'the joined protected response did not verify');
+  if (opened === undefined)
+    throw new CoapError('ERR_OSCORE_DECRYPT', 'the joined protected response did not verify');
   return opened;
 }
 
