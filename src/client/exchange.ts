@@ -13,6 +13,7 @@ import type { CoapClient, TokenOwner, UnicastRequestOptions } from './client.js'
 import { joinOuter, outerBlock2 } from './outer-block.js';
 import { CoapResponse } from './response.js';
 import type { SecuredRequest } from './security.js';
+import { protectSend } from './send-challenge.js';
 
 /**
  * One exchange, protected when the client's security hook has a context for `dest`
@@ -156,10 +157,12 @@ export function sendOnly(
 ): Promise<void> {
   const m = client.messenger;
   const confirmable = o.confirmable ?? false;
-  const wire = client.security?.protect(parts, dest, 'unicast')?.parts ?? parts;
+  // Protected: listened on for a freshness challenge (send-challenge); else a token nobody
+  // waits for, so a response that still comes is rejected (RST for a CON).
+  const secured = protectSend(client, dest, parts);
+  const wire = secured?.wire ?? parts;
   return new Promise<void>((resolve, reject) => {
-    // A token nobody waits for: a response that still comes is rejected (RST for a CON).
-    const token = m.runtime.randomBytes(4);
+    const token = secured?.token ?? m.runtime.randomBytes(4);
     const onAbort = () => {
       outgoing.cancel();
       reject(new CoapAbortError());
