@@ -382,26 +382,30 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
 });
 
 describe('send() to a protected resource (RFC 9175 §2.4 with RFC 7967)', () => {
-  it('answers the freshness challenge of a server that just started, so the request is delivered once', T, async () => {
-    const n = makeNet();
-    const p = pair();
-    const got: string[] = [];
-    const { server, log: atServer } = await n.server(keyringOf(p.server));
-    server.resource('/lamp', { protected: true }).put((req) => {
-      got.push(req.text());
-      return undefined;
-    });
-    const { client, log: atClient } = await n.client(keyringOf(p.client));
-    await client.send({ uri: 'coap://192.0.2.2/lamp', method: 'PUT', payload: 'on' });
-    await n.rt.advance(5000);
-    assert.deepEqual(got, ['on'], 'delivered after the challenge');
-    assert.equal(atServer.length, 2, 'the request, then the request with Echo');
-    assert.equal(atClient.length, 1, 'the challenge; nothing answers the delivered request');
-    await client.send({ uri: 'coap://192.0.2.2/lamp', method: 'PUT', payload: 'off' });
-    await n.rt.advance(5000);
-    assert.deepEqual(got, ['on', 'off'], 'fresh now: delivered at once');
-    assert.equal(atServer.length, 3);
-    assert.equal(client.tokens.size, 0, 'no token left listening');
-    await n.close();
-  });
+  it(
+    'answers the freshness challenge of a server that just started, so the request is delivered once',
+    T,
+    async () => {
+      const n = makeNet();
+      const p = pair();
+      const got: string[] = [];
+      const { server, log: atServer } = await n.server(keyringOf(p.server));
+      server.resource('/lamp', { protected: true }).put((req) => {
+        got.push(req.text());
+        return undefined;
+      });
+      const { client, log: atClient } = await n.client(keyringOf(p.client));
+      await client.send({ uri: 'coap://192.0.2.2/lamp', method: 'PUT', payload: 'on' });
+      await n.rt.advance(5000);
+      assert.deepEqual(got, ['on'], 'delivered after the challenge');
+      assert.equal(atServer.length, 2, 'the request, then the request with Echo');
+      assert.equal(atClient.length, 1, 'the challenge; nothing answers the delivered request');
+      await client.send({ uri: 'coap://192.0.2.2/lamp', method: 'PUT', payload: 'off' });
+      await n.rt.advance(5000);
+      assert.deepEqual(got, ['on', 'off'], 'fresh now: delivered at once');
+      assert.equal(atServer.length, 3);
+      assert.equal(client.tokens.size, 0, 'no token left listening');
+      await n.close();
+    },
+  );
 });
