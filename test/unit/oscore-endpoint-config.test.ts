@@ -274,6 +274,12 @@ describe('the key-material file', () => {
     const at = addressed.memberAt({ address: '192.0.2.7', port: 5683 });
     assert.equal(at?.kid.toString('hex'), '02');
     assert.equal(addressed.memberAt({ address: '192.0.2.7', port: 5684 }), undefined, 'default port 5683');
+    const linkLocal = parseOscoreConfig(
+      mutate(g[0]!, 'group', (e) => ((e.members as Array<Record<string, unknown>>)[1]!.address = 'fe80::7')),
+    );
+    assert.equal(linkLocal.memberAt({ address: 'fe80::7%eth0', port: 5683 })?.kid.toString('hex'), '02');
+    assert.equal(linkLocal.memberAt({ address: 'fe80:0::7', port: 5683 })?.kid.toString('hex'), '02');
+    assert.equal(linkLocal.memberAt({ address: 'fe80::8%eth0', port: 5683 }), undefined);
   });
 
   it('accepts base64 secrets after "base64:"', () => {

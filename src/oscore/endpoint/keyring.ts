@@ -153,7 +153,13 @@ export class OscoreKeyring {
   memberAt(dest: Address): MemberAt | undefined {
     if (this.#configured.size === 0) return undefined;
     const address = normal(dest.address);
-    return this.#configured.get(`${address}|${dest.port}`) ?? this.#configured.get(`${address}|*`);
+    const found = this.#configured.get(`${address}|${dest.port}`) ?? this.#configured.get(`${address}|*`);
+    if (found !== undefined) return found;
+    // A configured link-local address without a zone matches it on any interface (RFC 6874).
+    const zone = address.indexOf('%');
+    if (zone < 0) return undefined;
+    const bare = address.slice(0, zone);
+    return this.#configured.get(`${bare}|${dest.port}`) ?? this.#configured.get(`${bare}|*`);
   }
 
   /** Finds a server-side context by 'kid' and 'kid context' (RFC 8613 §8.2 step 2). */
