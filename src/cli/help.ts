@@ -55,6 +55,8 @@ Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists ea
   --start-empty            with --state: start with no memberships if the saved state is corrupt
   --oscore FILE            OSCORE / Group OSCORE keys of this node (see docs/security.md)
   --require-oscore         with --oscore: refuse unprotected requests (4.01; silence for multicast)
+  --pairwise-responses     with --oscore: answer Group OSCORE group requests in the pairwise mode
+                           (no countersignature: 64 bytes and a signature less per response)
   --config-controller KID[@IDCONTEXT]  only this OSCORE identity may change /coap-group (repeatable)
 Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; stops on SIGTERM or SIGINT.`,
   demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N]

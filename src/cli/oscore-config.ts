@@ -35,6 +35,13 @@ export function clientSecurity(file: string | undefined): ClientSecurity | undef
  * The server hook for `--oscore FILE`, or undefined without the option. With a group in the
  * file the server's default Leisure becomes 20 s (groupcomm-bis §3.1.5) unless `--leisure` is given.
  */
-export function serverSecurity(file: string | undefined): ServerSecurity | undefined {
-  return file === undefined ? undefined : new OscoreServerSecurity(load(file));
+export function serverSecurity(
+  file: string | undefined,
+  options: { pairwiseResponses?: boolean } = {},
+): ServerSecurity | undefined {
+  if (file === undefined) return undefined;
+  return new OscoreServerSecurity(
+    load(file),
+    options.pairwiseResponses ? { groupResponses: 'pairwise' } : {},
+  );
 }

@@ -39,6 +39,7 @@ const OPTIONS = {
   'start-empty': { type: 'boolean' },
   oscore: { type: 'string' },
   'require-oscore': { type: 'boolean' },
+  'pairwise-responses': { type: 'boolean' },
   'config-controller': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -135,10 +136,13 @@ export async function runServe(argv: string[]): Promise<number> {
   const config = values.config !== undefined ? readServeConfig(values.config) : { resources: [] };
   const leisure = seconds('leisure', values.leisure) ?? config.leisure;
   const port = integer('port', values.port, 0, 65535);
-  if (values['require-oscore'] && values.oscore === undefined) {
-    throw new UsageError('--require-oscore needs --oscore FILE', 'e.g. --oscore keys/server.json');
+  if ((values['require-oscore'] || values['pairwise-responses']) && values.oscore === undefined) {
+    const flag = values['require-oscore'] ? '--require-oscore' : '--pairwise-responses';
+    throw new UsageError(`${flag} needs --oscore FILE`, 'e.g. --oscore keys/server.json');
   }
-  const security = serverSecurity(values.oscore);
+  const security = serverSecurity(values.oscore, {
+    pairwiseResponses: values['pairwise-responses'] === true,
+  });
   const options: ServerOptions = {
     ...(security !== undefined ? { security } : {}),
     ...(values['require-oscore'] ? { requireProtection: true } : {}),

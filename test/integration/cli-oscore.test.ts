@@ -528,6 +528,8 @@ if (!insideNetns()) {
             '/light',
             '--leisure',
             '0.2',
+            // One member answers group mode requests in the pairwise mode: the client takes both.
+            ...(i === 4 ? ['--pairwise-responses'] : []),
           ]),
         );
         for (const node of await Promise.all(started)) {

@@ -169,6 +169,33 @@ describe('Group OSCORE group requests through the hooks (draft-ietf-core-oscore-
     },
   );
 
+  it(
+    'answers group mode requests in the pairwise mode when told to, and the client verifies them',
+    T,
+    async () => {
+      const r = await room(3, { leisure: 1, echo: false, groupResponses: 'pairwise' });
+      const { client, log } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
+      const rs = await settle(r.n.rt, client.group({ uri: URI, window: 2000 }).collect());
+      assert.deepEqual(texts(rs), ['node1', 'node2', 'node3']);
+      const oscore = log.map((x) =>
+        decodeOscoreOption(findOption(x.msg!.options, Opt.Oscore)!.value, { allowGroupFlag: true }),
+      );
+      assert.equal(oscore.length, 3);
+      assert.ok(
+        oscore.every((o) => o.groupFlag !== true),
+        'pairwise mode',
+      );
+      assert.deepEqual(
+        oscore.map((o) => o.kid?.toString('hex')).sort(),
+        ['02', '03', '04'],
+        "'kid' names each member",
+      );
+      // Code, Content-Format, marker, "nodeN" and the tag: no countersignature.
+      assert.ok(log.every((x) => x.msg!.payload.length === 1 + 1 + 1 + 5 + 8));
+      await r.n.close();
+    },
+  );
+
   it('verifies a pairwise-mode request and answers it in the pairwise mode (draft §8)', () => {
     const files = group(2, 'pairwise');
     const client = keyringOf(files[0]!);

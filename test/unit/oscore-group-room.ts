@@ -37,6 +37,8 @@ export interface RoomOptions {
   /** Echo challenges of first contacts (default on; see oscore-endpoint-group-echo.test.ts). */
   echo?: boolean;
   echoLifetimeMs?: number;
+  /** Members answer group mode requests in the pairwise mode. */
+  groupResponses?: 'request' | 'pairwise';
 }
 
 /** Members 2..N+1 serve /light (multicast, protected) at 192.0.2.2..; member 1 is the client. */
@@ -66,6 +68,7 @@ export async function room(servers: number, o: RoomOptions = {}): Promise<Room> 
       oscore: {
         ...(o.echo !== undefined ? { echo: o.echo } : {}),
         ...(o.echoLifetimeMs !== undefined ? { echoLifetimeMs: o.echoLifetimeMs } : {}),
+        ...(o.groupResponses !== undefined ? { groupResponses: o.groupResponses } : {}),
       },
     });
     r.keyrings[i - 1] = k;

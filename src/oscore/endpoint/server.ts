@@ -47,6 +47,12 @@ export interface OscoreServerOptions {
   readonly diagnostic?: boolean;
   /** Clock and randomness (Echo values); default the system's. */
   readonly runtime?: Runtime;
+  /**
+   * `'pairwise'`: answer group mode requests in the pairwise mode where the group uses it
+   * (draft §1, §6): each response saves a countersignature (64 bytes and a signing). Default
+   * `'request'`: the request's mode.
+   */
+  readonly groupResponses?: 'request' | 'pairwise';
 }
 
 /** Echo challenges outstanding per group member at most (within the Echo lifetime). */
@@ -98,6 +104,7 @@ export class OscoreServerSecurity implements ServerSecurity {
   readonly #echoLifetime: number;
   readonly #diagnostic: boolean;
   readonly #runtime: Runtime;
+  readonly #pairwiseResponses: boolean;
   /** By RFC 8613 context. */
   readonly #fresh = new WeakMap<object, Freshness>();
   /** By Group OSCORE Recipient Context (one per member): draft §10. */
@@ -109,6 +116,7 @@ export class OscoreServerSecurity implements ServerSecurity {
     this.#echoLifetime = options.echoLifetimeMs ?? 30_000;
     this.#diagnostic = options.diagnostic ?? true;
     this.#runtime = options.runtime ?? systemRuntime;
+    this.#pairwiseResponses = options.groupResponses === 'pairwise';
   }
 
   /** groupcomm-bis §3.1.5 (20 s group mode, 13 s pairwise only) when the node is in a group. */
@@ -208,11 +216,20 @@ export class OscoreServerSecurity implements ServerSecurity {
         kid: u.binding.kid.toString('hex'),
         idContext: group.context.common.idContext.toString('hex'),
       };
+      const common = group.context.common;
+      const pairwise =
+        this.#pairwiseResponses &&
+        common.aead !== undefined &&
+        common.pairwiseKeyAgreementAlgorithm !== undefined;
+      const mode = pairwise ? ({ mode: 'pairwise' } as const) : {};
       const opened: OpenedRequest = {
         request: u.request,
         security,
         seal: (p) =>
-          keepConfirmable(protectGroupResponse(asMessage(p), group.context, u.binding, fresh(p)), p),
+          keepConfirmable(
+            protectGroupResponse(asMessage(p), group.context, u.binding, { ...fresh(p), ...mode }),
+            p,
+          ),
       };
       return { kind: 'opened', opened };
     } catch (err) {
