@@ -14,8 +14,10 @@ import { CoapError } from '../../src/errors.js';
 import type { CoapMessage } from '../../src/message/types.js';
 import { Opt } from '../../src/options/registry.js';
 import { findOption } from '../../src/options/values.js';
+import { parseOscoreConfig } from '../../src/oscore/endpoint/config.js';
 import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { decodeOscoreOption, type OscoreOptionValue } from '../../src/oscore/option.js';
+import { CounterSequence } from '../../src/oscore/sequence.js';
 import type { Received } from '../support/mem-net.js';
 import { group, keyringOf, pair, settle } from './oscore-endpoint-fixtures.js';
 import { collect, inject, room, texts } from './oscore-group-room.js';
@@ -187,6 +189,32 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
     assert.equal(r.seen.length, 0, 'not delivered either: its freshness is unknown');
     await r.n.close();
   });
+
+  it(
+    'reports the challenge as it is when the follow-up cannot be protected, and does not throw',
+    T,
+    async () => {
+      const r = await room(2, { leisure: 1 });
+      // The client's last Sender Sequence Number goes to the group request itself (RFC 8613 §7.2.1).
+      const last = parseOscoreConfig(r.files[0]!, { sequence: () => new CounterSequence(2 ** 40 - 1) });
+      const { client } = await r.n.client(last, '192.0.2.90');
+      const rs = await settle(
+        r.n.rt,
+        client.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect(),
+      );
+      assert.deepEqual(
+        rs.map((x) => x.codeString),
+        ['4.01', '4.01'],
+        "each member's verified challenge, since no follow-up could go",
+      );
+      assert.equal(r.seen.length, 0);
+      assert.ok(
+        r.atServers.every((at) => unicastAt(at).length === 0),
+        'nothing went in the clear',
+      );
+      await r.n.close();
+    },
+  );
 
   it('follows up in the group mode where the group does not use the pairwise mode', T, async () => {
     const files = edited(group(4, 'group-only'), (g) => ({ ...g, modes: ['group'] }));
