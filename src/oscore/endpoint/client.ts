@@ -10,7 +10,7 @@
 
 import type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from '../../client/security.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { type CoapMessage, type CoapOption, MessageType } from '../../message/types.js';
+import type { CoapMessage, CoapOption } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
 import { findOption } from '../../options/values.js';
 import type { Address } from '../../transport/types.js';
@@ -21,9 +21,9 @@ import { unprotectGroupResponse } from '../group/unprotect.js';
 import { decodeOscoreOption } from '../option.js';
 import { protectRequest } from '../protect.js';
 import { isOscoreMessage, unprotectResponse } from '../unprotect.js';
-import { OscoreExchangeError, unprotectedAnswer } from './errors.js';
 import { type GroupEntry, groupLeisure, type OscoreKeyring } from './keyring.js';
 import { MemberRequest } from './member-client.js';
+import { OneServerRequest, type Verified } from './one-server.js';
 import {
   asMessage,
   echoRetry,
@@ -33,59 +33,24 @@ import {
   reportRejected,
 } from './parts.js';
 
-/**
- * A unicast request (or Observe registration) under an RFC 8613 context. A piggy-backed answer
- * that fails verification ends the exchange with its error, since nothing else will come; a
- * separate response that fails is discarded, so the genuine one can still arrive.
- */
-class UnicastRequest implements SecuredRequest {
+/** A unicast request (or Observe registration) under an RFC 8613 context (§8.1, §8.4). */
+class UnicastRequest extends OneServerRequest {
   readonly parts: MessageParts;
-  readonly #plain: MessageParts;
   readonly #ctx: SecurityContext;
   readonly #binding: RequestBinding;
-  readonly #kind: SecuredKind;
-  #accepted = false;
 
   constructor(plain: MessageParts, ctx: SecurityContext, kind: SecuredKind) {
+    super(plain, kind);
     const { message, binding } = protectRequest(asMessage(plain), ctx, {
       kidContext: ctx.common.idContext !== undefined,
     });
     this.parts = partsOf(message);
-    this.#plain = plain;
     this.#ctx = ctx;
     this.#binding = binding;
-    this.#kind = kind;
   }
 
-  open(msg: CoapMessage, remote: Address): CoapMessage | undefined {
-    const final = msg.type === MessageType.ACK || (this.#kind === 'observe' && !this.#accepted);
-    if (!isOscoreMessage(msg)) {
-      reportRejected('client', remote, 'ERR_OSCORE_UNPROTECTED');
-      if (final) throw unprotectedAnswer(msg, remote);
-      return undefined;
-    }
-    try {
-      if (hasOuterBlock(msg)) {
-        throw new OscoreExchangeError(
-          'ERR_OSCORE_OUTER_BLOCKWISE',
-          `${remote.address}:${remote.port} sent a protected response with outer Block options (not supported)`,
-        );
-      }
-      const r = unprotectResponse(msg, this.#ctx, this.#binding);
-      this.#accepted = true;
-      return observeFromPartialIv(r.response, r.partialIv);
-    } catch (err) {
-      reportRejected('client', remote, err);
-      if (msg.type === MessageType.ACK) throw err;
-      return undefined;
-    }
-  }
-
-  retry(opened: {
-    readonly code: number;
-    readonly options: readonly CoapOption[];
-  }): MessageParts | undefined {
-    return echoRetry(this.#plain, opened);
+  protected verify(msg: CoapMessage): Verified {
+    return unprotectResponse(msg, this.#ctx, this.#binding);
   }
 }
 

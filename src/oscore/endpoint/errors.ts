@@ -31,7 +31,7 @@ export type OscoreExchangeErrorCode =
    * error responses, e.g. 4.01 "Security context not found", are not protected).
    */
   | 'ERR_OSCORE_UNPROTECTED'
-  /** Outer Block1/Block2 on a protected message: outer block-wise is not supported (RFC 8613 §4.1.3.4.2). */
+  /** Outer Block options on a protected response that were not joined first (RFC 8613 §4.1.3.4.2). */
   | 'ERR_OSCORE_OUTER_BLOCKWISE';
 
 /** A protected unicast exchange that ended without a verified response. */

@@ -9,23 +9,14 @@
  * The response must come from that member: the pairwise key, or the check of its 'kid' before
  * the signature, binds it (§8.5, §7.4).
  */
-import type { MessageParts, SecuredKind, SecuredRequest } from '../../client/security.js';
-import { type CoapMessage, type CoapOption, MessageType } from '../../message/types.js';
-import type { Address } from '../../transport/types.js';
+import type { MessageParts, SecuredKind } from '../../client/security.js';
+import type { CoapMessage } from '../../message/types.js';
 import type { GroupRequestBinding } from '../group/mode.js';
 import { protectGroupRequest } from '../group/protect.js';
 import { unprotectGroupResponse } from '../group/unprotect.js';
-import { isOscoreMessage } from '../unprotect.js';
-import { OscoreExchangeError, unprotectedAnswer } from './errors.js';
 import type { MemberAt } from './keyring.js';
-import {
-  asMessage,
-  echoRetry,
-  hasOuterBlock,
-  observeFromPartialIv,
-  partsOf,
-  reportRejected,
-} from './parts.js';
+import { OneServerRequest, type Verified } from './one-server.js';
+import { asMessage, partsOf } from './parts.js';
 
 /** True when the group's Security Context sets the pairwise mode's algorithms (draft §2.1). */
 export function usesPairwise(member: MemberAt): boolean {
@@ -33,61 +24,27 @@ export function usesPairwise(member: MemberAt): boolean {
   return c.aead !== undefined && c.pairwiseKeyAgreementAlgorithm !== undefined;
 }
 
-/**
- * One unicast request to a group member. As with RFC 8613 requests, a piggy-backed answer that
- * fails verification ends the exchange with its error; a separate one is discarded.
- */
-export class MemberRequest implements SecuredRequest {
+/** One unicast request to a group member; answers are handled as `OneServerRequest` says. */
+export class MemberRequest extends OneServerRequest {
   readonly parts: MessageParts;
-  readonly #plain: MessageParts;
   readonly #member: MemberAt;
   readonly #binding: GroupRequestBinding;
-  readonly #kind: SecuredKind;
-  #accepted = false;
 
   /** The member's Recipient Context must exist (`OscoreKeyring.ensureRecipient`). */
   constructor(plain: MessageParts, member: MemberAt, kind: SecuredKind) {
+    super(plain, kind);
     const pairwise = usesPairwise(member);
     const { message, binding } = protectGroupRequest(asMessage(plain), member.group.context, {
       mode: pairwise ? 'pairwise' : 'group',
       recipientId: member.kid,
     });
     this.parts = partsOf(message);
-    this.#plain = plain;
     this.#member = member;
     this.#binding = binding;
-    this.#kind = kind;
   }
 
-  open(msg: CoapMessage, remote: Address): CoapMessage | undefined {
-    const final = msg.type === MessageType.ACK || (this.#kind === 'observe' && !this.#accepted);
-    if (!isOscoreMessage(msg)) {
-      reportRejected('client', remote, 'ERR_OSCORE_UNPROTECTED');
-      if (final) throw unprotectedAnswer(msg, remote);
-      return undefined;
-    }
-    try {
-      if (hasOuterBlock(msg)) {
-        throw new OscoreExchangeError(
-          'ERR_OSCORE_OUTER_BLOCKWISE',
-          `${remote.address}:${remote.port} sent a protected response with outer Block options (not supported)`,
-        );
-      }
-      // The binding names the member: a response from any other fails (draft §7.4 Step 2).
-      const r = unprotectGroupResponse(msg, this.#member.group.context, this.#binding);
-      this.#accepted = true;
-      return observeFromPartialIv(r.response, r.partialIv);
-    } catch (err) {
-      reportRejected('client', remote, err);
-      if (msg.type === MessageType.ACK) throw err;
-      return undefined;
-    }
-  }
-
-  retry(opened: {
-    readonly code: number;
-    readonly options: readonly CoapOption[];
-  }): MessageParts | undefined {
-    return echoRetry(this.#plain, opened);
+  /** The binding names the member: a response from any other fails (draft §7.4 Step 2). */
+  protected verify(msg: CoapMessage): Verified {
+    return unprotectGroupResponse(msg, this.#member.group.context, this.#binding);
   }
 }

@@ -307,8 +307,9 @@ export class OscoreServerSecurity implements ServerSecurity {
   #outerBlock(origin: RequestOrigin): SecurityVerdict {
     reportRejected('server', origin.remote, 'ERR_OSCORE_OUTER_BLOCKWISE');
     if (origin.multicast) return DROP;
-    // Outer Block options are critical options this server does not process (RFC 7252 §5.4.1).
-    const text = this.#diagnostic ? 'outer block-wise is not supported with OSCORE' : '';
+    // CoapServer joins Outer Block fragments before this hook (server/outer-block); a message
+    // that still carries them came another way, and they are critical (RFC 7252 §5.4.1).
+    const text = this.#diagnostic ? 'Outer Block options must be joined before OSCORE processing' : '';
     return {
       kind: 'reply',
       parts: {
