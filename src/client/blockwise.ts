@@ -12,7 +12,7 @@ import { CoapError, InvalidArgumentError } from '../errors.js';
 import { Code } from '../message/codes.js';
 import type { CoapMessage, CoapOption } from '../message/types.js';
 import { Opt } from '../options/registry.js';
-import { encodeUint, findOption } from '../options/values.js';
+import { encodeUint, findOption, withOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
 import type { CoapClient, UnicastRequestOptions } from './client.js';
 import { exchangeOnce } from './exchange.js';
@@ -21,14 +21,11 @@ import { CoapResponse } from './response.js';
 type Parts = Pick<CoapMessage, 'code' | 'payload' | 'options'>;
 
 const MAX_RESTARTS = 3;
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+/** Largest body reassembled by default (`maxBodySize`). */
+export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 function without(options: readonly CoapOption[], ...numbers: number[]): CoapOption[] {
   return options.filter((o) => !numbers.includes(o.number));
-}
-
-function withOption(options: readonly CoapOption[], number: number, value: Buffer): CoapOption[] {
-  return [...without(options, number), { number, value }].sort((a, b) => a.number - b.number);
 }
 
 function blockOf(res: CoapResponse, number: number): BlockValue | undefined {

@@ -10,10 +10,9 @@ import { type BlockValue, decodeBlock, encodeBlock } from '../block/index.js';
 import { CoapError } from '../errors.js';
 import { type CoapMessage, MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
-import { findOption } from '../options/values.js';
+import { findOption, withOption } from '../options/values.js';
+import { DEFAULT_MAX_BODY } from './blockwise.js';
 import type { MessageParts } from './security.js';
-
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 /** The Outer Block2 of a protected message, else undefined. */
 export function outerBlock2(msg: CoapMessage): BlockValue | undefined {
@@ -25,15 +24,6 @@ export function outerBlock2(msg: CoapMessage): BlockValue | undefined {
   } catch {
     throw new CoapError('ERR_COAP_BLOCK_OPTION', 'a protected response carries an invalid Outer Block2');
   }
-}
-
-function withBlock2(parts: MessageParts, block: BlockValue): MessageParts {
-  const options = [
-    ...parts.options.filter((o) => o.number !== Opt.Block2),
-    { number: Opt.Block2, value: encodeBlock(block) },
-  ];
-  options.sort((a, b) => a.number - b.number);
-  return { ...parts, options };
 }
 
 /**
@@ -62,7 +52,8 @@ export async function joinOuter(
   }
   while (current.more) {
     const num = current.num + 1;
-    const next = await fetch(withBlock2(wire, { num, more: false, szx: block.szx }));
+    const options = withOption(wire.options, Opt.Block2, encodeBlock({ num, more: false, szx: block.szx }));
+    const next = await fetch({ ...wire, options });
     const b = outerBlock2(next);
     if (b === undefined || b.num !== num || b.szx !== block.szx) {
       throw new CoapError('ERR_COAP_BLOCK_OPTION', `expected Outer Block2 fragment ${num}`);

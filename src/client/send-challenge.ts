@@ -9,10 +9,10 @@
  * Echo value and No-Response 26; any other answer is dropped. At most MAX_LISTENING sends per
  * client listen at once; beyond that a send is protected as before and nobody listens.
  */
-import type { CoapMessage, CoapOption } from '../message/types.js';
+import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
-import { encodeUint } from '../options/values.js';
+import { encodeUint, withOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import type { CoapClient, TokenOwner } from './client.js';
@@ -27,12 +27,7 @@ const ALL_CLASSES = 26;
 const ALL_BUT_4XX = 18;
 
 function withNoResponse(parts: MessageParts, value: number): MessageParts {
-  const options: CoapOption[] = [
-    ...parts.options.filter((o) => o.number !== Opt.NoResponse),
-    { number: Opt.NoResponse, value: encodeUint(value) },
-  ];
-  options.sort((a, b) => a.number - b.number);
-  return { ...parts, options };
+  return { ...parts, options: withOption(parts.options, Opt.NoResponse, encodeUint(value)) };
 }
 
 /**

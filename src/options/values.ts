@@ -54,6 +54,13 @@ export function uintOption(options: readonly CoapOption[], number: number): numb
   return o === undefined ? undefined : decodeUint(o.value);
 }
 
+/** `options` with option `number` set to `value` (any earlier one removed), in number order. */
+export function withOption(options: readonly CoapOption[], number: number, value: Buffer): CoapOption[] {
+  const out = options.filter((o) => o.number !== number);
+  out.push({ number, value });
+  return out.sort((a, b) => a.number - b.number);
+}
+
 /** The string values of every option with `number`. */
 export function stringOptions(options: readonly CoapOption[], number: number): string[] {
   return findOptions(options, number).map((o) => o.value.toString('utf8'));

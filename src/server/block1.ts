@@ -6,11 +6,12 @@
  * must arrive in order; a gap answers 4.08 (RFC 7959 §2.9.2), a body too large 4.13 with Size1
  * (§2.9.3), and no room for another body 5.03.
  */
-import { type BlockValue, szxToSize } from '../block/index.js';
+import { type BlockValue, encodeBlock, szxToSize } from '../block/index.js';
 import { Code } from '../message/codes.js';
-import type { CoapMessage } from '../message/types.js';
+import { type CoapMessage, EMPTY } from '../message/types.js';
+import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
-import { findOption, uintOption } from '../options/values.js';
+import { encodeUint, findOption, uintOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
 import type { Scheduled, TimerQueue } from '../util/timer-queue.js';
 
@@ -46,6 +47,22 @@ export type Block1Result =
   | { kind: 'continue'; block: BlockValue }
   | { kind: 'complete'; payload: Buffer; block: BlockValue }
   | { kind: 'error'; code: number; diagnostic: string; size1?: number };
+
+/**
+ * The answer to a block that does not complete a body: 2.31 Continue acknowledging it (RFC 7959
+ * §2.3; a smaller SZX here would ask the client to switch to smaller blocks, and we accept the
+ * client's size), or the error, with Size1 for a body too large (§2.9.3).
+ */
+export function block1Reply(r: Exclude<Block1Result, { kind: 'complete' }>): ResponseParts {
+  if (r.kind === 'continue')
+    return {
+      code: Code.Continue,
+      options: [{ number: Opt.Block1, value: encodeBlock(r.block) }],
+      payload: EMPTY,
+    };
+  const options = r.size1 === undefined ? [] : [{ number: Opt.Size1, value: encodeUint(r.size1) }];
+  return { code: r.code, options, payload: r.diagnostic ? Buffer.from(r.diagnostic) : EMPTY };
+}
 
 export class Block1Assembler {
   private readonly bodies = new Map<string, Body>();

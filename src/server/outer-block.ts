@@ -16,7 +16,8 @@ import { Code } from '../message/codes.js';
 import { type CoapMessage, EMPTY } from '../message/types.js';
 import type { ResponseParts, ServerExchange } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
-import { encodeUint, findOption } from '../options/values.js';
+import { findOption, withOption } from '../options/values.js';
+import { block1Reply } from './block1.js';
 import { sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
 import { blockOption, requesterOf } from './exchange-info.js';
@@ -66,18 +67,9 @@ export function receiveOuter(ctx: ServerContext, ex: ServerExchange): CoapMessag
   let whole = msg;
   if (block1 !== undefined) {
     const r = ctx.block1.receive(msg, ex.remote, block1, OUTER_PATH);
-    if (r.kind === 'error') {
-      const parts = simple(r.code, r.diagnostic);
-      if (r.size1 !== undefined) parts.options.push({ number: Opt.Size1, value: encodeUint(r.size1) });
-      ex.respond(parts);
-      return undefined;
-    }
-    if (r.kind === 'continue') {
-      ex.respond({
-        code: Code.Continue,
-        options: [{ number: Opt.Block1, value: encodeBlock(r.block) }],
-        payload: Buffer.alloc(0),
-      });
+    // Unprotected: nothing of the request is verified yet.
+    if (r.kind !== 'complete') {
+      ex.respond(block1Reply(r));
       return undefined;
     }
     whole = { ...msg, payload: r.payload };
@@ -122,10 +114,7 @@ export function sliceOuter(ctx: ServerContext, ex: ServerExchange, sealed: Respo
     if (sealed.payload.length > 16 << szx) ctx.representations.put(outer.key, sealed, EMPTY);
     out = sliceBlock(sealed, { num: 0, more: false, szx }, undefined);
   }
-  if (outer.block1 !== undefined) {
-    const options = [...out.options, { number: Opt.Block1, value: encodeBlock(outer.block1) }];
-    options.sort((a, b) => a.number - b.number);
-    out = { ...out, options };
-  }
+  if (outer.block1 !== undefined)
+    out = { ...out, options: withOption(out.options, Opt.Block1, encodeBlock(outer.block1)) };
   return sealed.confirmable === undefined ? out : { ...out, confirmable: sealed.confirmable };
 }

@@ -7,14 +7,15 @@
  * opens a protected request (RFC 8613 §8.2), and protected resources refuse unprotected ones.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { type BlockValue, encodeBlock } from '../block/index.js';
+import type { BlockValue } from '../block/index.js';
 import { CoapResponseError } from '../errors.js';
 import { Code, type MethodName, methodName } from '../message/codes.js';
 import type { CoapMessage } from '../message/types.js';
 import type { ResponseParts, ServerExchange } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
-import { encodeUint, findOption, uintOption } from '../options/values.js';
+import { findOption, uintOption } from '../options/values.js';
 import { pathOf, queryOf } from '../uri/index.js';
+import { block1Reply } from './block1.js';
 import { representationKey, sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
 import { blockOption, requesterOf } from './exchange-info.js';
@@ -74,8 +75,7 @@ const NOTHING_SUPPRESSED = Object.freeze({
  * would have been taken (RFC 7390 §2.7: other resources stay silent).
  */
 function challenge(ctx: ServerContext, ex: ServerExchange, v: ChallengeVerdict): void {
-  const nr = findOption(v.request.options, Opt.NoResponse);
-  const noResponse = nr === undefined ? undefined : uintOption(v.request.options, Opt.NoResponse);
+  const noResponse = uintOption(v.request.options, Opt.NoResponse);
   if (isSuppressed(Code.Unauthorized, 0, ex.multicast, NOTHING_SUPPRESSED, noResponse)) return ex.finish();
   if (!ex.multicast) {
     ex.respond(v.parts);
@@ -136,25 +136,7 @@ export function handleExchange(ctx: ServerContext, ex: ServerExchange): void {
   let finalBlock1: BlockValue | undefined;
   if (block1 !== undefined) {
     const r = ctx.block1.receive(msg, ex.remote, block1, joined);
-    if (r.kind === 'error') {
-      const parts = simple(r.code, r.diagnostic);
-      if (r.size1 !== undefined) parts.options.push({ number: Opt.Size1, value: encodeUint(r.size1) });
-      return fail(parts);
-    }
-    if (r.kind === 'continue') {
-      // RFC 7959 §2.3: 2.31 Continue acknowledges the block; a smaller SZX here would ask the
-      // client to switch to smaller blocks (we accept the client's size).
-      return deliver(
-        ctx,
-        ex,
-        {
-          code: Code.Continue,
-          options: [{ number: Opt.Block1, value: encodeBlock(r.block) }],
-          payload: Buffer.alloc(0),
-        },
-        policy,
-      );
-    }
+    if (r.kind !== 'complete') return deliver(ctx, ex, block1Reply(r), policy);
     finalBlock1 = r.block;
     request = {
       ...msg,

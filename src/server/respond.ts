@@ -125,8 +125,7 @@ export function deliver(
   const secured = ctx.secured?.get(ex);
   // RFC 8613 §4.1.3.6: No-Response is Inner; the original request's counts.
   const request = secured?.request ?? ex.request;
-  const nr = findOption(request.options, Opt.NoResponse);
-  const noResponse = nr === undefined ? undefined : uintOption(request.options, Opt.NoResponse);
+  const noResponse = uintOption(request.options, Opt.NoResponse);
   if (isSuppressed(parts.code, parts.payload.length, ex.multicast, policy, noResponse)) {
     ex.finish();
     return;

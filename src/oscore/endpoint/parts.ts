@@ -11,7 +11,7 @@ import type { MessageParts } from '../../client/security.js';
 import { Code } from '../../message/codes.js';
 import { type CoapMessage, type CoapOption, EMPTY, MessageType } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
-import { encodeUint, findOption } from '../../options/values.js';
+import { encodeUint, findOption, withOption } from '../../options/values.js';
 import type { Address } from '../../transport/types.js';
 import { decodePartialIv } from '../option.js';
 
@@ -82,7 +82,9 @@ export function echoRetry(
   if (opened.code !== Code.Unauthorized) return undefined;
   const echo = findOption(opened.options, Opt.Echo);
   if (echo === undefined) return undefined;
-  const options = [...plain.options.filter((o) => o.number !== Opt.Echo), echo];
-  options.sort((a, b) => a.number - b.number);
-  return { code: plain.code, options, payload: plain.payload };
+  return {
+    code: plain.code,
+    options: withOption(plain.options, Opt.Echo, echo.value),
+    payload: plain.payload,
+  };
 }
