@@ -158,7 +158,10 @@ export function deliver(
   };
   if (!ex.multicast) return send();
   const group = ex.group ?? '';
-  const delay = ctx.leisure.delay(group, ctx.leisureMs(group, secured !== undefined || opts.verified === true));
+  const delay = ctx.leisure.delay(
+    group,
+    ctx.leisureMs(group, secured !== undefined || opts.verified === true),
+  );
   // A full Leisure backlog (a flood of multicast requests) drops the response.
   if (delay < 0) return ex.finish();
   if (delay === 0) send();

@@ -78,7 +78,10 @@ describe('Leisure of a node with a security layer (groupcomm-bis §3.1.5)', () =
       assert.ok(second! >= 2_000 && second! <= 4_000, `plain second after ${second} ms`);
       await r.n.rt.advance(5_000);
       const [, secondSecured] = await both(r, secured, '/light');
-      assert.ok(secondSecured! >= 2_000 && secondSecured! <= 4_000, `secured second after ${secondSecured} ms`);
+      assert.ok(
+        secondSecured! >= 2_000 && secondSecured! <= 4_000,
+        `secured second after ${secondSecured} ms`,
+      );
     } finally {
       await r.n.close();
     }
