@@ -21,6 +21,7 @@ import { transfer } from './blockwise.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
 import { sendOnly } from './exchange.js';
 import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
+import { checkNotBroadcast, localBroadcasts } from './group-policy.js';
 import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
@@ -94,6 +95,8 @@ export class CoapClient {
   readonly closing = new AbortController();
   /** @internal Groups that answered nothing: key -> earliest next request time (PROBING_RATE). Bounded. */
   readonly silentGroups = new Map<string, number>();
+  /** @internal This host's IPv4 broadcast addresses, refused as destinations (group-policy). */
+  readonly broadcasts: ReadonlySet<string> = localBroadcasts();
   /** The message-protection hook (RFC 8613, Group OSCORE), if any. */
   security: ClientSecurity | undefined;
   private readonly ownsMessenger: boolean;
@@ -169,6 +172,7 @@ export class CoapClient {
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions(o);
     const address = await resolveHost(uri.host, this.resolver);
+    checkNotBroadcast(address, this.broadcasts);
     if (isMulticast(address)) {
       throw new GroupRequestError(
         'ERR_COAP_GROUP_USE_GROUP',
@@ -197,6 +201,7 @@ export class CoapClient {
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions({ ...o, noResponse: 26 });
     const address = await resolveHost(uri.host, this.resolver);
+    checkNotBroadcast(address, this.broadcasts);
     if (isMulticast(address)) {
       throw new GroupRequestError(
         'ERR_COAP_GROUP_USE_GROUP',

@@ -21,7 +21,7 @@ import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.
 import type { CoapClient, TokenOwner } from './client.js';
 import { GroupCollector } from './group-collect.js';
 import { FollowUps } from './group-follow-up.js';
-import { checkGroupRequest, checkScope } from './group-policy.js';
+import { checkGroupRequest, checkNotBroadcast, checkScope } from './group-policy.js';
 import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
 import { resolveHost } from './resolve.js';
 import type { SecuredRequest } from './security.js';
@@ -97,6 +97,7 @@ async function run(
 ): Promise<void> {
   const m = client.messenger;
   const address = await resolveHost(uri.host, client.resolver);
+  checkNotBroadcast(address, client.broadcasts);
   if (!isMulticast(address)) {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_NOT_MULTICAST',

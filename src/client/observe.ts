@@ -27,6 +27,7 @@ import { transfer } from './blockwise.js';
 import { bodyAndOptions, type RequestOptions, toUri } from './build.js';
 import type { CoapClient, TokenOwner } from './client.js';
 import { Freshness } from './freshness.js';
+import { checkNotBroadcast } from './group-policy.js';
 import { AsyncQueue } from './queue.js';
 import { resolveHost } from './resolve.js';
 import { CoapResponse } from './response.js';
@@ -73,6 +74,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   const { payload, options } = bodyAndOptions(o);
   const address = await resolveHost(uri.host, client.resolver);
   if (obs.queue.isEnded || client.isClosed || o.signal?.aborted) return obs.queue.end();
+  checkNotBroadcast(address, client.broadcasts);
   if (isMulticast(address)) {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_USE_GROUP',
