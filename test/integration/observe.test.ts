@@ -146,13 +146,13 @@ if (!insideNetns()) {
         signal: ac.signal,
       })) {
         got.push(r);
-        if (got.length === NODES.length) {
-          // Every node registered: change each node's value twice, one node at a time.
-          for (const round of [1, 2]) {
-            for (const [i, s] of servers.entries()) {
-              values[i] = `n${i}:${round}`;
-              s.notify('/v');
-            }
+        // Every node registered, then every node notified: change each node's value, one round at
+        // a time (a notification waits a Leisure, and a newer state would replace it meanwhile).
+        const round = got.length / NODES.length;
+        if (round === 1 || round === 2) {
+          for (const [i, s] of servers.entries()) {
+            values[i] = `n${i}:${round}`;
+            s.notify('/v');
           }
         }
         if (got.length === want) ac.abort();
