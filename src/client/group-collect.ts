@@ -19,6 +19,7 @@ import type { CoapUri } from '../uri/index.js';
 import { BlockTransferError } from './block-transfer-error.js';
 import { downloadRest } from './blockwise.js';
 import type { CoapClient } from './client.js';
+import { sendOnce } from './deregister.js';
 import { Freshness } from './freshness.js';
 import { GroupResponse } from './group-response.js';
 import type { MessageParts, SecuredRequest } from './security.js';
@@ -136,9 +137,13 @@ export class GroupCollector {
     });
   }
 
-  /** RFC 7641 §3.6: a GET with Observe 1 and the same token to every responder that registered. */
-  deregisterAll(token: Buffer): void {
+  /**
+   * RFC 7641 §3.6: a GET with Observe 1 and the same token to every responder that registered.
+   * Resolves once they have left.
+   */
+  deregisterAll(token: Buffer): Promise<void> {
     const m = this.client.messenger;
+    const leaving: Promise<void>[] = [];
     const options = [...this.options, { number: Opt.Observe, value: encodeUint(1) }].sort(
       (a, b) => a.number - b.number,
     );
@@ -150,11 +155,12 @@ export class GroupCollector {
         const wire =
           this.secured === undefined ? plain : this.secured.forResponder?.(plain, dest, 'unicast')?.parts;
         if (wire === undefined) continue;
-        m.send({ type: MessageType.NON, token, ...wire }, dest).cancel();
+        leaving.push(sendOnce(m, { type: MessageType.NON, token, ...wire }, dest));
       } catch {
         // Closing, or no Sequence Number left: the observation lapses on its own (RFC 7641 §3.6).
       }
     }
     this.registered.clear();
+    return Promise.all(leaving).then(() => {});
   }
 }

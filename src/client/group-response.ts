@@ -58,6 +58,11 @@ export interface GroupSummary {
   readonly elapsedMs: number;
   /** Why collection ended. */
   readonly reason: 'window' | 'limit' | 'aborted' | 'no-response' | 'closed';
+  /**
+   * With reason `'aborted'` because the signal fired: the signal's reason (a `TimeoutError`
+   * DOMException for `AbortSignal.timeout()`). Absent when the loop was left or nothing fired.
+   */
+  readonly cause?: unknown;
 }
 
 /** The responses of one group request, as an async iterable. Breaking out of the loop ends it. */

@@ -3,7 +3,7 @@
  * our server as it calls notify(), and the CLI's `get --observe --wait` against `serve
  * --resource /c=#counter`. In a private network namespace: a group observation of three nodes on
  * 127.0.0.2-4 (groupcomm-bis §3.7) whose values change, every change tagged by its source, and
- * every node deregistered afterwards (RFC 7641 §3.6).
+ * every node deregistered afterwards (RFC 7641 §3.6), also when the client closes.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, test } from 'node:test';
@@ -163,6 +163,33 @@ if (!insideNetns()) {
       }
       for (const [i, s] of servers.entries()) {
         await eventually(() => s.stats()!.observers === 0, `${NODES[i]} deregistered`);
+      }
+    });
+
+    it('deregisters every node when the observing client closes (RFC 7641 §3.6)', T, async () => {
+      const other = await CoapClient.create({
+        iface: '127.0.0.1',
+        bind: [{ address: '127.0.0.1', port: 0 }],
+      });
+      const rs = other.group({ uri: `coap://224.0.1.187:${port}/v`, observe: true });
+      let answered = 0;
+      for await (const _ of rs) if (++answered === NODES.length) break;
+      // Leaving the loop deregisters too; observe again and close instead.
+      for (const [i, s] of servers.entries()) {
+        await eventually(() => s.stats()!.observers === 0, `${NODES[i]} deregistered after break`);
+      }
+      const again = other.group({ uri: `coap://224.0.1.187:${port}/v`, observe: true });
+      let registered = 0;
+      const loop = (async () => {
+        for await (const _ of again) registered++;
+      })();
+      // The client deregisters the members it heard from: wait for every first response.
+      await eventually(() => registered === NODES.length, 'every node answered');
+      await other.close();
+      await loop;
+      assert.equal((await again.done).reason, 'closed');
+      for (const [i, s] of servers.entries()) {
+        await eventually(() => s.stats()!.observers === 0, `${NODES[i]} deregistered by close()`);
       }
     });
   });
