@@ -4,11 +4,80 @@
  * callers switch on `code`, never on the message text.
  */
 
-/** The base of every error this library throws. */
+/**
+ * Every `code` a `CoapError` can carry; docs/errors.md describes each one, and
+ * test/unit/errors-doc.test.ts keeps this list, that table and the sources in step.
+ */
+export type CoapErrorCode =
+  // Arguments and input
+  | 'ERR_COAP_INVALID_ARGUMENT'
+  | 'ERR_COAP_INVALID_URI'
+  | 'ERR_COAP_MESSAGE_FORMAT'
+  | 'ERR_COAP_MESSAGE_ENCODE'
+  | 'ERR_COAP_LINK_FORMAT'
+  | 'ERR_COAP_BLOCK_OPTION'
+  | 'ERR_COAP_GROUP_JSON'
+  | 'ERR_COAP_PAYLOAD_FORMAT'
+  // Requests
+  | 'ERR_COAP_TIMEOUT'
+  | 'ERR_COAP_RESET'
+  | 'ERR_COAP_ABORTED'
+  | 'ERR_COAP_CLOSED'
+  | 'ERR_COAP_RESOLVE'
+  | 'ERR_COAP_TOKENS_EXHAUSTED'
+  | 'ERR_COAP_MESSAGE_IDS_EXHAUSTED'
+  | 'ERR_COAP_BODY_TOO_LARGE'
+  | 'ERR_COAP_BLOCK_CHANGED'
+  | 'ERR_COAP_BLOCK_INCOMPLETE'
+  | 'ERR_COAP_RESPONSE'
+  // Groups (RFC 7390)
+  | 'ERR_COAP_GROUP_USE_GROUP'
+  | 'ERR_COAP_GROUP_NOT_MULTICAST'
+  | 'ERR_COAP_GROUP_BROADCAST'
+  | 'ERR_COAP_GROUP_CONFIRMABLE'
+  | 'ERR_COAP_GROUP_SECURE_SCHEME'
+  | 'ERR_COAP_GROUP_ETAG'
+  | 'ERR_COAP_GROUP_SCOPE'
+  // Group configuration (RFC 7390 §2.6.2)
+  | 'ERR_COAP_GROUP_STATE_CORRUPT'
+  | 'ERR_COAP_GROUP_STATE_IO'
+  | 'ERR_COAP_GROUP_CONFIG_FULL'
+  // Sockets and interfaces
+  | 'ERR_COAP_BIND'
+  | 'ERR_COAP_JOIN'
+  | 'ERR_COAP_NO_SOCKET'
+  | 'ERR_COAP_NO_MULTICAST_INTERFACE'
+  | 'ERR_COAP_MULTICAST_INTERFACE'
+  | 'ERR_COAP_UNKNOWN_INTERFACE'
+  | 'ERR_COAP_NOT_LISTENING'
+  | 'ERR_COAP_ALREADY_LISTENING'
+  // OSCORE (RFC 8613) and Group OSCORE
+  | 'ERR_OSCORE_FORMAT'
+  | 'ERR_OSCORE_CBOR'
+  | 'ERR_OSCORE_UNKNOWN_KID'
+  | 'ERR_OSCORE_REPLAY'
+  | 'ERR_OSCORE_DECRYPT'
+  | 'ERR_OSCORE_SIGNATURE'
+  | 'ERR_OSCORE_SEQUENCE_EXHAUSTED'
+  | 'ERR_OSCORE_OBSERVE'
+  | 'ERR_OSCORE_CONFIG'
+  | 'ERR_OSCORE_UNPROTECTED'
+  | 'ERR_OSCORE_OUTER_BLOCKWISE';
+
+/**
+ * The base of every error this library throws. Narrow on `code`:
+ *
+ * @example
+ * try {
+ *   await client.request({ uri, signal: AbortSignal.timeout(5000) });
+ * } catch (err) {
+ *   if (err instanceof CoapError && err.code === 'ERR_COAP_TIMEOUT') console.log('no answer in time');
+ * }
+ */
 export class CoapError extends Error {
   /** Stable identifier, e.g. `ERR_COAP_TIMEOUT`. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: CoapErrorCode;
+  constructor(code: CoapErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -47,10 +116,15 @@ export class InvalidUriError extends CoapError {
   }
 }
 
-/** No response arrived in time: a CON was retransmitted MAX_RETRANSMIT times, or a NON's wait ran out. */
+/**
+ * No response arrived in time: a CON was retransmitted MAX_RETRANSMIT times, a NON's wait ran
+ * out, or the request's signal fired with a timeout (`AbortSignal.timeout()`; `cause` is its
+ * reason). `name` is `'TimeoutError'`, as for `fetch`.
+ */
 export class CoapTimeoutError extends CoapError {
-  constructor(message: string) {
-    super('ERR_COAP_TIMEOUT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_COAP_TIMEOUT', message, options);
+    this.name = 'TimeoutError';
   }
 }
 
@@ -61,11 +135,27 @@ export class CoapResetError extends CoapError {
   }
 }
 
-/** The request was cancelled through its AbortSignal. */
+/**
+ * The request was cancelled through its AbortSignal. `name` is `'AbortError'`, as for `fetch`,
+ * and `cause` is the signal's reason.
+ */
 export class CoapAbortError extends CoapError {
-  constructor(message = 'the request was aborted') {
-    super('ERR_COAP_ABORTED', message);
+  constructor(message = 'the request was aborted', options?: { cause?: unknown }) {
+    super('ERR_COAP_ABORTED', message, options);
+    this.name = 'AbortError';
   }
+}
+
+/**
+ * The error a request rejects with when `signal` fired: a `CoapTimeoutError` when the reason is
+ * a timeout (`AbortSignal.timeout()` gives a `TimeoutError` DOMException), else a
+ * `CoapAbortError`; either way `cause` is `signal.reason`.
+ */
+export function abortError(signal: AbortSignal | undefined): CoapAbortError | CoapTimeoutError {
+  const reason: unknown = signal?.reason;
+  if ((reason as { name?: unknown } | undefined)?.name === 'TimeoutError')
+    return new CoapTimeoutError('the request timed out: its signal fired', { cause: reason });
+  return new CoapAbortError('the request was aborted', { cause: reason });
 }
 
 /** The endpoint or server is closed, or closed while the request was pending. */
@@ -77,7 +167,7 @@ export class CoapClosedError extends CoapError {
 
 /** A group (multicast) request broke a rule of RFC 7390 / RFC 7252 §8 (CON, coaps, ETag, scope). */
 export class GroupRequestError extends CoapError {
-  constructor(code: string, message: string) {
+  constructor(code: CoapErrorCode, message: string) {
     super(code, message);
   }
 }
@@ -91,7 +181,7 @@ export class ResolveError extends CoapError {
 
 /** A socket, join or interface operation failed (bind, addMembership, unknown interface). */
 export class TransportError extends CoapError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: CoapErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

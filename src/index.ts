@@ -4,6 +4,7 @@
  */
 
 export * from './block/index.js';
+export { BlockTransferError } from './client/block-transfer-error.js';
 export type { RequestOptions, ResponseClass } from './client/build.js';
 export { type ClientOptions, CoapClient, type UnicastRequestOptions } from './client/client.js';
 export {

@@ -14,6 +14,7 @@ import type { CoapMessage, CoapOption } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, withOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
+import { BlockTransferError } from './block-transfer-error.js';
 import type { CoapClient, UnicastRequestOptions } from './client.js';
 import { exchangeOnce } from './exchange.js';
 import { CoapResponse } from './response.js';
@@ -111,7 +112,22 @@ async function upload(
   throw new CoapError('ERR_COAP_BLOCK_OPTION', 'block-wise upload did not finish');
 }
 
-/** Fetches the remaining blocks of a response whose first block is `firstRes` (RFC 7959 §2.4). */
+/** A block-wise body: the whole response, or, with `incomplete`, the bytes before it stopped. */
+export interface DownloadResult {
+  /**
+   * The reassembled response without Block2. When `incomplete` is set, its code and options are
+   * those of the first block and its payload the bytes that arrived.
+   */
+  readonly response: CoapResponse;
+  readonly incomplete?: BlockTransferError;
+}
+
+/**
+ * Fetches the remaining blocks of a response whose first block is `firstRes` (RFC 7959 §2.4).
+ * @throws BlockTransferError when the server answers a later block with an error code (the
+ * answer is not the response to the request); the error of a later block otherwise (timeout,
+ * Reset, ERR_COAP_BODY_TOO_LARGE, ERR_COAP_BLOCK_CHANGED).
+ */
 export async function download(
   client: CoapClient,
   o: UnicastRequestOptions,
@@ -120,36 +136,75 @@ export async function download(
   firstRes: CoapResponse,
   firstBlock: BlockValue,
 ): Promise<CoapResponse> {
+  const r = await downloadRest(client, o, dest, parts, firstRes, firstBlock);
+  const stop = r.incomplete;
+  if (stop === undefined) return r.response;
+  throw stop.response !== undefined ? stop : stop.cause;
+}
+
+/** Like `download`, but a body that stops short resolves with what arrived and why it stopped. */
+export async function downloadRest(
+  client: CoapClient,
+  o: UnicastRequestOptions,
+  dest: Address,
+  parts: Parts,
+  firstRes: CoapResponse,
+  firstBlock: BlockValue,
+): Promise<DownloadResult> {
   const max = o.maxBodySize ?? DEFAULT_MAX_BODY;
   // Later blocks are fetched with the request's options but no payload or Block1 (RFC 7959 §2.4).
   const base = without(parts.options, Opt.Block1, Opt.Size1, Opt.RequestTag, Opt.Observe);
   // RFC 7959 §2.4, §3.3: later blocks are asked for with the same method, without payload.
   const code = parts.code;
+  let head = firstRes;
+  let chunks: Buffer[] = [firstRes.payload];
+  let size = firstRes.payload.length;
+  /** Ends with the bytes of the current version so far, under the first block's code. */
+  const stop = (num: number, answer: CoapResponse | undefined, cause?: unknown): DownloadResult => {
+    const received = Buffer.concat(chunks, size);
+    return {
+      response: assemble(head.code, head, received),
+      incomplete: new BlockTransferError(dest, num, received, answer, cause),
+    };
+  };
+  const tooLarge = () =>
+    new CoapError('ERR_COAP_BODY_TOO_LARGE', `the response body exceeds maxBodySize ${max}`);
+  let block = firstBlock;
+  let asked = 1;
   for (let restart = 0; restart <= MAX_RESTARTS; restart++) {
-    let res = firstRes;
-    let block = firstBlock;
-    const chunks: Buffer[] = [res.payload];
-    let size = res.payload.length;
+    let res = head;
     const etag = res.etag;
     let changed = false;
     // Bounded by max / 16 blocks.
     while (block.more) {
-      if (size > max)
-        throw new CoapError('ERR_COAP_BODY_TOO_LARGE', `the response body exceeds maxBodySize ${max}`);
       // The next block starts where the bytes so far end, at the server's block size.
       const next: BlockValue = { num: Math.floor(size / szxToSize(block.szx)), more: false, szx: block.szx };
-      res = await exchangeOnce(client, o, dest, {
-        code,
-        payload: Buffer.alloc(0),
-        options: withOption(base, Opt.Block2, encodeBlock(next)),
-      });
-      if (res.code >> 5 !== 2) return res;
-      const got = blockOf(res, Opt.Block2);
-      if (got === undefined || got.num !== next.num)
-        throw new CoapError(
+      asked = next.num;
+      if (size > max) return stop(next.num, undefined, tooLarge());
+      try {
+        res = await exchangeOnce(client, o, dest, {
+          code,
+          payload: Buffer.alloc(0),
+          options: withOption(base, Opt.Block2, encodeBlock(next)),
+        });
+      } catch (err) {
+        return stop(next.num, undefined, err);
+      }
+      // An error answer to a later block is not the answer to the request (RFC 7959 §2.4).
+      if (res.code >> 5 !== 2) return stop(next.num, res);
+      let got: BlockValue | undefined;
+      try {
+        got = blockOf(res, Opt.Block2);
+      } catch (err) {
+        return stop(next.num, undefined, err);
+      }
+      if (got === undefined || got.num !== next.num) {
+        const err = new CoapError(
           'ERR_COAP_BLOCK_OPTION',
           `${dest.address} answered block ${got?.num} for block ${next.num}`,
         );
+        return stop(next.num, undefined, err);
+      }
       if (etag !== undefined && !res.etag?.equals(etag)) {
         changed = true;
         break;
@@ -159,31 +214,54 @@ export async function download(
       block = got;
     }
     if (!changed) {
-      if (size > max)
-        throw new CoapError('ERR_COAP_BODY_TOO_LARGE', `the response body exceeds maxBodySize ${max}`);
-      const msg: CoapMessage = {
-        type: 0,
-        code: res.code,
-        messageId: 0,
-        token: res.token,
-        options: without(res.options, Opt.Block2),
-        payload: Buffer.concat(chunks, size),
-      };
-      return new CoapResponse(msg, res.source);
+      if (size > max) return stop(block.num + 1, undefined, tooLarge());
+      return { response: assemble(res.code, res, Buffer.concat(chunks, size)) };
     }
     if (restart === MAX_RESTARTS) break;
     // RFC 7959 §2.4: the representation changed; start again from block 0.
-    firstRes = await exchangeOnce(client, o, dest, {
-      code,
-      payload: Buffer.alloc(0),
-      options: withOption(base, Opt.Block2, encodeBlock({ num: 0, more: false, szx: block.szx })),
-    });
-    const b = blockOf(firstRes, Opt.Block2);
-    if (firstRes.code >> 5 !== 2 || b === undefined || !b.more) return firstRes;
-    firstBlock = b;
+    let again: CoapResponse;
+    try {
+      again = await exchangeOnce(client, o, dest, {
+        code,
+        payload: Buffer.alloc(0),
+        options: withOption(base, Opt.Block2, encodeBlock({ num: 0, more: false, szx: block.szx })),
+      });
+    } catch (err) {
+      return stop(0, undefined, err);
+    }
+    if (again.code >> 5 !== 2) return stop(0, again);
+    let b: BlockValue | undefined;
+    try {
+      b = blockOf(again, Opt.Block2);
+    } catch (err) {
+      return stop(0, undefined, err);
+    }
+    // A representation that now fits in one block is the whole new version.
+    if (b === undefined || !b.more) return { response: again };
+    head = again;
+    chunks = [again.payload];
+    size = again.payload.length;
+    block = b;
   }
-  throw new CoapError(
-    'ERR_COAP_BLOCK_CHANGED',
-    `the representation kept changing during the block-wise transfer (${MAX_RESTARTS} restarts)`,
+  return stop(
+    asked,
+    undefined,
+    new CoapError(
+      'ERR_COAP_BLOCK_CHANGED',
+      `the representation kept changing during the block-wise transfer (${MAX_RESTARTS} restarts)`,
+    ),
   );
+}
+
+/** A response of `code` with `from`'s options minus Block2 and the reassembled payload. */
+function assemble(code: number, from: CoapResponse, payload: Buffer): CoapResponse {
+  const msg: CoapMessage = {
+    type: 0,
+    code,
+    messageId: 0,
+    token: from.token,
+    options: without(from.options, Opt.Block2),
+    payload,
+  };
+  return new CoapResponse(msg, from.source);
 }

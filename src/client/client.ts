@@ -6,7 +6,7 @@
  * counts (RFC 7252 §8.2). NSTART applies per server (RFC 7252 §4.7).
  */
 import type { TransmissionParameters } from '../constants.js';
-import { CoapAbortError, CoapClosedError, GroupRequestError } from '../errors.js';
+import { abortError, CoapClosedError, GroupRequestError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { Messenger } from '../messenger/messenger.js';
 import { ConcurrencyLimiter } from '../messenger/nstart.js';
@@ -19,8 +19,10 @@ import { uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
+import { DEREGISTER_WAIT_MS, within } from './deregister.js';
 import { sendOnly } from './exchange.js';
 import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
+import { checkNotBroadcast, localBroadcasts } from './group-policy.js';
 import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
@@ -67,8 +69,11 @@ export interface UnicastRequestOptions extends RequestOptions {
 /** @internal What the token table holds for each outstanding request. */
 export interface TokenOwner {
   deliver(message: CoapMessage, remote: Address, local: LocalSocket): boolean;
-  /** Ends the request with `err` (the client is closing). */
-  abort(err: Error): void;
+  /**
+   * Ends the request with `err` (the client is closing). An observation deregisters and
+   * returns a promise that settles once its deregistration has left.
+   */
+  abort(err: Error): void | Promise<void>;
 }
 
 /**
@@ -94,6 +99,8 @@ export class CoapClient {
   readonly closing = new AbortController();
   /** @internal Groups that answered nothing: key -> earliest next request time (PROBING_RATE). Bounded. */
   readonly silentGroups = new Map<string, number>();
+  /** @internal This host's IPv4 broadcast addresses, refused as destinations (group-policy). */
+  readonly broadcasts: ReadonlySet<string> = localBroadcasts();
   /** The message-protection hook (RFC 8613, Group OSCORE), if any. */
   security: ClientSecurity | undefined;
   private readonly ownsMessenger: boolean;
@@ -159,16 +166,19 @@ export class CoapClient {
   /**
    * Sends a unicast request and resolves with its response.
    * @throws GroupRequestError `ERR_COAP_GROUP_USE_GROUP` for a multicast target: use `group()`.
-   * @throws CoapTimeoutError, CoapResetError, CoapAbortError, InvalidUriError, ResolveError.
+   * @throws CoapTimeoutError, CoapResetError, InvalidUriError, ResolveError. When `signal` fires:
+   * CoapAbortError (`name` 'AbortError'), or CoapTimeoutError for `AbortSignal.timeout()`, with
+   * `cause` the signal's reason.
    */
   async request(target: string | UnicastRequestOptions): Promise<CoapResponse> {
     const o: UnicastRequestOptions = typeof target === 'string' ? { uri: target } : target;
     if (this.closed) throw new CoapClosedError();
-    if (o.signal?.aborted) throw new CoapAbortError();
+    if (o.signal?.aborted) throw abortError(o.signal);
     const uri = toUri(o.uri);
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions(o);
     const address = await resolveHost(uri.host, this.resolver);
+    checkNotBroadcast(address, this.broadcasts);
     if (isMulticast(address)) {
       throw new GroupRequestError(
         'ERR_COAP_GROUP_USE_GROUP',
@@ -193,10 +203,12 @@ export class CoapClient {
   async send(target: string | UnicastRequestOptions): Promise<void> {
     const o: UnicastRequestOptions = typeof target === 'string' ? { uri: target } : target;
     if (this.closed) throw new CoapClosedError();
+    if (o.signal?.aborted) throw abortError(o.signal);
     const uri = toUri(o.uri);
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions({ ...o, noResponse: 26 });
     const address = await resolveHost(uri.host, this.resolver);
+    checkNotBroadcast(address, this.broadcasts);
     if (isMulticast(address)) {
       throw new GroupRequestError(
         'ERR_COAP_GROUP_USE_GROUP',
@@ -235,13 +247,18 @@ export class CoapClient {
     return this.messenger.ping({ address, port: u.port });
   }
 
-  /** Rejects outstanding requests and, if the client owns them, closes its sockets. */
+  /**
+   * Rejects outstanding requests, deregisters every observation (unicast and group, RFC 7641
+   * §3.6: a GET with Observe 1 to each server) and, if the client owns them, closes its sockets
+   * once those deregistrations have left (waiting at most 1 s).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
     this.peers.rejectAll(new CoapClosedError());
-    for (const owner of [...this.tokens.values()]) owner.abort(new CoapClosedError());
+    const leaving = [...this.tokens.values()].map((owner) => owner.abort(new CoapClosedError()) ?? undefined);
+    await within(this.messenger, leaving, DEREGISTER_WAIT_MS);
     if (this.ownsMessenger) await this.messenger.close();
   }
 

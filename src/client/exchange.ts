@@ -4,7 +4,7 @@
  * ACK or RST, an empty ACK then a separate response (§5.2.2), or a NON with a wait of
  * MAX_TRANSMIT_WAIT. The response must come from the endpoint the request went to (§5.3.2).
  */
-import { CoapAbortError, CoapError, CoapResetError, CoapTimeoutError } from '../errors.js';
+import { abortError, CoapError, CoapResetError, CoapTimeoutError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import type { Address } from '../transport/types.js';
@@ -75,6 +75,8 @@ function exchangeRaw(
 ): Promise<CoapMessage> {
   const m = client.messenger;
   const confirmable = o.confirmable ?? true;
+  // A signal that fired while the name was resolved or a slot awaited: nothing is sent.
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
   return new Promise<CoapMessage>((resolve, reject) => {
     let timer: Scheduled | undefined;
     let done = false;
@@ -113,7 +115,7 @@ function exchangeRaw(
       finish();
       reject(err);
     };
-    const onAbort = () => fail(new CoapAbortError());
+    const onAbort = () => fail(abortError(o.signal));
     const wait = (ms: number, what: string) => {
       m.timers.cancel(timer);
       timer = m.timers.schedule(o.timeout !== undefined ? Math.min(ms, o.timeout) : ms, () =>
@@ -159,13 +161,14 @@ export function sendOnly(
   const confirmable = o.confirmable ?? false;
   // Protected: listened on for a freshness challenge (send-challenge); else a token nobody
   // waits for, so a response that still comes is rejected (RST for a CON).
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
   const secured = protectSend(client, dest, parts);
   const wire = secured?.wire ?? parts;
   return new Promise<void>((resolve, reject) => {
     const token = secured?.token ?? m.runtime.randomBytes(4);
     const onAbort = () => {
       outgoing.cancel();
-      reject(new CoapAbortError());
+      reject(abortError(o.signal));
     };
     const settle = (err?: Error) => {
       o.signal?.removeEventListener('abort', onAbort);

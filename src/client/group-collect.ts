@@ -2,10 +2,11 @@
  * @module client/group-collect
  * What a group request does with each response that carries its token: a first block with more
  * to come is continued by unicast from that responder, at the block size it chose, concurrently
- * across responders, and yielded once complete (RFC 7959 §2.8, RFC 7390 §2.8). With Observe
- * (groupcomm-bis §3.7) each responder's notifications pass its own freshness check (RFC 7641
- * §3.4), and the responders that registered are remembered so that ending the request
- * deregisters each of them by unicast (RFC 7641 §3.6).
+ * across responders, and yielded once complete, or with the bytes that arrived and what stopped
+ * them (RFC 7959 §2.8, RFC 7390 §2.8). With Observe (groupcomm-bis §3.7) each responder's
+ * notifications pass its own freshness check (RFC 7641 §3.4), and the responders that
+ * registered are remembered so that ending the request deregisters each of them by unicast
+ * (RFC 7641 §3.6).
  */
 import { decodeBlock } from '../block/index.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -15,8 +16,10 @@ import { Opt } from '../options/registry.js';
 import { encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
 import type { CoapUri } from '../uri/index.js';
-import { download } from './blockwise.js';
+import { BlockTransferError } from './block-transfer-error.js';
+import { downloadRest } from './blockwise.js';
 import type { CoapClient } from './client.js';
+import { sendOnce } from './deregister.js';
 import { Freshness } from './freshness.js';
 import { GroupResponse } from './group-response.js';
 import type { MessageParts, SecuredRequest } from './security.js';
@@ -82,24 +85,31 @@ export class GroupCollector {
     this.pending++;
     const first = new GroupResponse(msg, remote, now - this.sentAt, this.uri);
     const dest: Address = { address: remote.address, port: remote.port };
-    download(
+    const block = decodeBlock(b2!.value);
+    downloadRest(
       this.client,
       { uri: first.baseUri, ...this.protectFor(dest) },
       dest,
       { code: this.code, payload: EMPTY, options: this.options },
       first,
-      decodeBlock(b2!.value),
+      block,
     )
       .then(
-        (full) => {
-          const whole: CoapMessage = { ...msg, options: full.options as CoapOption[], payload: full.payload };
-          this.push(
-            new GroupResponse(whole, remote, this.client.messenger.runtime.now() - this.sentAt, this.uri),
-          );
-        },
-        // A responder whose continuation fails is reported with its first block only.
-        () => this.push(first),
+        // The first block's code stays: a later block's error answer is not the member's answer
+        // to the request; `incomplete` carries it, with the bytes that arrived.
+        ({ response, incomplete }) => ({
+          message: { ...msg, options: response.options as CoapOption[], payload: response.payload },
+          incomplete,
+        }),
+        (err: unknown) => ({
+          message: { ...msg, options: first.options.filter((o) => o.number !== Opt.Block2) },
+          incomplete: new BlockTransferError(dest, block.num + 1, msg.payload, undefined, err),
+        }),
       )
+      .then(({ message, incomplete }) => {
+        const elapsed = this.client.messenger.runtime.now() - this.sentAt;
+        this.push(new GroupResponse(message, remote, elapsed, this.uri, incomplete));
+      })
       .finally(() => {
         if (--this.pending === 0) this.idle?.();
       });
@@ -127,9 +137,13 @@ export class GroupCollector {
     });
   }
 
-  /** RFC 7641 §3.6: a GET with Observe 1 and the same token to every responder that registered. */
-  deregisterAll(token: Buffer): void {
+  /**
+   * RFC 7641 §3.6: a GET with Observe 1 and the same token to every responder that registered.
+   * Resolves once they have left.
+   */
+  deregisterAll(token: Buffer): Promise<void> {
     const m = this.client.messenger;
+    const leaving: Promise<void>[] = [];
     const options = [...this.options, { number: Opt.Observe, value: encodeUint(1) }].sort(
       (a, b) => a.number - b.number,
     );
@@ -141,11 +155,12 @@ export class GroupCollector {
         const wire =
           this.secured === undefined ? plain : this.secured.forResponder?.(plain, dest, 'unicast')?.parts;
         if (wire === undefined) continue;
-        m.send({ type: MessageType.NON, token, ...wire }, dest).cancel();
+        leaving.push(sendOnce(m, { type: MessageType.NON, token, ...wire }, dest));
       } catch {
         // Closing, or no Sequence Number left: the observation lapses on its own (RFC 7641 §3.6).
       }
     }
     this.registered.clear();
+    return Promise.all(leaving).then(() => {});
   }
 }

@@ -6,10 +6,15 @@
 import type { CoapMessage } from '../message/types.js';
 import type { Address } from '../transport/types.js';
 import { type CoapUri, resolveLocation } from '../uri/index.js';
+import type { BlockTransferError } from './block-transfer-error.js';
 import { AsyncQueue } from './queue.js';
 import { CoapResponse } from './response.js';
 
-/** A response to a group request. */
+/**
+ * A response to a group request. A member's large body is completed by unicast (RFC 7959 §2.8);
+ * when that stops short, the response keeps the code and options of the first block, its payload
+ * holds the bytes that arrived, and `incomplete` says what failed.
+ */
 export class GroupResponse extends CoapResponse {
   /** Milliseconds from sending the request to receiving this response. */
   readonly elapsedMs: number;
@@ -17,10 +22,24 @@ export class GroupResponse extends CoapResponse {
   readonly baseUri: CoapUri;
   /** The Location-* options resolved against `baseUri`, if any. */
   readonly location: CoapUri | undefined;
+  /**
+   * Set when the member's body did not arrive whole: `block` is the block that failed,
+   * `response` the member's error answer to it (e.g. 4.08), or `cause` why no answer came (a
+   * timeout, a Reset, a changed representation). `payload` then holds only the bytes that
+   * arrived (`received`). Undefined for a whole body.
+   */
+  readonly incomplete: BlockTransferError | undefined;
 
-  constructor(message: CoapMessage, source: Address, elapsedMs: number, requestUri: CoapUri) {
+  constructor(
+    message: CoapMessage,
+    source: Address,
+    elapsedMs: number,
+    requestUri: CoapUri,
+    incomplete?: BlockTransferError,
+  ) {
     super(message, source);
     this.elapsedMs = elapsedMs;
+    this.incomplete = incomplete;
     this.baseUri = {
       ...requestUri,
       host: source.address,
@@ -39,6 +58,11 @@ export interface GroupSummary {
   readonly elapsedMs: number;
   /** Why collection ended. */
   readonly reason: 'window' | 'limit' | 'aborted' | 'no-response' | 'closed';
+  /**
+   * With reason `'aborted'` because the signal fired: the signal's reason (a `TimeoutError`
+   * DOMException for `AbortSignal.timeout()`). Absent when the loop was left or nothing fired.
+   */
+  readonly cause?: unknown;
 }
 
 /** The responses of one group request, as an async iterable. Breaking out of the loop ends it. */

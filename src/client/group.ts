@@ -8,7 +8,13 @@
  * probed no faster than PROBING_RATE (RFC 7252 §4.7).
  */
 import { encodeBlock, sizeToSzx } from '../block/index.js';
-import { CoapAbortError, CoapClosedError, GroupRequestError, InvalidArgumentError } from '../errors.js';
+import {
+  CoapAbortError,
+  CoapClosedError,
+  CoapTimeoutError,
+  GroupRequestError,
+  InvalidArgumentError,
+} from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
@@ -21,7 +27,7 @@ import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.
 import type { CoapClient, TokenOwner } from './client.js';
 import { GroupCollector } from './group-collect.js';
 import { FollowUps } from './group-follow-up.js';
-import { checkGroupRequest, checkScope } from './group-policy.js';
+import { checkGroupRequest, checkNotBroadcast, checkScope } from './group-policy.js';
 import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
 import { resolveHost } from './resolve.js';
 import type { SecuredRequest } from './security.js';
@@ -76,10 +82,18 @@ export function startGroupRequest(client: CoapClient, o: GroupRequestOptions): G
   const out = new GroupResponses();
   run(client, o, uri, code, payload, options, out).catch((err: Error) => {
     // Aborting or closing while queued behind NSTART ends the request as it would in flight.
-    const quiet = err instanceof CoapAbortError || err instanceof CoapClosedError;
+    const bySignal =
+      err instanceof CoapAbortError || (err instanceof CoapTimeoutError && err.cause === o.signal?.reason);
+    const quiet = bySignal || err instanceof CoapClosedError;
     const reason = err instanceof CoapClosedError ? 'closed' : 'aborted';
     out.end(
-      { responses: out.count, endpoints: out.endpoints.size, elapsedMs: 0, reason },
+      {
+        responses: out.count,
+        endpoints: out.endpoints.size,
+        elapsedMs: 0,
+        reason,
+        ...(bySignal ? { cause: o.signal?.reason } : {}),
+      },
       quiet ? undefined : err,
     );
   });
@@ -97,6 +111,7 @@ async function run(
 ): Promise<void> {
   const m = client.messenger;
   const address = await resolveHost(uri.host, client.resolver);
+  checkNotBroadcast(address, client.broadcasts);
   if (!isMulticast(address)) {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_NOT_MULTICAST',
@@ -117,7 +132,7 @@ async function run(
   };
   if (o.signal?.aborted || client.isClosed || out.ended) {
     release();
-    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, reason: client.isClosed ? 'closed' : 'aborted' });
+    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, ...stopped(client, o) });
     return;
   }
   try {
@@ -128,7 +143,7 @@ async function run(
   }
   if (o.signal?.aborted || client.isClosed || out.ended) {
     release();
-    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, reason: client.isClosed ? 'closed' : 'aborted' });
+    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, ...stopped(client, o) });
     return;
   }
   const sentAt = m.runtime.now();
@@ -156,7 +171,10 @@ async function run(
       if (again === undefined || !followUps!.send(again, remote, token)) collector.take(opened, remote);
       return true;
     },
-    abort: () => finish('closed'),
+    abort: () => {
+      finish('closed');
+      return deregistered;
+    },
   };
   let token: Buffer;
   try {
@@ -165,14 +183,16 @@ async function run(
     release();
     throw err;
   }
-  const onAbort = () => finish('aborted');
-  const finish = (reason: GroupSummary['reason'], err?: Error) => {
+  /** The deregistrations of an observation, once it ends (client close waits for them). */
+  let deregistered = Promise.resolve();
+  const onAbort = () => finish('aborted', undefined, o.signal?.reason);
+  const finish = (reason: GroupSummary['reason'], err?: Error, cause?: unknown) => {
     if (finished) return;
     finished = true;
     m.timers.cancel(timer);
     outgoing.cancel();
     followUps?.cancel();
-    if (o.observe) collector.deregisterAll(token);
+    if (o.observe) deregistered = collector.deregisterAll(token);
     // RFC 7390 §2.5: the token stays out of use for the reuse interval after the window.
     client.tokens.release(token, true);
     o.signal?.removeEventListener('abort', onAbort);
@@ -187,6 +207,7 @@ async function run(
       endpoints: out.endpoints.size,
       elapsedMs: m.runtime.now() - sentAt,
       reason,
+      ...(cause !== undefined ? { cause } : {}),
     });
     if (!draining) return out.end(summary(), err);
     collector.whenIdle().then(() => out.end(summary(), err));
@@ -207,6 +228,12 @@ async function run(
   const leisure = secured?.leisure ?? m.params.defaultLeisure;
   const window = o.window ?? (o.observe ? undefined : (leisure + 1) * 1000);
   if (window !== undefined) timer = m.timers.schedule(window, () => finish('window'));
+}
+
+/** Why a request ends before it was sent: the client closed, or it was aborted (by its signal?). */
+function stopped(client: CoapClient, o: GroupRequestOptions): Pick<GroupSummary, 'reason' | 'cause'> {
+  if (client.isClosed) return { reason: 'closed' };
+  return o.signal?.aborted ? { reason: 'aborted', cause: o.signal.reason } : { reason: 'aborted' };
 }
 
 /** A response that fails verification is discarded; the other members' responses still count. */

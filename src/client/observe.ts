@@ -8,13 +8,7 @@
  * a notification that still arrives finds no token and is rejected (RST for a CON).
  */
 import { decodeBlock } from '../block/index.js';
-import {
-  CoapAbortError,
-  CoapClosedError,
-  CoapResetError,
-  CoapTimeoutError,
-  GroupRequestError,
-} from '../errors.js';
+import { CoapAbortError, CoapResetError, CoapTimeoutError, GroupRequestError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
@@ -26,7 +20,9 @@ import type { Scheduled } from '../util/timer-queue.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, type RequestOptions, toUri } from './build.js';
 import type { CoapClient, TokenOwner } from './client.js';
+import { sendOnce } from './deregister.js';
 import { Freshness } from './freshness.js';
+import { checkNotBroadcast } from './group-policy.js';
 import { AsyncQueue } from './queue.js';
 import { resolveHost } from './resolve.js';
 import { CoapResponse } from './response.js';
@@ -73,6 +69,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   const { payload, options } = bodyAndOptions(o);
   const address = await resolveHost(uri.host, client.resolver);
   if (obs.queue.isEnded || client.isClosed || o.signal?.aborted) return obs.queue.end();
+  checkNotBroadcast(address, client.broadcasts);
   if (isMulticast(address)) {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_USE_GROUP',
@@ -138,7 +135,12 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     const b2 = findOption(msg.options, Opt.Block2);
     if (b2 !== undefined && decodeBlock(b2.value).more) {
       // RFC 7959 §2.6: the rest of a notification's representation comes by plain GET.
-      res = await transfer(client, { uri, ...(o.accept !== undefined ? { accept: o.accept } : {}) }, dest, {
+      const rest = {
+        uri,
+        ...(o.accept !== undefined ? { accept: o.accept } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      };
+      res = await transfer(client, rest, dest, {
         code: 1,
         payload: Buffer.alloc(0),
         options: base,
@@ -187,29 +189,38 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
       );
       return true;
     },
-    abort: () => end(new CoapClosedError()),
+    abort: (err) => end(err),
   };
   const token = client.tokens.allocate(8, owner);
-  const end = (err?: Error) => {
-    if (ended) return;
+  /** Ends the observation; resolves once its deregistration (if any) has left. */
+  const end = (err?: Error): Promise<void> => {
+    if (ended) return Promise.resolve();
     ended = true;
     m.timers.cancel(timer);
     outgoing.cancel();
     o.signal?.removeEventListener('abort', onAbort);
-    if (registered && !(err instanceof CoapResetError) && !client.isClosed) {
+    let leaving = Promise.resolve();
+    // Also when the client closes (before its sockets do): the server should not keep
+    // notifying an endpoint that is gone.
+    if (registered && !(err instanceof CoapResetError)) {
       // RFC 7641 §3.6: deregister with a GET carrying Observe 1 and the same token; its answer
       // is not awaited (a later notification finds no token and is rejected anyway).
       const dereg = [...base, { number: Opt.Observe, value: encodeUint(1) }].sort(
         (a, b) => a.number - b.number,
       );
       const parts = protect(dereg);
-      if (parts !== undefined) m.send({ type: MessageType.NON, token, ...parts }, dest).cancel();
+      if (parts !== undefined) leaving = sendOnce(m, { type: MessageType.NON, token, ...parts }, dest);
     }
     client.tokens.release(token, true);
-    obs.queue.end(err instanceof CoapAbortError ? undefined : err);
+    // Aborting ends the iteration quietly, as for group requests (docs/decisions.md).
+    obs.queue.end(bySignal(err) ? undefined : err);
+    return leaving;
   };
-  const onAbort = () => end();
-  obs.stop = async () => end();
+  const bySignal = (err: Error | undefined) =>
+    err instanceof CoapAbortError ||
+    (err instanceof CoapTimeoutError && o.signal?.aborted === true && err.cause === o.signal.reason);
+  const onAbort = () => void end();
+  obs.stop = () => end();
   let outgoing = send(register);
   // A registration must be answered in time (RFC 7252 §4.8.2): a lost NON, or an empty ACK
   // never followed by the response, ends the observation instead of waiting forever. The first

@@ -8,7 +8,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { type DerivedTimes, deriveTimes, type TransmissionParameters } from '../constants.js';
-import { CoapClosedError, type MessageFormatError } from '../errors.js';
+import { CoapClosedError, CoapError, type MessageFormatError } from '../errors.js';
 import { Code } from '../message/codes.js';
 import { decodeMessage } from '../message/decode.js';
 import { encodeMessage } from '../message/encode.js';
@@ -119,14 +119,24 @@ export class Messenger {
     return { pending: this.pending.size, dedup: this.dedup.size, timers: this.timers.size };
   }
 
-  /** A Message ID not in use by an outgoing message (RFC 7252 §4.4, §8.1 for multicast). */
+  /**
+   * A Message ID not in use by an outgoing message: sequential from a random start, so an ID
+   * comes back only after 65536 others (RFC 7252 §4.4), and never one still pending (a CON
+   * awaiting its ACK, a tracked NON). That keeps a group request's ID apart from every exchange
+   * still in flight to a member (RFC 7252 §8.1, RFC 7390 §2.5).
+   * @throws CoapError `ERR_COAP_MESSAGE_IDS_EXHAUSTED` when all 65536 are pending.
+   */
   allocateMessageId(): number {
     for (let i = 0; i < 0x10000; i++) {
       const mid = this.nextMid;
       this.nextMid = (this.nextMid + 1) & 0xffff;
       if (!this.pending.has(mid)) return mid;
     }
-    return this.nextMid;
+    // Reusing a pending ID would let its ACK or RST settle the wrong message.
+    throw new CoapError(
+      'ERR_COAP_MESSAGE_IDS_EXHAUSTED',
+      'every Message ID is in use by an outstanding message; wait for some to finish',
+    );
   }
 
   /**

@@ -5,7 +5,7 @@
  * order. Keys are strings such as `127.0.0.1:5683`; a key's state is dropped when idle, so the
  * table holds only peers with work in flight.
  */
-import { CoapAbortError } from '../errors.js';
+import { abortError } from '../errors.js';
 
 interface Slot {
   active: number;
@@ -41,8 +41,12 @@ export class ConcurrencyLimiter {
     return false;
   }
 
-  /** Resolves when a slot for `key` is taken; rejects with `CoapAbortError` if `signal` aborts first. */
+  /**
+   * Resolves when a slot for `key` is taken; rejects with the signal's error (`abortError`) if
+   * `signal` fires first, or has fired already.
+   */
   acquire(key: string, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.tryAcquire(key)) return Promise.resolve();
     const s = this.slots.get(key)!;
     return new Promise<void>((resolve, reject) => {
@@ -52,7 +56,7 @@ export class ConcurrencyLimiter {
           const i = s.waiting.indexOf(waiter);
           if (i >= 0) {
             s.waiting.splice(i, 1);
-            reject(new CoapAbortError());
+            reject(abortError(signal));
           }
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });

@@ -26,8 +26,11 @@ export interface ServerContext {
   readonly maxSzx: number;
   /** groupcomm-bis behaviour (Observe on multicast, §3.7); false = strict RFC 7390 (§2.10). */
   readonly groupcommBis: boolean;
-  /** Leisure in ms for a group. */
-  leisureMs(group: string): number;
+  /**
+   * Leisure in ms for a response on `group`; `verified` when the request was verified by the
+   * security hook (its response is protected and larger, groupcomm-bis §3.1.5).
+   */
+  leisureMs(group: string, verified: boolean): number;
   /** The message-protection hook (RFC 8613, Group OSCORE), if any. */
   readonly security?: ServerSecurity | undefined;
   /** Exchanges whose request was verified, with the means to seal their responses. */

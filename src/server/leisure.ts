@@ -45,13 +45,14 @@ export class LeisureScheduler {
 
   /**
    * Milliseconds to wait before sending a response for `group`, with `leisureMs` of Leisure;
-   * -1 when the group's backlog is full and the response should be dropped.
+   * -1 when the group's backlog is full and the response should be dropped. With `capped`
+   * false the period is queued whatever the backlog (notifications: one per observer at most).
    */
-  delay(group: string, leisureMs: number): number {
+  delay(group: string, leisureMs: number, capped = true): number {
     const now = this.runtime.now();
     const end = this.periodEnd.get(group) ?? now;
     const start = Math.max(end, now);
-    if (leisureMs > 0 && start - now >= MAX_QUEUED_PERIODS * leisureMs) return -1;
+    if (capped && leisureMs > 0 && start - now >= MAX_QUEUED_PERIODS * leisureMs) return -1;
     this.periodEnd.set(group, start + leisureMs);
     return start - now + this.runtime.random() * leisureMs;
   }

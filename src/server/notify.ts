@@ -2,7 +2,9 @@
  * @module server/notify
  * Producing notifications (RFC 7641 §4.2): each observer's registering request is run through
  * the resource's GET handler again, so every observer gets the representation it asked for
- * (Accept, query), and a large one goes as its first block (RFC 7959 §2.6).
+ * (Accept, query), and a large one goes as its first block (RFC 7959 §2.6). An observer that
+ * registered by a multicast request gets each notification after a Leisure on its group, drawn
+ * like the first response's (groupcomm-bis §3.7, RFC 7252 §8.2).
  */
 
 import { methodName } from '../message/codes.js';
@@ -37,13 +39,17 @@ export function notifyObservers(ctx: ServerContext, resource: Resource): number 
       o.secured?.security,
     );
     runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), (parts) => {
-      ctx.observers.notify(
-        o,
-        // RFC 7959 §2.6: the first block; the rest is fetched by plain GETs from this observer,
-        // which find this version in the representation cache.
-        blockwise(ctx, parts, undefined, true, () =>
-          representationKey({ ...o.request, code: 1 }, requesterOf({ remote: o.remote })),
-        ),
+      // RFC 7959 §2.6: the first block; the rest is fetched by plain GETs from this observer,
+      // which find this version in the representation cache.
+      const first = blockwise(ctx, parts, undefined, true, () =>
+        representationKey({ ...o.request, code: 1 }, requesterOf({ remote: o.remote })),
+      );
+      if (!o.multicast) return ctx.observers.notify(o, first);
+      // The group's next Leisure period; never dropped for a full backlog, since each observer
+      // holds one waiting notification at most.
+      const group = o.group ?? '';
+      ctx.observers.notifyAfter(o, first, () =>
+        ctx.leisure.delay(group, ctx.leisureMs(group, o.secured !== undefined), false),
       );
     });
   }

@@ -5,7 +5,9 @@
  * Notifications carry an increasing 24-bit sequence number (§4.4), are NON by default with a
  * CON at least every 24 hours (§4.5) or every `conEvery`-th, and each observer has at most one
  * notification outstanding: a newer state replaces it (§4.5.2). The table is bounded.
- * Observers registered by a multicast GET (groupcomm-bis §3.7) are notified by unicast.
+ * Observers registered by a multicast GET (groupcomm-bis §3.7) are notified by unicast, each
+ * notification after a Leisure like the first response; a newer state replaces one still
+ * waiting (RFC 7641 §4.5.2 lets intermediate states be skipped).
  */
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
@@ -14,6 +16,7 @@ import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint } from '../options/values.js';
 import type { Address, LocalSocket } from '../transport/types.js';
+import type { Scheduled } from '../util/timer-queue.js';
 import type { Resource } from './resource.js';
 import type { OpenedRequest } from './security.js';
 
@@ -38,6 +41,8 @@ export interface Observer {
   unackedSince: number | undefined;
   /** The verified registration, when it was protected: notifications are sealed (RFC 8613 §4.1.3.5). */
   readonly secured?: OpenedRequest;
+  /** A notification waiting for its Leisure (multicast registrations), with the latest state. */
+  waiting?: { parts: ResponseParts; readonly timer: Scheduled } | undefined;
 }
 
 export interface ObserveOptions {
@@ -108,6 +113,8 @@ export class ObserverRegistry {
     if (!o) return;
     this.observers.delete(key);
     o.outstanding?.cancel();
+    if (o.waiting !== undefined) this.messenger.timers.cancel(o.waiting.timer);
+    o.waiting = undefined;
   }
 
   /** Observers of a resource. */
@@ -117,7 +124,26 @@ export class ObserverRegistry {
     return out;
   }
 
-  /** Sends one notification to `o`; a 4.xx/5.xx ends the observation (RFC 7641 §4.2). */
+  /**
+   * Sends a notification to `o` after `leisure()` ms (groupcomm-bis §3.7: the Leisure of a
+   * multicast registration applies to every notification, not to retransmissions of a CON).
+   * While one waits, a newer state only replaces its content and keeps its place.
+   */
+  notifyAfter(o: Observer, parts: ResponseParts, leisure: () => number): void {
+    if (this.observers.get(o.key) !== o) return;
+    if (o.waiting !== undefined) {
+      o.waiting.parts = parts;
+      return;
+    }
+    const timer = this.messenger.timers.schedule(Math.max(0, leisure()), () => {
+      const latest = o.waiting?.parts ?? parts;
+      o.waiting = undefined;
+      this.notify(o, latest);
+    });
+    o.waiting = { parts, timer };
+  }
+
+  /** Sends one notification to `o` now; a 4.xx/5.xx ends the observation (RFC 7641 §4.2). */
   notify(o: Observer, parts: ResponseParts): void {
     if (this.observers.get(o.key) !== o) return;
     const now = this.messenger.runtime.now();

@@ -85,7 +85,7 @@ function challenge(ctx: ServerContext, ex: ServerExchange, v: ChallengeVerdict):
   const segments = pathOf(v.request.options);
   const resource = ctx.router.match(segments, segments.join('/'))?.value;
   if (resource === undefined || !resource.multicast) return ex.finish();
-  deliver(ctx, ex, v.parts, NOTHING_SUPPRESSED, v.sent);
+  deliver(ctx, ex, v.parts, NOTHING_SUPPRESSED, { verified: true, ...(v.sent ? { onSend: v.sent } : {}) });
 }
 
 /** Handles one exchange end to end. */

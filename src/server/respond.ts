@@ -114,13 +114,27 @@ export function finishResponse(
   deliver(ctx, ex, p, rc.policy);
 }
 
-/** Suppression, No-Response and Leisure. */
+/** How `deliver` treats a response beyond its suppression policy. */
+export interface DeliverOptions {
+  /** Called when the response goes out (after Leisure for multicast). */
+  readonly onSend?: () => void;
+  /**
+   * The request was verified though not opened here (a freshness challenge, already
+   * protected): its Leisure is the one of protected requests.
+   */
+  readonly verified?: boolean;
+}
+
+/**
+ * Suppression, No-Response and Leisure. The Leisure follows the request received: a verified
+ * one gets the protected default (groupcomm-bis §3.1.5), an unprotected one DEFAULT_LEISURE.
+ */
 export function deliver(
   ctx: ServerContext,
   ex: ServerExchange,
   parts: ResponseParts,
   policy: SuppressionPolicy,
-  onSend?: () => void,
+  opts: DeliverOptions = {},
 ): void {
   const secured = ctx.secured?.get(ex);
   // RFC 8613 §4.1.3.6: No-Response is Inner; the original request's counts.
@@ -131,7 +145,7 @@ export function deliver(
     return;
   }
   const send = () => {
-    onSend?.();
+    opts.onSend?.();
     if (secured === undefined) return ex.respond(parts);
     // RFC 8613 §8.3: every response to a verified request is protected, errors included.
     let sealed: ResponseParts;
@@ -144,7 +158,10 @@ export function deliver(
   };
   if (!ex.multicast) return send();
   const group = ex.group ?? '';
-  const delay = ctx.leisure.delay(group, ctx.leisureMs(group));
+  const delay = ctx.leisure.delay(
+    group,
+    ctx.leisureMs(group, secured !== undefined || opts.verified === true),
+  );
   // A full Leisure backlog (a flood of multicast requests) drops the response.
   if (delay < 0) return ex.finish();
   if (delay === 0) send();

@@ -10,6 +10,7 @@ import {
   ALL_COAP_NODES_IPV6_LINK,
   ALL_COAP_NODES_IPV6_SITE,
   COAP_PORT,
+  DEFAULT_TRANSMISSION,
 } from '../constants.js';
 import { CoapClosedError, CoapError, InvalidArgumentError } from '../errors.js';
 import type { MethodName } from '../message/codes.js';
@@ -50,7 +51,11 @@ export interface ServerOptions {
   joinAllCoapNodes?: boolean;
   /** More groups to join. */
   groups?: readonly GroupSpec[];
-  /** Leisure for multicast responses, seconds or S*G/R; default DEFAULT_LEISURE (5 s). */
+  /**
+   * Leisure for multicast responses, seconds or S*G/R, whatever the request. Default: the
+   * Leisure that fits the request received: DEFAULT_LEISURE (5 s, or `transmission.defaultLeisure`)
+   * for an unprotected one, the security layer's default for a verified protected one.
+   */
   leisure?: LeisureSetting;
   /** Serve /.well-known/core; default true. */
   discovery?: boolean;
@@ -67,7 +72,8 @@ export interface ServerOptions {
   /**
    * Message protection (e.g. `OscoreServerSecurity`): protected requests are verified and their
    * responses protected. Its default Leisure (20 s for Group OSCORE, groupcomm-bis §3.1.5) applies
-   * when `leisure` is not given.
+   * to verified group requests when `leisure` is not given; unprotected group requests keep
+   * DEFAULT_LEISURE, since their responses carry no security overhead.
    */
   security?: ServerSecurity;
   /** Refuse unprotected requests to every resource (4.01 unicast, silence multicast). Needs `security`. */
@@ -99,7 +105,12 @@ export class CoapServer {
   private messengerRef: Messenger | undefined;
   private ifaceRef: ResolvedInterface | undefined;
   private closed = false;
-  private leisureMs: number;
+  /** Leisure set by the application (`leisure`, `setLeisure()`), ms; undefined: by request. */
+  private leisureMs: number | undefined;
+  /** DEFAULT_LEISURE for unprotected group requests, ms (RFC 7252 §8.2). */
+  private readonly plainLeisureMs: number;
+  /** DEFAULT_LEISURE for verified group requests, ms (groupcomm-bis §3.1.5). */
+  private readonly securedLeisureMs: number;
   private ctx: ServerContext | undefined;
   private readonly maxSzx: number;
   /** Joins held on behalf of the application, by key, so leave() only drops its own. */
@@ -123,10 +134,13 @@ export class CoapServer {
     for (const g of options.groups ?? []) parseGroupSpec(g, port);
     if (options.requireProtection && options.security === undefined)
       throw new InvalidArgumentError('requireProtection needs a security layer (the security option)');
-    this.leisureMs =
-      leisureSeconds(
-        options.leisure ?? options.transmission?.defaultLeisure ?? options.security?.defaultLeisure ?? 5,
-      ) * 1000;
+    this.leisureMs = options.leisure === undefined ? undefined : leisureSeconds(options.leisure) * 1000;
+    // groupcomm-bis §3.1.5 sizes DEFAULT_LEISURE by the response: S grows by the security
+    // overhead only when the response is protected, so each default follows the request received.
+    this.plainLeisureMs =
+      leisureSeconds(options.transmission?.defaultLeisure ?? DEFAULT_TRANSMISSION.defaultLeisure) * 1000;
+    const secured = options.security?.defaultLeisure;
+    this.securedLeisureMs = secured === undefined ? this.plainLeisureMs : leisureSeconds(secured) * 1000;
     const block = options.maxBlockSize ?? 1024;
     this.maxSzx = Math.log2(block) - 4;
     if (!Number.isInteger(this.maxSzx) || this.maxSzx < 0 || this.maxSzx > 6) {
@@ -253,7 +267,8 @@ export class CoapServer {
       observers: new ObserverRegistry(messenger, o.observe),
       maxSzx: this.maxSzx,
       groupcommBis: o.groupMode !== 'rfc7390',
-      leisureMs: () => this.leisureMs,
+      leisureMs: (_group, verified) =>
+        this.leisureMs ?? (verified ? this.securedLeisureMs : this.plainLeisureMs),
       security: o.security,
       secured: new WeakMap(),
       outer: new WeakMap(),
@@ -363,7 +378,7 @@ export class CoapServer {
     };
   }
 
-  /** Changes Leisure at run time. */
+  /** Changes Leisure at run time, for every multicast request from now on. */
   setLeisure(setting: LeisureSetting): void {
     this.leisureMs = leisureSeconds(setting) * 1000;
   }

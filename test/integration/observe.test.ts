@@ -3,7 +3,7 @@
  * our server as it calls notify(), and the CLI's `get --observe --wait` against `serve
  * --resource /c=#counter`. In a private network namespace: a group observation of three nodes on
  * 127.0.0.2-4 (groupcomm-bis §3.7) whose values change, every change tagged by its source, and
- * every node deregistered afterwards (RFC 7641 §3.6).
+ * every node deregistered afterwards (RFC 7641 §3.6), also when the client closes.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, test } from 'node:test';
@@ -146,13 +146,13 @@ if (!insideNetns()) {
         signal: ac.signal,
       })) {
         got.push(r);
-        if (got.length === NODES.length) {
-          // Every node registered: change each node's value twice, one node at a time.
-          for (const round of [1, 2]) {
-            for (const [i, s] of servers.entries()) {
-              values[i] = `n${i}:${round}`;
-              s.notify('/v');
-            }
+        // Every node registered, then every node notified: change each node's value, one round at
+        // a time (a notification waits a Leisure, and a newer state would replace it meanwhile).
+        const round = got.length / NODES.length;
+        if (round === 1 || round === 2) {
+          for (const [i, s] of servers.entries()) {
+            values[i] = `n${i}:${round}`;
+            s.notify('/v');
           }
         }
         if (got.length === want) ac.abort();
@@ -163,6 +163,33 @@ if (!insideNetns()) {
       }
       for (const [i, s] of servers.entries()) {
         await eventually(() => s.stats()!.observers === 0, `${NODES[i]} deregistered`);
+      }
+    });
+
+    it('deregisters every node when the observing client closes (RFC 7641 §3.6)', T, async () => {
+      const other = await CoapClient.create({
+        iface: '127.0.0.1',
+        bind: [{ address: '127.0.0.1', port: 0 }],
+      });
+      const rs = other.group({ uri: `coap://224.0.1.187:${port}/v`, observe: true });
+      let answered = 0;
+      for await (const _ of rs) if (++answered === NODES.length) break;
+      // Leaving the loop deregisters too; observe again and close instead.
+      for (const [i, s] of servers.entries()) {
+        await eventually(() => s.stats()!.observers === 0, `${NODES[i]} deregistered after break`);
+      }
+      const again = other.group({ uri: `coap://224.0.1.187:${port}/v`, observe: true });
+      let registered = 0;
+      const loop = (async () => {
+        for await (const _ of again) registered++;
+      })();
+      // The client deregisters the members it heard from: wait for every first response.
+      await eventually(() => registered === NODES.length, 'every node answered');
+      await other.close();
+      await loop;
+      assert.equal((await again.done).reason, 'closed');
+      for (const [i, s] of servers.entries()) {
+        await eventually(() => s.stats()!.observers === 0, `${NODES[i]} deregistered by close()`);
       }
     });
   });

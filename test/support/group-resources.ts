@@ -69,6 +69,38 @@ export function matrixSetup(
         seen('POST /loud4');
         throw new Error('handler failed');
       });
+    // 5.xx are worth hearing about on this one; 4.xx still are not.
+    s.resource('/loud5', { multicast: { serverError: false } })
+      .get(() => {
+        seen('GET /loud5');
+        throw new Error('handler failed');
+      })
+      .post(() => {
+        seen('POST /loud5');
+        throw new CoapResponseError('4.00', 'bad');
+      });
+    // An empty 2.05 means something here ("no events"); 4.xx and 5.xx stay suppressed.
+    s.resource('/loud-empty', { multicast: { emptyContent: false } })
+      .get(() => {
+        seen('GET /loud-empty');
+        return {};
+      })
+      .post(() => {
+        seen('POST /loud-empty');
+        throw new Error('handler failed');
+      });
+    // Every switch on: nothing but a non-empty 2.xx goes out.
+    s.resource('/strict', {
+      multicast: { success: false, clientError: true, serverError: true, emptyContent: true },
+    })
+      .get(() => {
+        seen('GET /strict');
+        return {};
+      })
+      .post(() => {
+        seen('POST /strict');
+        throw new Error('handler failed');
+      });
     // Did not opt in to multicast (R54).
     s.resource('/private')
       .get(() => ({ payload: state.value }))

@@ -60,6 +60,26 @@ const MATRIX: Case[] = [
     path: '/loud4',
     codes: [],
   },
+  { what: 'sends a 5.xx on a resource with { serverError: false }', path: '/loud5', codes: ['5.00'] },
+  {
+    what: 'still suppresses a 4.xx on a resource with { serverError: false }',
+    method: 'POST',
+    path: '/loud5',
+    codes: [],
+  },
+  {
+    what: 'sends an empty 2.05 on a resource with { emptyContent: false }',
+    path: '/loud-empty',
+    codes: ['2.05'],
+  },
+  {
+    what: 'still suppresses a 5.xx on a resource with { emptyContent: false }',
+    method: 'POST',
+    path: '/loud-empty',
+    codes: [],
+  },
+  { what: 'suppresses an empty 2.05 with { emptyContent: true } given', path: '/strict', codes: [] },
+  { what: 'suppresses a 5.xx with { serverError: true } given', method: 'POST', path: '/strict', codes: [] },
   { what: 'suppresses a 2.05 when No-Response disclaims 2.xx', path: '/text', noResponse: [2], codes: [] },
   {
     what: 'sends a 2.05 when No-Response disclaims only 5.xx',

@@ -46,7 +46,8 @@ describe('Group observe', () => {
         for (const n of r.nodes) {
           values[n.index] = `n${n.index}:${round}`;
           n.server.notify('/v');
-          await r.rt.advance(50);
+          // Each notification waits a Leisure (1 s) before it goes (groupcomm-bis §3.7).
+          await r.rt.advance(1100);
         }
       }
       ac.abort();
@@ -93,13 +94,17 @@ describe('Group observe', () => {
     const r = await room(2, values);
     try {
       const got: string[] = [];
-      const rs = r.client.group({ uri: `${GROUP}/v`, observe: true, window: 5000 });
+      const rs = r.client.group({ uri: `${GROUP}/v`, observe: true, window: 10_000 });
       const loop = (async () => {
         for await (const x of rs) got.push(x.text());
       })();
       await r.rt.advance(2000);
       // Node 1's sequence numbers run ahead of node 0's; node 0's next one is still fresh.
-      for (let k = 0; k < 5; k++) r.nodes[1]!.server.notify('/v');
+      // Each notification goes before the next state (one Leisure, 1 s), so none is skipped.
+      for (let k = 0; k < 5; k++) {
+        r.nodes[1]!.server.notify('/v');
+        await r.rt.advance(1100);
+      }
       r.nodes[0]!.server.notify('/v');
       await drive(r.rt, loop);
       assert.equal(got.filter((t) => t.startsWith('n0')).length, 2);
