@@ -111,3 +111,24 @@ export class CoapResponseError extends CoapError {
     this.maxAge = options?.maxAge;
   }
 }
+
+/**
+ * A request URI whose scheme names a transport this stack does not implement: `coaps` (DTLS,
+ * RFC 7252 §9) and the RFC 8323 schemes `coap+tcp`, `coaps+tcp`, `coap+ws`, `coaps+ws`. Thrown
+ * before any name is resolved or anything is sent. Requests are protected with OSCORE over
+ * `coap` instead (RFC 8613; the `security` option of `CoapClient.create`).
+ */
+export class UnsupportedSchemeError extends CoapError {
+  declare readonly code: 'ERR_COAP_UNSUPPORTED_SCHEME';
+  readonly uri: string;
+  /** The scheme as given, lower-cased, e.g. `coaps`. */
+  readonly scheme: string;
+  constructor(uri: string, scheme: string, transport: string) {
+    super(
+      'ERR_COAP_UNSUPPORTED_SCHEME',
+      `${scheme}:// needs ${transport}, which coap-group does not implement, so nothing was sent: use coap:// and protect the request with OSCORE (--oscore FILE on the command line, the security option of CoapClient.create)`,
+    );
+    this.uri = uri;
+    this.scheme = scheme;
+  }
+}

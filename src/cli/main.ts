@@ -15,6 +15,7 @@ import { Exit, printError, UsageError } from './usage.js';
 
 const USAGE_CODES = new Set([
   'ERR_COAP_INVALID_URI',
+  'ERR_COAP_UNSUPPORTED_SCHEME',
   'ERR_COAP_INVALID_ARGUMENT',
   'ERR_COAP_UNKNOWN_INTERFACE',
   'ERR_COAP_GROUP_SECURE_SCHEME',

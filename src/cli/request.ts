@@ -14,7 +14,7 @@ import {
   isMulticast,
   type MethodName,
   type ObserveRequestOptions,
-  parseUri,
+  parseRequestUri,
   type ResponseClass,
   resolveHost,
   systemResolver,
@@ -97,7 +97,10 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
       );
     }
   }
-  const uri = parseUri(uriText);
+  // A scheme without a transport here (coaps, coap+tcp, ...) is refused before the host is
+  // resolved; coaps to a multicast literal gets the group's own refusal (RFC 7390 §5.1).
+  const uri = parseRequestUri(uriText, { group: true });
+  if (uri.hostKind === 'name' || !isMulticast(uri.host)) parseRequestUri(uri);
   const address = await resolveHost(uri.host, systemResolver);
   const hops = integer('hops', values.hops, 0, 255);
   const noResponse = parseNoResponse(values['no-response']);

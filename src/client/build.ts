@@ -11,7 +11,8 @@ import { EMPTY } from '../message/types.js';
 import { parseContentFormat } from '../options/content-format.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint } from '../options/values.js';
-import { type CoapUri, parseUri } from '../uri/index.js';
+import type { CoapUri } from '../uri/index.js';
+import { parseRequestUri } from './scheme.js';
 
 /** Classes a client can disclaim with No-Response (RFC 7967 §2.1). */
 export type ResponseClass = 2 | 4 | 5;
@@ -48,8 +49,12 @@ export function noResponseValue(v: readonly ResponseClass[] | number): number {
   return bits;
 }
 
+/**
+ * The target of a unicast request, observation or ping; a scheme this client has no transport
+ * for is refused before anything else (client/scheme).
+ */
 export function toUri(uri: string | CoapUri): CoapUri {
-  return typeof uri === 'string' ? parseUri(uri) : uri;
+  return parseRequestUri(uri);
 }
 
 function formatNumber(v: number | string, what: string): number {
