@@ -27,6 +27,7 @@ const USAGE_CODES = new Set([
   'ERR_COAP_NO_MULTICAST_INTERFACE',
   'ERR_COAP_GROUP_JSON',
   'ERR_OSCORE_CONFIG',
+  'ERR_OSCORE_NO_CONTEXT',
 ]);
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */

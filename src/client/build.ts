@@ -32,6 +32,12 @@ export interface RequestOptions {
   /** Extra options, e.g. `{ number: Opt.ETag, value }`. */
   options?: readonly CoapOption[];
   signal?: AbortSignal;
+  /**
+   * Send this request unprotected even though the client has a security layer: an explicit
+   * choice, e.g. discovery of a server that has no context. Without it, a client with a
+   * security layer protects every request or refuses it (`ClientSecurity.protect`).
+   */
+  unprotected?: boolean;
 }
 
 /** RFC 7967 §2.1: bit (n-1) disclaims class n. */

@@ -109,7 +109,10 @@ async function run(
   const dest: Address = { address, port: uri.port };
   options.push(...uriToOptions(uri, dest));
   // Group OSCORE (draft-ietf-core-oscore-groupcomm §7.1): protected once, opened per responder.
-  const secured = client.security?.protect({ code, options, payload }, dest, 'group');
+  // Refused (nothing sent) when it cannot be protected, unless plaintext was chosen explicitly.
+  const secured = o.unprotected
+    ? undefined
+    : client.security?.protect({ code, options, payload }, dest, 'group');
   const key = `group|${address}|${uri.port}`;
   await client.peers.acquire(key, o.signal);
   let released = false;

@@ -17,6 +17,7 @@ import {
 } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
+import type { Outgoing } from '../messenger/messenger.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
@@ -93,17 +94,26 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   // with the latest one's binding (older ones fail verification and are discarded).
   let secured: SecuredRequest | undefined;
   let echoed = false;
+  // Unprotected only by an explicit choice: `unprotected`, or the security layer's (client/security).
+  const shield = (plain: MessageParts) =>
+    o.unprotected ? undefined : client.security?.protect(plain, dest, 'observe');
   const protect = (opts: typeof register): MessageParts | undefined => {
     const plain = { code: 1, options: opts, payload };
     try {
-      return client.security?.protect(plain, dest, 'observe')?.parts ?? plain;
+      return shield(plain)?.parts ?? plain;
     } catch {
       return undefined; // not protectable now (e.g. sequence numbers exhausted): not sent
     }
   };
-  const send = (opts: typeof register, onTimeout?: () => void) => {
+  /** Sends a registration; one that cannot be protected is not sent and ends the observation. */
+  const send = (opts: typeof register, onTimeout?: () => void): Outgoing | undefined => {
     const plain = { code: 1, options: opts, payload };
-    secured = client.security?.protect(plain, dest, 'observe');
+    try {
+      secured = shield(plain);
+    } catch (err) {
+      end(err as Error);
+      return undefined;
+    }
     return m.send(
       {
         type: o.confirmable === false ? MessageType.NON : MessageType.CON,
@@ -126,7 +136,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     if (ended) return;
     m.timers.cancel(timer);
     timer = m.timers.schedule(maxAge * 1000 + REREGISTER_MARGIN_MS, () => {
-      outgoing.cancel();
+      outgoing?.cancel();
       // RFC 7641 §3.3.1: a re-registration nobody acknowledges means the server is gone.
       outgoing = send(register, () =>
         end(new CoapTimeoutError(`${address}:${uri.port} stopped answering the observation`)),
@@ -138,7 +148,12 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     const b2 = findOption(msg.options, Opt.Block2);
     if (b2 !== undefined && decodeBlock(b2.value).more) {
       // RFC 7959 §2.6: the rest of a notification's representation comes by plain GET.
-      res = await transfer(client, { uri, ...(o.accept !== undefined ? { accept: o.accept } : {}) }, dest, {
+      const rest = {
+        uri,
+        ...(o.accept !== undefined ? { accept: o.accept } : {}),
+        ...(o.unprotected ? { unprotected: true } : {}),
+      };
+      res = await transfer(client, rest, dest, {
         code: 1,
         payload: Buffer.alloc(0),
         options: base,
@@ -168,7 +183,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
         const again = echoed ? undefined : secured.retry?.(opened);
         if (again !== undefined) {
           echoed = true;
-          outgoing.cancel();
+          outgoing?.cancel();
           outgoing = send(again.options);
           return true;
         }
@@ -194,7 +209,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     if (ended) return;
     ended = true;
     m.timers.cancel(timer);
-    outgoing.cancel();
+    outgoing?.cancel();
     o.signal?.removeEventListener('abort', onAbort);
     if (registered && !(err instanceof CoapResetError) && !client.isClosed) {
       // RFC 7641 §3.6: deregister with a GET carrying Observe 1 and the same token; its answer
@@ -210,7 +225,9 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   };
   const onAbort = () => end();
   obs.stop = async () => end();
-  let outgoing = send(register);
+  let outgoing: Outgoing | undefined;
+  outgoing = send(register);
+  if (ended) return; // refused: nothing was sent
   // A registration must be answered in time (RFC 7252 §4.8.2): a lost NON, or an empty ACK
   // never followed by the response, ends the observation instead of waiting forever. The first
   // response replaces this timer with the Max-Age one.
