@@ -193,7 +193,7 @@ function noContext(err: unknown, file: string | undefined): unknown {
       )
     : new UsageError(
         `--oscore ${file}: no context in the file protects requests to ${where}, so nothing was sent`,
-        'make the group file with coap-group keys group --member-address ADDR for that server, or use a file with a context for it (coap-group keys oscore --peer URI)',
+        'make the group file with coap-group keys group --member-address ADDR for that server, or use a file with a context for it, from coap-group keys oscore --peer URI',
       );
 }
 
