@@ -12,6 +12,7 @@ export type CoapErrorCode =
   // Arguments and input
   | 'ERR_COAP_INVALID_ARGUMENT'
   | 'ERR_COAP_INVALID_URI'
+  | 'ERR_COAP_UNSUPPORTED_SCHEME'
   | 'ERR_COAP_MESSAGE_FORMAT'
   | 'ERR_COAP_MESSAGE_ENCODE'
   | 'ERR_COAP_LINK_FORMAT'
@@ -61,6 +62,7 @@ export type CoapErrorCode =
   | 'ERR_OSCORE_SEQUENCE_EXHAUSTED'
   | 'ERR_OSCORE_OBSERVE'
   | 'ERR_OSCORE_CONFIG'
+  | 'ERR_OSCORE_NO_CONTEXT'
   | 'ERR_OSCORE_UNPROTECTED'
   | 'ERR_OSCORE_OUTER_BLOCKWISE';
 
@@ -199,5 +201,26 @@ export class CoapResponseError extends CoapError {
     this.responseCode = responseCode;
     this.diagnostic = diagnostic;
     this.maxAge = options?.maxAge;
+  }
+}
+
+/**
+ * A request URI whose scheme names a transport this stack does not implement: `coaps` (DTLS,
+ * RFC 7252 §9) and the RFC 8323 schemes `coap+tcp`, `coaps+tcp`, `coap+ws`, `coaps+ws`. Thrown
+ * before any name is resolved or anything is sent. Requests are protected with OSCORE over
+ * `coap` instead (RFC 8613; the `security` option of `CoapClient.create`).
+ */
+export class UnsupportedSchemeError extends CoapError {
+  declare readonly code: 'ERR_COAP_UNSUPPORTED_SCHEME';
+  readonly uri: string;
+  /** The scheme as given, lower-cased, e.g. `coaps`. */
+  readonly scheme: string;
+  constructor(uri: string, scheme: string, transport: string) {
+    super(
+      'ERR_COAP_UNSUPPORTED_SCHEME',
+      `${scheme}:// needs ${transport}, which coap-group does not implement, so nothing was sent: use coap:// and protect the request with OSCORE (--oscore FILE on the command line, the security option of CoapClient.create)`,
+    );
+    this.uri = uri;
+    this.scheme = scheme;
   }
 }

@@ -16,6 +16,7 @@ export {
 export { Observation, type ObserveRequestOptions } from './client/observe.js';
 export { type Resolver, resolveHost, systemResolver } from './client/resolve.js';
 export { CoapResponse } from './client/response.js';
+export { parseRequestUri } from './client/scheme.js';
 export type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from './client/security.js';
 export * from './constants.js';
 export * from './errors.js';

@@ -73,24 +73,25 @@ export async function runDemo(argv: string[]): Promise<number> {
       `coap-group demo: ${n} node${n === 1 ? '' : 's'} on 127.0.0.2-127.0.0.${n + 1} port ${port}, all in All CoAP Nodes (${ALL_COAP_NODES_IPV4}) and a Group OSCORE group (${SECURE_GROUP}) on the loopback interface; Leisure ${leisure} s`,
     );
     const bind = [{ address: '127.0.0.1', port: 0 }];
+    // Steps 1-5 are plain CoAP; the controller's client protects every request or sends none.
     client = await CoapClient.create({ bind, iface: LOOPBACK_IFACE, security: keys.controller });
     plain = await CoapClient.create({ bind, iface: LOOPBACK_IFACE });
 
     say();
     say(`1. Discover the lights: one multicast GET ${group}/.well-known/core?rt=light`);
-    const found = await client.group({ uri: `${group}/.well-known/core?rt=light`, window }).collect();
+    const found = await plain.group({ uri: `${group}/.well-known/core?rt=light`, window }).collect();
     for (const r of found) say(row(r, r.text()));
     say(`   ${found.length} node${found.length === 1 ? '' : 's'} answered`);
 
     say();
     say(`2. Switch every light on: one multicast PUT ${group}/light "on"`);
-    const put = await client.group({ uri: `${group}/light`, method: 'PUT', payload: 'on', window }).collect();
+    const put = await plain.group({ uri: `${group}/light`, method: 'PUT', payload: 'on', window }).collect();
     for (const r of put) say(row(r, ''));
     say(`   ${put.length} node${put.length === 1 ? '' : 's'} confirmed`);
 
     say();
     say(`3. Read them back: one multicast GET ${group}/light`);
-    const got = await client.group({ uri: `${group}/light`, window }).collect();
+    const got = await plain.group({ uri: `${group}/light`, window }).collect();
     for (const r of got) say(row(r, JSON.stringify(r.text())));
     const on = got.filter((r) => r.text() === 'on').length;
     const delays = got.map((r) => r.elapsedMs);
@@ -107,7 +108,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     );
     for (const node of room) {
       const at = node.endpoints[0]!;
-      const res = await client.request({
+      const res = await plain.request({
         uri: `coap://${at.address}:${at.port}/coap-group`,
         method: 'POST',
         payload: JSON.stringify({ n: 'room3.lights', a: roomGroup }),
@@ -124,7 +125,7 @@ export async function runDemo(argv: string[]): Promise<number> {
 
     say();
     say(`5. Switch off room 3 only: one multicast PUT coap://${roomGroup}/light "off"`);
-    const off = await client
+    const off = await plain
       .group({ uri: `coap://${roomGroup}/light`, method: 'PUT', payload: 'off', window })
       .collect();
     for (const r of off) say(row(r, ''));

@@ -15,6 +15,7 @@ import { Exit, printError, UsageError } from './usage.js';
 
 const USAGE_CODES = new Set([
   'ERR_COAP_INVALID_URI',
+  'ERR_COAP_UNSUPPORTED_SCHEME',
   'ERR_COAP_INVALID_ARGUMENT',
   'ERR_COAP_UNKNOWN_INTERFACE',
   'ERR_COAP_GROUP_SECURE_SCHEME',
@@ -26,6 +27,7 @@ const USAGE_CODES = new Set([
   'ERR_COAP_NO_MULTICAST_INTERFACE',
   'ERR_COAP_GROUP_JSON',
   'ERR_OSCORE_CONFIG',
+  'ERR_OSCORE_NO_CONTEXT',
 ]);
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */

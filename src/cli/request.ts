@@ -14,7 +14,8 @@ import {
   isMulticast,
   type MethodName,
   type ObserveRequestOptions,
-  parseUri,
+  OscoreNoContextError,
+  parseRequestUri,
   type ResponseClass,
   resolveHost,
   systemResolver,
@@ -97,7 +98,10 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
       );
     }
   }
-  const uri = parseUri(uriText);
+  // A scheme without a transport here (coaps, coap+tcp, ...) is refused before the host is
+  // resolved; coaps to a multicast literal gets the group's own refusal (RFC 7390 §5.1).
+  const uri = parseRequestUri(uriText, { group: true });
+  if (uri.hostKind === 'name' || !isMulticast(uri.host)) parseRequestUri(uri);
   const address = await resolveHost(uri.host, systemResolver);
   const hops = integer('hops', values.hops, 0, 255);
   const noResponse = parseNoResponse(values['no-response']);
@@ -165,11 +169,32 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
       process.stderr.write(`${res.codeString} ${res.reason}${diag ? `: ${diag}` : ''}\n`);
     }
     return res.ok ? Exit.OK : Exit.RESPONSE_ERROR;
+  } catch (err) {
+    throw noContext(err, values.oscore);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await client.close();
   }
+}
+
+/**
+ * `--oscore FILE` never sends a request in the clear: one that no context in FILE protects was
+ * refused by the client (`ERR_OSCORE_NO_CONTEXT`); this says how to mend the file.
+ */
+function noContext(err: unknown, file: string | undefined): unknown {
+  if (!(err instanceof OscoreNoContextError)) return err;
+  const d = err.destination;
+  const where = endpoint(d);
+  return err.kind === 'group'
+    ? new UsageError(
+        `--oscore ${file}: no group in the file has the address ${where}, so nothing was sent`,
+        "make the file with coap-group keys group --address GROUP, or list the address in the group's addresses",
+      )
+    : new UsageError(
+        `--oscore ${file}: no context in the file protects requests to ${where}, so nothing was sent`,
+        'make the group file with coap-group keys group --member-address ADDR for that server, or use a file with a context for it, from coap-group keys oscore --peer URI',
+      );
 }
 
 async function observeUnicast(client: CoapClient, o: ObserveRequestOptions, json: boolean): Promise<number> {

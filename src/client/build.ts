@@ -11,7 +11,8 @@ import { EMPTY } from '../message/types.js';
 import { parseContentFormat } from '../options/content-format.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint } from '../options/values.js';
-import { type CoapUri, parseUri } from '../uri/index.js';
+import type { CoapUri } from '../uri/index.js';
+import { parseRequestUri } from './scheme.js';
 
 /** Classes a client can disclaim with No-Response (RFC 7967 §2.1). */
 export type ResponseClass = 2 | 4 | 5;
@@ -31,6 +32,12 @@ export interface RequestOptions {
   /** Extra options, e.g. `{ number: Opt.ETag, value }`. */
   options?: readonly CoapOption[];
   signal?: AbortSignal;
+  /**
+   * Send this request unprotected even though the client has a security layer: an explicit
+   * choice, e.g. discovery of a server that has no context. Without it, a client with a
+   * security layer protects every request or refuses it (`ClientSecurity.protect`).
+   */
+  unprotected?: boolean;
 }
 
 /** RFC 7967 §2.1: bit (n-1) disclaims class n. */
@@ -48,8 +55,12 @@ export function noResponseValue(v: readonly ResponseClass[] | number): number {
   return bits;
 }
 
+/**
+ * The target of a unicast request, observation or ping; a scheme this client has no transport
+ * for is refused before anything else (client/scheme).
+ */
 export function toUri(uri: string | CoapUri): CoapUri {
-  return typeof uri === 'string' ? parseUri(uri) : uri;
+  return parseRequestUri(uri);
 }
 
 function formatNumber(v: number | string, what: string): number {

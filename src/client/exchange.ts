@@ -26,7 +26,9 @@ export async function exchangeOnce(
   dest: Address,
   parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>,
 ): Promise<CoapResponse> {
-  const protect = (p: typeof parts) => o.protectWith?.(p) ?? client.security?.protect(p, dest, 'unicast');
+  // Unprotected only by an explicit choice: `unprotected`, or the security layer's (client/security).
+  const protect = (p: typeof parts) =>
+    o.protectWith?.(p) ?? (o.unprotected ? undefined : client.security?.protect(p, dest, 'unicast'));
   const secured = protect(parts);
   if (secured === undefined)
     return new CoapResponse(await exchangeRaw(client, o, dest, parts, undefined), dest);
@@ -162,7 +164,7 @@ export function sendOnly(
   // Protected: listened on for a freshness challenge (send-challenge); else a token nobody
   // waits for, so a response that still comes is rejected (RST for a CON).
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
-  const secured = protectSend(client, dest, parts);
+  const secured = o.unprotected ? undefined : protectSend(client, dest, parts);
   const wire = secured?.wire ?? parts;
   return new Promise<void>((resolve, reject) => {
     const token = secured?.token ?? m.runtime.randomBytes(4);

@@ -115,10 +115,16 @@ export class GroupCollector {
       });
   }
 
-  /** For a protected group request: continuations go protected for that responder, or not at all. */
-  private protectFor(dest: Address): { protectWith?: (p: MessageParts) => SecuredRequest } {
+  /**
+   * For a protected group request: continuations go protected for that responder, or not at
+   * all. Those of an unprotected one (sent so by an explicit choice) go unprotected too.
+   */
+  private protectFor(dest: Address): {
+    protectWith?: (p: MessageParts) => SecuredRequest;
+    unprotected?: true;
+  } {
     const secured = this.secured;
-    if (secured === undefined) return {};
+    if (secured === undefined) return { unprotected: true };
     return {
       protectWith: (p) => {
         const s = secured.forResponder?.(p, dest, 'unicast');

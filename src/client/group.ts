@@ -23,13 +23,14 @@ import type { Address } from '../transport/types.js';
 import { type CoapUri, uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
 import type { Scheduled } from '../util/timer-queue.js';
-import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
+import { bodyAndOptions, methodCode, type RequestOptions } from './build.js';
 import type { CoapClient, TokenOwner } from './client.js';
 import { GroupCollector } from './group-collect.js';
 import { FollowUps } from './group-follow-up.js';
 import { checkGroupRequest, checkNotBroadcast, checkScope } from './group-policy.js';
 import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
 import { resolveHost } from './resolve.js';
+import { parseRequestUri } from './scheme.js';
 import type { SecuredRequest } from './security.js';
 
 export { GroupResponse, GroupResponses, type GroupSummary };
@@ -66,7 +67,8 @@ function groupSzx(size: number): number {
 
 /** @internal Validates synchronously, then sends and collects in the background. */
 export function startGroupRequest(client: CoapClient, o: GroupRequestOptions): GroupResponses {
-  const uri = toUri(o.uri);
+  // `coaps` is refused by checkGroupRequest with its own code (RFC 7390 §5.1).
+  const uri = parseRequestUri(o.uri, { group: true });
   const code = methodCode(o.method);
   const { payload, options } = bodyAndOptions(o);
   checkGroupRequest({ uri, confirmable: o.confirmable, options, groupcommBis: o.groupcommBis ?? false });
@@ -122,7 +124,10 @@ async function run(
   const dest: Address = { address, port: uri.port };
   options.push(...uriToOptions(uri, dest));
   // Group OSCORE (draft-ietf-core-oscore-groupcomm §7.1): protected once, opened per responder.
-  const secured = client.security?.protect({ code, options, payload }, dest, 'group');
+  // Refused (nothing sent) when it cannot be protected, unless plaintext was chosen explicitly.
+  const secured = o.unprotected
+    ? undefined
+    : client.security?.protect({ code, options, payload }, dest, 'group');
   const key = `group|${address}|${uri.port}`;
   await client.peers.acquire(key, o.signal);
   let released = false;

@@ -11,6 +11,7 @@ import { decodeBlock } from '../block/index.js';
 import { CoapAbortError, CoapResetError, CoapTimeoutError, GroupRequestError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
+import type { Outgoing } from '../messenger/messenger.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
@@ -90,17 +91,26 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   // with the latest one's binding (older ones fail verification and are discarded).
   let secured: SecuredRequest | undefined;
   let echoed = false;
+  // Unprotected only by an explicit choice: `unprotected`, or the security layer's (client/security).
+  const shield = (plain: MessageParts) =>
+    o.unprotected ? undefined : client.security?.protect(plain, dest, 'observe');
   const protect = (opts: typeof register): MessageParts | undefined => {
     const plain = { code: 1, options: opts, payload };
     try {
-      return client.security?.protect(plain, dest, 'observe')?.parts ?? plain;
+      return shield(plain)?.parts ?? plain;
     } catch {
       return undefined; // not protectable now (e.g. sequence numbers exhausted): not sent
     }
   };
-  const send = (opts: typeof register, onTimeout?: () => void) => {
+  /** Sends a registration; one that cannot be protected is not sent and ends the observation. */
+  const send = (opts: typeof register, onTimeout?: () => void): Outgoing | undefined => {
     const plain = { code: 1, options: opts, payload };
-    secured = client.security?.protect(plain, dest, 'observe');
+    try {
+      secured = shield(plain);
+    } catch (err) {
+      end(err as Error);
+      return undefined;
+    }
     return m.send(
       {
         type: o.confirmable === false ? MessageType.NON : MessageType.CON,
@@ -123,7 +133,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     if (ended) return;
     m.timers.cancel(timer);
     timer = m.timers.schedule(maxAge * 1000 + REREGISTER_MARGIN_MS, () => {
-      outgoing.cancel();
+      outgoing?.cancel();
       // RFC 7641 §3.3.1: a re-registration nobody acknowledges means the server is gone.
       outgoing = send(register, () =>
         end(new CoapTimeoutError(`${address}:${uri.port} stopped answering the observation`)),
@@ -139,6 +149,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
         uri,
         ...(o.accept !== undefined ? { accept: o.accept } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.unprotected ? { unprotected: true } : {}),
       };
       res = await transfer(client, rest, dest, {
         code: 1,
@@ -170,7 +181,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
         const again = echoed ? undefined : secured.retry?.(opened);
         if (again !== undefined) {
           echoed = true;
-          outgoing.cancel();
+          outgoing?.cancel();
           outgoing = send(again.options);
           return true;
         }
@@ -197,7 +208,7 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     if (ended) return Promise.resolve();
     ended = true;
     m.timers.cancel(timer);
-    outgoing.cancel();
+    outgoing?.cancel();
     o.signal?.removeEventListener('abort', onAbort);
     let leaving = Promise.resolve();
     // Also when the client closes (before its sockets do): the server should not keep
@@ -221,7 +232,9 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     (err instanceof CoapTimeoutError && o.signal?.aborted === true && err.cause === o.signal.reason);
   const onAbort = () => void end();
   obs.stop = () => end();
-  let outgoing = send(register);
+  let outgoing: Outgoing | undefined;
+  outgoing = send(register);
+  if (ended) return; // refused: nothing was sent
   // A registration must be answered in time (RFC 7252 §4.8.2): a lost NON, or an empty ACK
   // never followed by the response, ends the observation instead of waiting forever. The first
   // response replaces this timer with the Max-Age one.

@@ -51,12 +51,18 @@ export interface SecuredRequest {
 }
 
 /**
- * Protects requests for their destination. Returning `undefined` sends the request as it is
- * (no context applies to that destination).
+ * Protects requests for their destination. A client given a security layer never sends a
+ * request in the clear on its own: only an explicit choice does (the layer's, e.g.
+ * `OscoreClientSecurity`'s `plaintext` option, or the request's `unprotected: true`).
  */
 export interface ClientSecurity {
   /** Critical options this layer processes in responses (e.g. OSCORE, 9); the messenger accepts them. */
   readonly criticalOptions?: readonly number[];
+  /**
+   * The protected request. `undefined` means "send it as it is" and must be returned only for
+   * a destination the layer was told to reach unprotected; a request that cannot be protected
+   * otherwise throws a `CoapError` (e.g. `ERR_OSCORE_NO_CONTEXT`), and nothing is sent.
+   */
   protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined;
 }
 

@@ -9,7 +9,7 @@ import { CoapClient } from '../../src/client/client.js';
 import { FakeRuntime } from '../../src/fake-runtime.js';
 import { decodeMessage } from '../../src/message/decode.js';
 import type { CoapMessage } from '../../src/message/types.js';
-import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
+import { type OscoreClientOptions, OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import { parseOscoreConfig } from '../../src/oscore/endpoint/config.js';
 import {
   generateGroup,
@@ -74,9 +74,11 @@ export interface Net {
     keyring: OscoreKeyring | undefined,
     options?: Partial<ServerOptions> & { address?: string; oscore?: OscoreServerOptions },
   ): Promise<{ server: CoapServer; transport: MemoryTransport; log: Received[] }>;
+  /** Opens a client at `address` (default CLIENT); `oscore` are its `OscoreClientSecurity` options. */
   client(
     keyring: OscoreKeyring | undefined,
     address?: string,
+    oscore?: OscoreClientOptions,
   ): Promise<{ client: CoapClient; transport: MemoryTransport; log: Received[] }>;
   /** A raw transport for injecting datagrams, with the log of what it receives. */
   raw(address: string): { transport: MemoryTransport; log: Received[] };
@@ -108,13 +110,13 @@ export function makeNet(seed = 3): Net {
       closers.push(() => server.close());
       return { server, transport, log };
     },
-    async client(keyring, address = CLIENT.address) {
+    async client(keyring, address = CLIENT.address, oscore = {}) {
       const transport = net.createTransport({ bind: [{ address, port: 40000 }], ipv4Interface: 'mem0' });
       const log = tap(transport, rt);
       const client = await CoapClient.create({
         transport,
         runtime: rt,
-        ...(keyring ? { security: new OscoreClientSecurity(keyring) } : {}),
+        ...(keyring ? { security: new OscoreClientSecurity(keyring, oscore) } : {}),
       });
       closers.push(() => client.close());
       return { client, transport, log };

@@ -146,7 +146,8 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
       const r = await room(1, { leisure: 1 });
       const member = keyringOf(r.files[0]!);
       await collect(r, member);
-      const { client } = await r.n.client(member, '192.0.2.91');
+      // Plaintext to a server without a context is an explicit choice (else it is refused).
+      const { client } = await r.n.client(member, '192.0.2.91', { plaintext: 'allow' });
       const res = await settle(r.n.rt, client.request('coap://192.0.2.2/light'));
       assert.equal(res.codeString, '4.01', 'sent unprotected, so the protected resource refuses it');
       assert.equal(oscoreOf(r.atServers[0]!.at(-1)!.msg!), undefined);

@@ -99,8 +99,9 @@ describe('ES256 primitives (draft §2.1.8, §2.4, §2.5.1)', () => {
     const cred = ccsCredential('node', k.publicKey);
     const map = decodeCbor(cred) as Map<number, unknown>;
     const coseKey = (map.get(8) as Map<number, unknown>).get(1) as Map<number, unknown>;
-    assert.deepEqual([...coseKey.keys()], [1, -1, -2, -3], 'kty, crv, x, y in deterministic order');
+    assert.deepEqual([...coseKey.keys()], [1, 3, -1, -2, -3], 'kty, alg, crv, x, y in deterministic order');
     assert.equal(coseKey.get(1), 2);
+    assert.equal(coseKey.get(3), -7, 'alg ES256 (RFC 9053 §2.1)');
     assert.equal(coseKey.get(-1), Ec2Curve.P256);
     const read = credentialKey(cred);
     const jwk = k.publicKey.export({ format: 'jwk' });

@@ -19,7 +19,8 @@
  * - aiocoap also sends 'kid' in pairwise responses (allowed, RFC 8613 §5); that form is checked
  *   through unprotect only.
  * - With the `countersignature: 'rfc8152'` layout, our group mode messages are aiocoap's byte
- *   for byte, signature included, and aiocoap's own messages verify.
+ *   for byte, signature included. aiocoap's own messages verify in either layout setting, since
+ *   a member tries the other layout when its own fails.
  * - A group mode request may be answered in pairwise mode (draft §1, §6, §7.4; aiocoap's default).
  */
 import assert from 'node:assert/strict';
@@ -41,6 +42,7 @@ import {
   sharedSecret,
   unprotectGroupRequest,
   unprotectGroupResponse,
+  verifyCountersignature,
   xorKeystream,
 } from '../../src/oscore/group/index.js';
 import { type GroupOscoreMode, groupAad } from '../../src/oscore/group/mode.js';
@@ -425,7 +427,7 @@ describe("Group OSCORE group mode with the RFC 8152 Countersign_structure (aioco
     assert.equal(h(wire(second).payload), M.groupResponseWithPartialIv.protected.payload);
   });
 
-  it("verifies aiocoap's own request and responses, and refuses them with the RFC 9338 layout", () => {
+  it("verifies aiocoap's own request and responses, also when set to the RFC 9338 layout", () => {
     const server = member('server', I.serverFirstSequenceNumber, 'rfc8152');
     assert.equal(
       unprotectGroupRequest(outer(M.groupRequest), server).request.code,
@@ -436,10 +438,27 @@ describe("Group OSCORE group mode with the RFC 8152 Countersign_structure (aioco
     for (const v of [M.groupResponse, M.groupResponseWithPartialIv]) {
       assert.equal(h(unprotectGroupResponse(outer(v), client, binding).response.payload), v.inner.payload);
     }
-    const strict = member('server', I.serverFirstSequenceNumber);
+    // Set to the RFC 9338 layout (the default), a member still accepts aiocoap's messages: the
+    // RFC 9338 structure alone does not verify aiocoap's signature, the RFC 8152 one tried next does.
+    const g = M.groupRequest;
+    const clientPublic = createPublicKey(CLIENT.key);
     assert.throws(
-      () => unprotectGroupRequest(outer(M.groupRequest), strict),
+      () =>
+        verifyCountersignature(
+          clientPublic,
+          hex(g.externalAad),
+          hex(g.ciphertext),
+          hex(g.signature!),
+          'rfc9338',
+        ),
       (e: unknown) => (e as { code?: string }).code === 'ERR_OSCORE_SIGNATURE',
     );
+    const strict = member('server', I.serverFirstSequenceNumber);
+    assert.equal(unprotectGroupRequest(outer(g), strict).request.code, g.inner.code);
+    const strictClient = member('client', clientSeq);
+    const { binding: b2 } = protectGroupRequest(inner(g.inner), strictClient);
+    for (const v of [M.groupResponse, M.groupResponseWithPartialIv]) {
+      assert.equal(h(unprotectGroupResponse(outer(v), strictClient, b2).response.payload), v.inner.payload);
+    }
   });
 });

@@ -5,7 +5,9 @@
  * responses and notifications verified (§8.4, §7.4.1), the Echo challenge answered once
  * (RFC 9175 §2.4, RFC 8613 Appendix B.1.2), and group requests protected in the Group OSCORE
  * group mode with each responder's answer verified on its own (draft-ietf-core-oscore-groupcomm
- * §7.1, §7.4). Failures are published on `coap:oscore:rejected`, without key material.
+ * §7.1, §7.4). Failures are published on `coap:oscore:rejected`, without key material. A
+ * request no context protects is refused, not sent in the clear, unless plaintext to its
+ * destination was chosen explicitly (`plaintext` option).
  */
 
 import type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from '../../client/security.js';
@@ -14,6 +16,7 @@ import type { CoapMessage, CoapOption } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
 import { findOption } from '../../options/values.js';
 import type { Address } from '../../transport/types.js';
+import { ipFamily } from '../../util/ip.js';
 import type { RequestBinding } from '../binding.js';
 import type { SecurityContext } from '../context.js';
 import { protectGroupRequest } from '../group/protect.js';
@@ -21,7 +24,8 @@ import { unprotectGroupResponse } from '../group/unprotect.js';
 import { decodeOscoreOption } from '../option.js';
 import { protectRequest } from '../protect.js';
 import { isOscoreMessage, unprotectResponse } from '../unprotect.js';
-import { type GroupEntry, groupLeisure, type OscoreKeyring } from './keyring.js';
+import { OscoreNoContextError } from './errors.js';
+import { type Destination, type GroupEntry, groupLeisure, matches, type OscoreKeyring } from './keyring.js';
 import { MemberRequest } from './member-client.js';
 import { OneServerRequest, type Verified } from './one-server.js';
 import {
@@ -123,9 +127,33 @@ class GroupRequest implements SecuredRequest {
   }
 }
 
+/** Options of `OscoreClientSecurity`. */
+export interface OscoreClientOptions {
+  /**
+   * What becomes of a request that no context protects. `'refuse'` (the default): it throws
+   * `OscoreNoContextError` (`ERR_OSCORE_NO_CONTEXT`) and nothing is sent. `'allow'`: it is sent
+   * unprotected. A list of destinations (an IP address, and a port unless any): only requests
+   * to those go unprotected. A destination with a context is always protected.
+   */
+  readonly plaintext?: 'refuse' | 'allow' | readonly Destination[];
+}
+
+function checkPlaintext(p: OscoreClientOptions['plaintext']): void {
+  if (p === undefined || p === 'refuse' || p === 'allow') return;
+  if (!Array.isArray(p))
+    throw new InvalidArgumentError(`plaintext ${String(p)}: use 'refuse', 'allow' or a list of destinations`);
+  for (const d of p as readonly Destination[]) {
+    if (typeof d?.address !== 'string' || ipFamily(d.address) === 0)
+      throw new InvalidArgumentError(`plaintext: ${JSON.stringify(d?.address)} is not an IP address`);
+    if (d.port !== undefined && (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535))
+      throw new InvalidArgumentError(`plaintext: port ${String(d.port)} of ${d.address} is not 1-65535`);
+  }
+}
+
 /**
- * The client hook of the OSCORE layer: give it to `CoapClient.create({ security })`.
- * Destinations without a context are left unprotected.
+ * The client hook of the OSCORE layer: give it to `CoapClient.create({ security })`. A request
+ * to a destination without a context is refused (`ERR_OSCORE_NO_CONTEXT`), never sent in the
+ * clear, unless the `plaintext` option allows it.
  *
  * @example
  * ```ts
@@ -138,16 +166,35 @@ export class OscoreClientSecurity implements ClientSecurity {
   readonly keyring: OscoreKeyring;
   /** OSCORE (RFC 8613 §2) is critical: the messenger must pass it up. */
   readonly criticalOptions: readonly number[] = [Opt.Oscore];
+  readonly #plaintext: 'refuse' | 'allow' | readonly Destination[];
 
-  constructor(keyring: OscoreKeyring) {
+  /** @throws InvalidArgumentError for a `plaintext` option that is none of its forms. */
+  constructor(keyring: OscoreKeyring, options: OscoreClientOptions = {}) {
+    checkPlaintext(options.plaintext);
     this.keyring = keyring;
+    const p = options.plaintext ?? 'refuse';
+    this.#plaintext = typeof p === 'string' ? p : p.map((d) => ({ ...d }));
   }
 
   /**
-   * @throws OscoreError `ERR_OSCORE_SEQUENCE_EXHAUSTED`; InvalidArgumentError for a request
-   *   OSCORE cannot carry (e.g. one that already has an OSCORE option).
+   * The protected request; `undefined` (send it as it is) only where `plaintext` allows it.
+   * @throws OscoreNoContextError `ERR_OSCORE_NO_CONTEXT` when no context protects `dest` and
+   *   plaintext to it was not allowed; OscoreError `ERR_OSCORE_SEQUENCE_EXHAUSTED`;
+   *   InvalidArgumentError for a request OSCORE cannot carry (e.g. one that already has an
+   *   OSCORE option).
    */
   protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined {
+    const secured = this.#protect(parts, dest, kind);
+    if (secured !== undefined || this.#allowsPlaintext(dest)) return secured;
+    throw new OscoreNoContextError(dest, kind);
+  }
+
+  #allowsPlaintext(dest: Address): boolean {
+    const p = this.#plaintext;
+    return p === 'allow' || (p !== 'refuse' && p.some((d) => matches(d, dest)));
+  }
+
+  #protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined {
     const keyring = this.keyring;
     if (kind === 'group') {
       const group = keyring.groupFor(dest);

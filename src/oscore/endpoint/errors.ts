@@ -62,3 +62,27 @@ export function unprotectedAnswer(msg: CoapMessage, remote: Address): OscoreExch
     { responseCode: msg.code, diagnostic },
   );
 }
+
+/**
+ * A request that no context protects, refused because plaintext to that destination was not
+ * chosen (`OscoreClientSecurity` option `plaintext`): nothing was sent. A client given key
+ * material never falls back to sending in the clear on its own.
+ */
+export class OscoreNoContextError extends CoapError {
+  declare readonly code: 'ERR_OSCORE_NO_CONTEXT';
+  /** Where the request was to go. */
+  readonly destination: Address;
+  /** `'group'` for a group request, else a unicast request or Observe registration. */
+  readonly kind: 'unicast' | 'observe' | 'group';
+  constructor(destination: Address, kind: 'unicast' | 'observe' | 'group') {
+    const where = `${destination.address.includes(':') ? `[${destination.address}]` : destination.address}:${destination.port}`;
+    super(
+      'ERR_OSCORE_NO_CONTEXT',
+      kind === 'group'
+        ? `no Group OSCORE context protects requests to the group ${where}, so nothing was sent: add ${where} to the addresses of a group in the key file (coap-group keys group --address), or allow plaintext to it explicitly (OscoreClientSecurity option plaintext)`
+        : `no OSCORE context protects requests to ${where}, so nothing was sent: give that server's address to its group member in the key file (members[].address; coap-group keys group --member-address), add an oscore context whose peer is that server (coap-group keys oscore --peer), or allow plaintext to it explicitly (OscoreClientSecurity option plaintext)`,
+    );
+    this.destination = { address: destination.address, port: destination.port };
+    this.kind = kind;
+  }
+}

@@ -5,12 +5,13 @@
  * the key-material file (docs/security.md), the keyring, the client and server sides with Echo
  * (RFC 9175), and commissioning helpers.
  */
-export { OscoreClientSecurity } from './client.js';
+export { type OscoreClientOptions, OscoreClientSecurity } from './client.js';
 export { loadOscoreConfig, type OscoreConfigOptions, parseOscoreConfig } from './config.js';
 export {
   OscoreConfigError,
   OscoreExchangeError,
   type OscoreExchangeErrorCode,
+  OscoreNoContextError,
 } from './errors.js';
 export {
   type GenerateGroupOptions,

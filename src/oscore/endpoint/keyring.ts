@@ -48,7 +48,8 @@ function normal(address: string): string {
   return ipFamily(address) === 6 ? canonicalIPv6(address) : address;
 }
 
-function matches(d: Destination, dest: Address): boolean {
+/** True when `dest` is the address `d` names, on its port or, without one, on any port. */
+export function matches(d: Destination, dest: Address): boolean {
   return normal(d.address) === normal(dest.address) && (d.port === undefined || d.port === dest.port);
 }
 

@@ -58,9 +58,11 @@ export interface GroupContextInput {
   /** Bounds the Recipient Contexts kept (draft §2.2: an application-defined maximum). Default 256. */
   readonly maxRecipients?: number;
   /**
-   * The Countersign_structure layout: `'rfc9338'` (default) omits 'sign_protected', as RFC 9338
-   * §3.3 says for Countersignature0 version 2 (draft §3.1); `'rfc8152'` keeps it as an empty byte
-   * string, as aiocoap 0.4.17 and Californium do, for groups with those members.
+   * The Countersign_structure layout this member signs with: `'rfc9338'` (default) omits
+   * 'sign_protected', as RFC 9338 §3.3 says for Countersignature0 version 2 (draft §3.1);
+   * `'rfc8152'` keeps it as an empty byte string, as aiocoap 0.4.17 and Californium do, so that
+   * they accept this member's signatures. Received signatures verify in either layout, this one
+   * tried first.
    */
   readonly countersignature?: CountersignLayout;
 }

@@ -16,11 +16,16 @@ const CLAIM_SUB = 2;
 const CLAIM_CNF = 8;
 const CNF_COSE_KEY = 1;
 const KEY_KTY = 1;
+const KEY_ALG = 3;
 const KEY_CRV = -1;
 const KEY_X = -2;
 const KEY_Y = -3;
 const KTY_OKP = 1;
 const KTY_EC2 = 2;
+
+/** The signature algorithms a credential's key is for (RFC 9053 §2.1 ES256, §2.2 EdDSA). */
+const ALG_ES256 = -7;
+const ALG_EDDSA = -8;
 
 /** OKP curves (RFC 9053 §7.1). */
 export const OkpCurve = Object.freeze({ X25519: 4, Ed25519: 6 } as const);
@@ -47,6 +52,7 @@ function coseKeyOf(key: KeyObject): Map<CborValue, CborValue> {
   if (jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.x === 'string' && typeof jwk.y === 'string') {
     return new Map<CborValue, CborValue>([
       [KEY_KTY, KTY_EC2],
+      [KEY_ALG, ALG_ES256],
       [KEY_CRV, Ec2Curve.P256],
       [KEY_X, Buffer.from(jwk.x, 'base64url')],
       [KEY_Y, Buffer.from(jwk.y, 'base64url')],
@@ -55,16 +61,22 @@ function coseKeyOf(key: KeyObject): Map<CborValue, CborValue> {
   if (jwk.kty !== 'OKP' || (jwk.crv !== 'Ed25519' && jwk.crv !== 'X25519') || typeof jwk.x !== 'string') {
     throw new InvalidArgumentError('only Ed25519, X25519 and P-256 keys are supported');
   }
+  const ed = jwk.crv === 'Ed25519';
   return new Map<CborValue, CborValue>([
     [KEY_KTY, KTY_OKP],
-    [KEY_CRV, jwk.crv === 'Ed25519' ? OkpCurve.Ed25519 : OkpCurve.X25519],
+    // An X25519 key is for key agreement only: no signature algorithm to name.
+    ...(ed ? [[KEY_ALG, ALG_EDDSA] as [CborValue, CborValue]] : []),
+    [KEY_CRV, ed ? OkpCurve.Ed25519 : OkpCurve.X25519],
     [KEY_X, Buffer.from(jwk.x, 'base64url')],
   ]);
 }
 
 /**
- * Builds a CCS credential `{2: subject, 8: {1: {1: 1, -1: crv, -2: x}}}` in deterministic CBOR;
- * for a P-256 key the COSE_Key is `{1: 2, -1: 1, -2: x, -3: y}` (RFC 9053 §7.1.1).
+ * Builds a CCS credential `{2: subject, 8: {1: {1: 1, 3: -8, -1: 6, -2: x}}}` in deterministic
+ * CBOR for an Ed25519 key; for a P-256 key the COSE_Key is `{1: 2, 3: -7, -1: 1, -2: x, -3: y}`
+ * (RFC 9053 §7.1.1). The COSE_Key names its algorithm (`alg`, 3: EdDSA -8 or ES256 -7, RFC 9053
+ * §2.2, §2.1): RFC 9052 §7.1 makes it optional, but implementations such as aiocoap refuse a key
+ * without it. An X25519 key gets none. Credentials without `alg` are read all the same.
  * @example ccsCredential('client', generateKeyPairSync('ed25519').publicKey)
  */
 export function ccsCredential(subject: string, publicKey: KeyObject): Buffer {

@@ -49,6 +49,7 @@ export {
   SIGNATURE_LENGTH,
   splitGroupPayload,
   verifyCountersignature,
+  verifyEitherLayout,
   xorKeystream,
 } from './signature.js';
 export {

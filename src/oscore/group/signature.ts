@@ -134,6 +134,39 @@ export function verifyCountersignature(
   if (!ok) throw new OscoreError('ERR_OSCORE_SIGNATURE', 'countersignature does not verify');
 }
 
+/**
+ * Verifies a countersignature in either Countersign_structure layout: `preferred` (the group's
+ * configured one) first and, only when that fails, the other, so that members accept messages
+ * from implementations of either layout (docs/security.md). Accepting both gives a forger
+ * nothing: each layout is a signature by the sender's key over the same external_aad and
+ * ciphertext, and the two encodings never coincide (arrays of 4 and of 5 elements). A message
+ * that verifies under neither costs two verifications.
+ * @returns the layout the signature verified with.
+ * @throws OscoreError `ERR_OSCORE_SIGNATURE` (the error of the preferred layout) when neither verifies.
+ */
+export function verifyEitherLayout(
+  publicKey: KeyObject,
+  externalAad: Buffer,
+  ciphertext: Buffer,
+  signature: Buffer,
+  preferred: CountersignLayout,
+): CountersignLayout {
+  try {
+    verifyCountersignature(publicKey, externalAad, ciphertext, signature, preferred);
+    return preferred;
+  } catch (first) {
+    // A signature of the wrong length fails in any layout: no second verification.
+    if (signature.length !== SIGNATURE_LENGTH) throw first;
+    const other: CountersignLayout = preferred === 'rfc9338' ? 'rfc8152' : 'rfc9338';
+    try {
+      verifyCountersignature(publicKey, externalAad, ciphertext, signature, other);
+    } catch {
+      throw first;
+    }
+    return other;
+  }
+}
+
 /** Inputs of the keystream (draft §4.2). */
 export interface KeystreamInput {
   /** The Signature Encryption Key from the Common Context (the IKM). */

@@ -22,7 +22,7 @@ import {
   countersignatureKeystream,
   SIGNATURE_LENGTH,
   splitGroupPayload,
-  verifyCountersignature,
+  verifyEitherLayout,
   xorKeystream,
 } from './signature.js';
 
@@ -70,7 +70,8 @@ function open(i: OpenInput): Buffer {
       length: SIGNATURE_LENGTH,
       ...i.keystream,
     });
-    verifyCountersignature(
+    // Either Countersign_structure layout is accepted, the group's own tried first.
+    verifyEitherLayout(
       i.peer.publicKey,
       i.aad.externalAad,
       split.ciphertext,
