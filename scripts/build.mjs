@@ -1,0 +1,33 @@
+// The build (`npm run build`; also npm's `prepare`, so `npm ci`, `npm pack`, `npm publish` and a
+// git install all get dist/): a clean tsc build of src/ into dist/, and a stamp that tells
+// bin/coap-group.js the build is current.
+import { spawnSync } from 'node:child_process';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+// Taken before tsc reads anything: a source saved while tsc runs is then newer than the stamp,
+// and bin/coap-group.js goes on running the sources.
+const started = new Date();
+
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  process.stderr.write(
+    'build: TypeScript is not installed; run npm install (it installs the devDependencies)\n',
+  );
+  process.exit(1);
+}
+
+// Clean: a module removed from src/ must not linger in dist/ (and in the package).
+rmSync(dist, { recursive: true, force: true });
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (r.status !== 0) process.exit(r.status ?? 1);
+
+const stamp = join(dist, '.build-stamp');
+writeFileSync(stamp, `built from src/ as it was at ${started.toISOString()}\n`);
+utimesSync(stamp, started, started);
