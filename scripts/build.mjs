@@ -1,8 +1,8 @@
 // The build (`npm run build`; also npm's `prepare`, so `npm ci`, `npm pack`, `npm publish` and a
-// git install all get dist/): a clean tsc build of src/ into dist/, and a stamp that tells
-// bin/coap-group.js the build is current.
+// git install all get dist/): a clean tsc build of src/ into dist/, the Node types reference in
+// the entry's declarations, and a stamp that tells bin/coap-group.js the build is current.
 import { spawnSync } from 'node:child_process';
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,14 @@ try {
 rmSync(dist, { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
+
+// The declarations name Buffer, KeyObject and other Node types. A consumer's tsconfig need not
+// list "node" in `types` (TypeScript 6 and later default `types` to []), so the entry says it
+// itself. tsc does not emit such a directive unless the source carries one (TypeScript 5.5 and
+// later), and it belongs to the package, not to src/index.ts. See docs/architecture.md, "The
+// package".
+const entry = join(dist, 'index.d.ts');
+writeFileSync(entry, `/// <reference types="node" />\n${readFileSync(entry, 'utf8')}`);
 
 const stamp = join(dist, '.build-stamp');
 writeFileSync(stamp, `built from src/ as it was at ${started.toISOString()}\n`);
