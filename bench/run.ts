@@ -1,57 +1,41 @@
-// The bench entry (`npm run bench`, `npm run bench -- --quick`): runs the sections, prints one
-// table per section with our figure, the peers' and the ratios, and writes the JSON results.
-// Everything is sent to loopback addresses only; every child process is stopped at the end.
-import { loadavg } from 'node:os';
+// The bench entry (`npm run bench`, which builds first): checks that dist/ is the build of src/
+// as it is now, makes this process and every child load the library from dist/ (bench/use-dist.ts),
+// then runs the bench (bench/main.ts).
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type Section } from './config.js';
-import { renderSection } from './report/table.js';
-import type { SectionResult } from './report/types.js';
-import { writeResults } from './report/write.js';
-import { blockSection } from './scenarios/block.js';
-import { clientSection } from './scenarios/client.js';
-import { codecSection } from './scenarios/codec.js';
-import { fanoutSection } from './scenarios/fanout.js';
-import { securitySection } from './scenarios/security.js';
-import { serverSection } from './scenarios/server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cfg = parseArgs(process.argv.slice(2), root);
-const log = (s: string) => process.stderr.write(`${s}\n`);
-const started = performance.now();
-const loadAtStart = loadavg();
-log(
-  `coap-group bench (${cfg.quick ? 'quick' : 'full'} mode), node ${process.version}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
-);
+const mtime = (p: string) => statSync(p, { throwIfNoEntry: false })?.mtimeMs;
 
-const runners = {
-  server: serverSection,
-  client: clientSection,
-  codec: codecSection,
-  fanout: fanoutSection,
-  block: blockSection,
-  security: securitySection,
-} as const satisfies Record<Section, unknown>;
-const sections: SectionResult[] = [];
-for (const [name, run] of Object.entries(runners)) {
-  if (!cfg.sections.has(name as Section)) continue;
-  log(`-- ${name}`);
-  sections.push(await run(cfg, log));
+/** The newest file or directory under `dir` (itself included) and its mtime. */
+function newest(dir: string): [string, number] {
+  let found: [string, number] = [dir, mtime(dir) ?? 0];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    const n: [string, number] = e.isDirectory() ? newest(p) : [p, mtime(p) ?? 0];
+    if (n[1] > found[1]) found = n;
+  }
+  return found;
 }
 
-console.log(sections.map(renderSection).join('\n\n'));
-const file = writeResults(
-  join(root, 'bench', 'results'),
-  cfg.quick ? 'quick' : 'full',
-  sections,
-  loadAtStart,
-);
-const load = loadavg()
-  .map((l) => l.toFixed(2))
-  .join(' ');
-log(`\nload average now ${load}; ${((performance.now() - started) / 1000).toFixed(1)} s; results: ${file}`);
-if (cfg.profileDir) {
-  log(
-    `CPU profiles: ${cfg.profileDir} (summarise: npx tsx bench/profile-top.ts ${cfg.profileDir}/server-ours)`,
-  );
+/** Why dist/ is not the build of src/ as it is now, or undefined when it is. */
+function staleBuild(): string | undefined {
+  const built = mtime(join(root, 'dist', '.build-stamp'));
+  if (built === undefined) return 'dist/ has not been built';
+  const [path, time] = newest(join(root, 'src'));
+  return time > built ? `${path} is newer than dist/` : undefined;
 }
+
+const stale = staleBuild();
+if (stale !== undefined) {
+  process.stderr.write(`bench: ${stale}; run npm run build first (npm run bench does)\n`);
+  process.exit(2);
+}
+await import('./use-dist.js');
+const lib = import.meta.resolve('../src/index.js');
+if (lib !== new URL('../dist/index.js', import.meta.url).href) {
+  process.stderr.write(`bench: the library would load from ${lib}, not dist/\n`);
+  process.exit(2);
+}
+await import('./main.js');
