@@ -4,8 +4,9 @@
  * uses it as a user would: an ESM import, a `require()` (Node 20.19 and later load ES modules from
  * require), a strict NodeNext TypeScript compile with the project's TypeScript and, when npm can
  * get them (from its cache, else the registry), typescript@latest and typescript@6, and
- * `npx coap-group --help`. Last, the copy's bin/coap-group.js: it runs dist/ while the build is
- * current and the sources once one is newer. Only the copy and the temporary projects are
+ * `npx coap-group --help`. Last, the copy as a checkout: `npm exec coap-group` there (which runs
+ * prepare) keeps a current dist/, and bin/coap-group.js runs dist/ while the build is current and
+ * the sources once one is newer. Only the copy and the temporary projects are
  * written; everything is removed at the end. Servers bind 127.0.0.1 only.
  */
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -261,6 +263,22 @@ describe('the packed package', { timeout: 600_000 }, () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^Usage:/m);
     assert.match(r.stdout, /coap-group get/);
+  });
+
+  it('leaves a current dist/ alone when npm exec links the checkout (and runs prepare)', async (t) => {
+    if (!installed(t)) return;
+    const stamp = join(checkout, 'dist', '.build-stamp');
+    const built = statSync(stamp).mtimeMs;
+    // A cache of its own: npm links the checkout into it, running prepare, only the first time.
+    const cache = join(tmp, 'npm-cache');
+    const r = await run(
+      'npm',
+      ['exec', '--offline', '--cache', cache, '--', 'coap-group', '--help'],
+      checkout,
+    );
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^Usage:/m);
+    assert.equal(statSync(stamp).mtimeMs, built, 'dist/ was built again');
   });
 
   it("runs the checkout's dist/ while the build is current, and the sources once one is newer", async (t) => {
