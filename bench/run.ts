@@ -1,57 +1,22 @@
-// The bench entry (`npm run bench`, `npm run bench -- --quick`): runs the sections, prints one
-// table per section with our figure, the peers' and the ratios, and writes the JSON results.
-// Everything is sent to loopback addresses only; every child process is stopped at the end.
-import { loadavg } from 'node:os';
-import { join } from 'node:path';
+// The bench entry (`npm run bench`): builds dist/ when src/ changed since the last build
+// (scripts/build.mjs --if-stale), makes this process and every child load the library from dist/
+// (bench/use-dist.ts), then runs the bench (bench/main.ts).
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type Section } from './config.js';
-import { renderSection } from './report/table.js';
-import type { SectionResult } from './report/types.js';
-import { writeResults } from './report/write.js';
-import { blockSection } from './scenarios/block.js';
-import { clientSection } from './scenarios/client.js';
-import { codecSection } from './scenarios/codec.js';
-import { fanoutSection } from './scenarios/fanout.js';
-import { securitySection } from './scenarios/security.js';
-import { serverSection } from './scenarios/server.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cfg = parseArgs(process.argv.slice(2), root);
-const log = (s: string) => process.stderr.write(`${s}\n`);
-const started = performance.now();
-const loadAtStart = loadavg();
-log(
-  `coap-group bench (${cfg.quick ? 'quick' : 'full'} mode), node ${process.version}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+const build = spawnSync(
+  process.execPath,
+  [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url)), '--if-stale'],
+  { stdio: 'inherit' },
 );
-
-const runners = {
-  server: serverSection,
-  client: clientSection,
-  codec: codecSection,
-  fanout: fanoutSection,
-  block: blockSection,
-  security: securitySection,
-} as const satisfies Record<Section, unknown>;
-const sections: SectionResult[] = [];
-for (const [name, run] of Object.entries(runners)) {
-  if (!cfg.sections.has(name as Section)) continue;
-  log(`-- ${name}`);
-  sections.push(await run(cfg, log));
+if (build.status !== 0) {
+  process.stderr.write('bench: the build failed; the bench measures dist/ and needs it\n');
+  process.exit(2);
 }
-
-console.log(sections.map(renderSection).join('\n\n'));
-const file = writeResults(
-  join(root, 'bench', 'results'),
-  cfg.quick ? 'quick' : 'full',
-  sections,
-  loadAtStart,
-);
-const load = loadavg()
-  .map((l) => l.toFixed(2))
-  .join(' ');
-log(`\nload average now ${load}; ${((performance.now() - started) / 1000).toFixed(1)} s; results: ${file}`);
-if (cfg.profileDir) {
-  log(
-    `CPU profiles: ${cfg.profileDir} (summarise: npx tsx bench/profile-top.ts ${cfg.profileDir}/server-ours)`,
-  );
+await import('./use-dist.js');
+const lib = import.meta.resolve('../src/index.js');
+if (lib !== new URL('../dist/index.js', import.meta.url).href) {
+  process.stderr.write(`bench: the library would load from ${lib}, not dist/\n`);
+  process.exit(2);
 }
+await import('./main.js');

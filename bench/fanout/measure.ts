@@ -1,7 +1,7 @@
 // Shared by the fan-out collectors: runs a collection REPS times, Leisure apart (so each request
 // starts a fresh Leisure period on every node), timing each and sampling memory meanwhile. Memory
 // is reported as growth over a baseline taken after a GC (children run with --expose-gc), so the
-// cost of loading the code (tsx compiling TypeScript) does not count.
+// cost of loading the code (tsx compiling the harness) does not count.
 
 export interface CollectResult {
   /** ms per repetition. */

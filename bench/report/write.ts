@@ -17,6 +17,8 @@ export function writeResults(
     timestamp,
     mode,
     node: process.version,
+    /** The measured library: the compiled build in dist/ (bench/run.ts), as a user installs it. */
+    library: 'dist',
     platform: `${process.platform} ${process.arch}`,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',

@@ -1,6 +1,8 @@
-// Runs a TypeScript child to completion (bounded: SIGTERM at the deadline, SIGKILL 2 s later) and
-// returns its last stdout line parsed as JSON.
+// Runs a bench child (TypeScript under tsx, the library from dist/: spawn.ts CHILD_LOADER) to
+// completion (bounded: SIGTERM at the deadline, SIGKILL 2 s later) and returns its last stdout
+// line parsed as JSON.
 import { spawn } from 'node:child_process';
+import { CHILD_LOADER } from './spawn.js';
 
 export function runToEnd<T>(
   file: string,
@@ -9,7 +11,7 @@ export function runToEnd<T>(
   nodeFlags: readonly string[] = [],
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args], {
+    const proc = spawn(process.execPath, [...nodeFlags, ...CHILD_LOADER, file, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const kill = () => proc.kill('SIGKILL');

@@ -35,7 +35,18 @@ export function sibling(base: string, rel: string): string {
   return fileURLToPath(new URL(rel, base));
 }
 
-/** Runs a TypeScript file under tsx. */
+/**
+ * How a bench child runs: its own TypeScript under tsx, the library from dist/ (bench/use-dist.ts),
+ * as in the bench process.
+ */
+export const CHILD_LOADER: readonly string[] = [
+  '--import',
+  'tsx',
+  '--import',
+  new URL('../use-dist.ts', import.meta.url).href,
+];
+
+/** Runs a TypeScript bench child (see CHILD_LOADER). */
 export function spawnTs(
   name: string,
   file: string,
@@ -43,7 +54,7 @@ export function spawnTs(
   nodeFlags: readonly string[] = [],
   timeoutMs?: number,
 ): Promise<Child> {
-  return startChild(name, process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args], timeoutMs);
+  return startChild(name, process.execPath, [...nodeFlags, ...CHILD_LOADER, file, ...args], timeoutMs);
 }
 
 /** Starts `command`, resolves once it printed `ready <port>` (rejects after `timeoutMs`). */

@@ -1,0 +1,58 @@
+// The bench (`npm run bench`, `npm run bench -- --quick`; started by bench/run.ts, which makes the
+// library load from dist/): runs the sections, prints one table per section with our figure, the
+// peers' and the ratios, and writes the JSON results. Everything is sent to loopback addresses
+// only; every child process is stopped at the end.
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type Section } from './config.js';
+import { renderSection } from './report/table.js';
+import type { SectionResult } from './report/types.js';
+import { writeResults } from './report/write.js';
+import { blockSection } from './scenarios/block.js';
+import { clientSection } from './scenarios/client.js';
+import { codecSection } from './scenarios/codec.js';
+import { fanoutSection } from './scenarios/fanout.js';
+import { securitySection } from './scenarios/security.js';
+import { serverSection } from './scenarios/server.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cfg = parseArgs(process.argv.slice(2), root);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const started = performance.now();
+const loadAtStart = loadavg();
+log(
+  `coap-group bench (${cfg.quick ? 'quick' : 'full'} mode), node ${process.version}, library from dist/ (tsc), load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+);
+
+const runners = {
+  server: serverSection,
+  client: clientSection,
+  codec: codecSection,
+  fanout: fanoutSection,
+  block: blockSection,
+  security: securitySection,
+} as const satisfies Record<Section, unknown>;
+const sections: SectionResult[] = [];
+for (const [name, run] of Object.entries(runners)) {
+  if (!cfg.sections.has(name as Section)) continue;
+  log(`-- ${name}`);
+  sections.push(await run(cfg, log));
+}
+
+console.log(sections.map(renderSection).join('\n\n'));
+const file = writeResults(
+  join(root, 'bench', 'results'),
+  cfg.quick ? 'quick' : 'full',
+  sections,
+  loadAtStart,
+);
+const load = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
+log(`\nload average now ${load}; ${((performance.now() - started) / 1000).toFixed(1)} s; results: ${file}`);
+if (cfg.profileDir) {
+  log(
+    `CPU profiles: ${cfg.profileDir} (summarise: npx tsx bench/profile-top.ts ${cfg.profileDir}/server-ours)`,
+  );
+}
