@@ -60,7 +60,8 @@ export function describeMessage(m: CoapMessage): string {
   const parts = [TYPES[m.type] ?? `type${m.type}`, codeText(m.code)];
   parts.push(`mid=0x${m.messageId.toString(16).padStart(4, '0')}`);
   if (m.token.length > 0) parts.push(`token=${m.token.toString('hex')}`);
-  for (const o of m.options) parts.push(optionText(o));
+  // In option-number order, as on the wire (a message being built may not be sorted yet).
+  for (const o of [...m.options].sort((a, b) => a.number - b.number)) parts.push(optionText(o));
   parts.push(`${m.payload.length} B`);
   return parts.join(' ');
 }
