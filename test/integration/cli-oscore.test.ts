@@ -567,7 +567,10 @@ if (!insideNetns()) {
           const first = await get('--oscore', join(dir, 'member-1.json'));
           exits(first, 0);
           assert.deepEqual(answers(first), expected);
-          assert.match(first.stderr, /^3 responses from 3 endpoints in \d+ ms \(224\.0\.1\.187:5683\)\n$/);
+          assert.match(
+            first.stderr,
+            /^\{"responses":3,"endpoints":3,"ms":\d+,"reason":"window","target":"224\.0\.1\.187:5683","exit":0\}\n$/,
+          );
           // One group request; the Echo follow-ups went to each member by unicast.
           assert.equal(toGroup.length, 1, 'one datagram to the group');
           const request = decodeMessage(toGroup[0]!);
