@@ -53,7 +53,8 @@ export const GROUPS_HELP = `Usage: coap-group groups COMMAND NODE-URI [options]
                                                  create a membership (both may be given; "a" wins)
   update NODE-URI INDEX --address ... | --name ...
                                                  replace (or create) the membership at INDEX
-  remove NODE-URI INDEX                          delete the membership at INDEX
+  remove NODE-URI INDEX                          delete the membership at INDEX (4.04, exit 1,
+                                                 when the node has none there)
   replace NODE-URI --file F.json                 replace all memberships with F.json ('-': stdin),
                                                  e.g. {"1":{"a":"239.1.2.3"},"2":{"n":"lights.example.com"}}
 

@@ -17,10 +17,10 @@ Usage:
   coap-group demo [--nodes N]                     a room of nodes on this machine, addressed by multicast
 
 Run 'coap-group COMMAND --help' for the options of a command.
-Options of every command:
+Global options (anywhere on the line):
   --verbose   each CoAP message sent and received, one line each on stderr
   --debug     a stack trace with every failure (also NODE_DEBUG=coap)
-  --version   print the version
+coap-group --version prints the version.
 Exit status: 0 success, 1 a 4.xx/5.xx response or Reset (unicast), 2 usage error, 3 no response
 in time (a unicast timeout, or a group request that nobody answered), 4 other failure,
 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM; serve exits 0 when stopped either way.
