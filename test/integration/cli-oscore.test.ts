@@ -585,11 +585,15 @@ if (!insideNetns()) {
           assert.deepEqual(answers(second), expected);
           assert.equal(toGroup.length, 2);
 
-          // Without protection: silence from every member (--require-oscore, multicast).
+          // Without protection: silence from every member (--require-oscore, multicast), which
+          // the CLI reports as a group that did not answer, exit 3.
           const plain = await get();
-          exits(plain, 0);
+          exits(plain, 3);
           assert.equal(plain.stdout, '');
-          assert.match(plain.stderr, /^0 responses from 0 endpoints/);
+          assert.match(
+            plain.stderr,
+            /^\{"responses":0,"endpoints":0,.*"exit":3,"error":"no response from the group /,
+          );
         } finally {
           await new Promise<void>((r) => listener.close(() => r()));
         }
