@@ -68,6 +68,7 @@ export {
   reasonPhrase,
 } from './message/codes.js';
 export { decodeMessage } from './message/decode.js';
+export { describeMessage } from './message/describe.js';
 export { encodeMessage } from './message/encode.js';
 export type { CoapMessage, CoapOption } from './message/types.js';
 export { MessageType } from './message/types.js';

@@ -2,12 +2,14 @@
  * @module cli/discover
  * `coap-group discover [GROUP-URI]`: multicast GET /.well-known/core (RFC 7252 §7.2, RFC 7390
  * §2.2) and a list of every node that answered with its links. Nodes whose links do not match
- * the query stay silent (RFC 6690 §4.1).
+ * the query stay silent (RFC 6690 §4.1). When no node answers, it says so and exits 3, like a
+ * group request nobody answered.
  */
 import { parseArgs } from 'node:util';
 import { ALL_COAP_NODES_IPV4, CoapClient, type CoapUri, parseLinks, parseUri } from '../index.js';
 import { endpoint } from './output.js';
-import { integer, LOOPBACK, seconds, UsageError } from './usage.js';
+import type { Session } from './session.js';
+import { Exit, integer, LOOPBACK, seconds, UsageError } from './usage.js';
 
 const OPTIONS = {
   wait: { type: 'string' },
@@ -18,7 +20,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export async function runDiscover(argv: string[]): Promise<number> {
+export async function runDiscover(argv: string[], session: Session): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: OPTIONS,
@@ -43,6 +45,7 @@ export async function runDiscover(argv: string[]): Promise<number> {
       uri,
       accept: 40,
       ...(wait !== undefined ? { window: wait * 1000 } : {}),
+      signal: session.signal,
     });
     for await (const r of responses) {
       let links: ReturnType<typeof parseLinks> = [];
@@ -70,10 +73,31 @@ export async function runDiscover(argv: string[]): Promise<number> {
       if (error) process.stdout.write(`    (unreadable link format: ${error})\n`);
     }
     const s = await responses.done;
-    process.stderr.write(
-      `${s.endpoints} node${s.endpoints === 1 ? '' : 's'} answered in ${Math.round(s.elapsedMs)} ms\n`,
-    );
-    return 0;
+    if (session.stopReason === 'closed-output') return Exit.OK; // the reader has what it wanted
+    const target = endpoint({ address: uri.host, port: uri.port });
+    const silent = s.endpoints === 0 && s.reason === 'window';
+    const error = silent
+      ? `no node answered discovery on ${target} within ${Number((s.elapsedMs / 1000).toFixed(1))} s`
+      : undefined;
+    const status = silent ? Exit.TIMEOUT : Exit.OK;
+    if (values.json) {
+      const summary = {
+        nodes: s.endpoints,
+        ms: Math.round(s.elapsedMs),
+        reason: s.reason,
+        target,
+        exit: status,
+      };
+      process.stderr.write(`${JSON.stringify(error ? { ...summary, error } : summary)}\n`);
+    } else if (error !== undefined) {
+      const hint = `check --iface ${values.iface ?? LOOPBACK} and that the nodes joined the group${values.query ? '; nodes whose links do not match --query stay silent' : ''}`;
+      process.stderr.write(`coap-group: ${error} (${hint})\n`);
+    } else {
+      process.stderr.write(
+        `${s.endpoints} node${s.endpoints === 1 ? '' : 's'} answered in ${Math.round(s.elapsedMs)} ms\n`,
+      );
+    }
+    return status;
   } finally {
     await client.close();
   }

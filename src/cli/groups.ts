@@ -3,7 +3,10 @@
  * `coap-group groups list|add|update|remove|replace NODE-URI ...`: a client for one node's Group
  * Configuration resource (RFC 7390 §2.6.2), over unicast only. Memberships are checked here
  * with the same codec the node uses (RFC 7390 §2.6.2.1), so a typo is a usage error (exit 2)
- * before anything is sent; a 4.xx/5.xx answer is exit 1 (design.md §CLI contract).
+ * before anything is sent; a 4.xx/5.xx answer is exit 1 (design.md §CLI contract). The node
+ * answers a DELETE of an index it does not have with 2.02, as DELETE is idempotent (RFC 7252
+ * §5.8.4), so `remove` reads the entry first and reports the 4.04 of a mistyped index (after
+ * the DELETE, so that a refusal still says why).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -50,7 +53,8 @@ export const GROUPS_HELP = `Usage: coap-group groups COMMAND NODE-URI [options]
                                                  create a membership (both may be given; "a" wins)
   update NODE-URI INDEX --address ... | --name ...
                                                  replace (or create) the membership at INDEX
-  remove NODE-URI INDEX                          delete the membership at INDEX
+  remove NODE-URI INDEX                          delete the membership at INDEX (4.04, exit 1,
+                                                 when the node has none there)
   replace NODE-URI --file F.json                 replace all memberships with F.json ('-': stdin),
                                                  e.g. {"1":{"a":"239.1.2.3"},"2":{"n":"lights.example.com"}}
 
@@ -177,7 +181,11 @@ async function nodeUri(text: string | undefined, sub: Sub): Promise<CoapUri> {
 }
 
 /** Runs `coap-group groups ...` (argv without `groups`); resolves with the exit code. */
-export async function runGroups(argv: string[], io: GroupsIo = processIo): Promise<number> {
+export async function runGroups(
+  argv: string[],
+  io: GroupsIo = processIo,
+  signal?: AbortSignal,
+): Promise<number> {
   let parsed: ReturnType<
     typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>
   >;
@@ -244,14 +252,23 @@ export async function runGroups(argv: string[], io: GroupsIo = processIo): Promi
         : collection !== undefined
           ? formatCollection(collection)
           : undefined;
-    const res = await client.request({
+    const common = {
       uri: target,
+      ...(timeout !== undefined ? { timeout: timeout * 1000 } : {}),
+      ...(signal !== undefined ? { signal } : {}),
+    };
+    const context = { uri, index, count: collection?.size, json: values.json === true };
+    // Read first: the node answers a DELETE of a missing index with 2.02 too.
+    const entry = sub === 'remove' ? await client.request({ ...common, accept: GROUP_JSON }) : undefined;
+    const res = await client.request({
+      ...common,
       method: sub === 'list' ? 'GET' : sub === 'add' ? 'POST' : sub === 'remove' ? 'DELETE' : 'PUT',
       ...(payload !== undefined ? { payload: Buffer.from(payload), format: GROUP_JSON } : {}),
       ...(sub === 'list' ? { accept: GROUP_JSON } : {}),
-      ...(timeout !== undefined ? { timeout: timeout * 1000 } : {}),
     });
-    return report(io, sub, res, { uri, index, count: collection?.size, json: values.json === true });
+    // A refused DELETE says why (4.01, 4.03, 5.03); an accepted one of nothing is the 4.04 read.
+    if (res.ok && entry?.codeString === '4.04') return report(io, sub, entry, context);
+    return report(io, sub, res, context);
   } finally {
     await client.close();
   }

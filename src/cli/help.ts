@@ -8,6 +8,8 @@ export const HELP: Record<string, string> = {
 
 Usage:
   coap-group get|put|post|delete URI [options]   send a request (a group request when URI names a multicast group)
+  coap-group fetch|patch|ipatch URI [options]     the same with FETCH, PATCH or iPATCH (RFC 8132)
+  coap-group ping URI                             a CoAP ping (empty Confirmable, RFC 7252 §4.3) to one node
   coap-group discover [GROUP-URI]                 GET /.well-known/core on a group (default coap://224.0.1.187)
   coap-group serve [options]                      run a CoAP node
   coap-group groups list|add|update|remove|replace NODE-URI ...   configure a node's /coap-group
@@ -15,8 +17,15 @@ Usage:
   coap-group demo [--nodes N]                     a room of nodes on this machine, addressed by multicast
 
 Run 'coap-group COMMAND --help' for the options of a command.
-Exit status: 0 success, 1 a 4.xx/5.xx response or Reset (unicast), 2 usage error, 3 timeout (unicast), 4 other failure.`,
-  request: `Usage: coap-group get|put|post|delete URI [options]
+Global options (anywhere on the line):
+  --verbose   each CoAP message sent and received, one line each on stderr
+  --debug     a stack trace with every failure (also NODE_DEBUG=coap)
+coap-group --version prints the version.
+Exit status: 0 success, 1 a 4.xx/5.xx response or Reset (unicast), 2 usage error, 3 no response
+in time (a unicast timeout, or a group request that nobody answered), 4 other failure,
+130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM; serve exits 0 when stopped either way.
+A closed output (coap-group ... | head) ends a command quietly, status 0.`,
+  request: `Usage: coap-group get|put|post|delete|fetch|patch|ipatch URI [options]
 
   --payload TEXT        request payload
   --payload-file FILE   request payload read from FILE
@@ -34,11 +43,23 @@ Exit status: 0 success, 1 a 4.xx/5.xx response or Reset (unicast), 2 usage error
   --block-size N        block size for block-wise transfers (16-1024)
   --observe             (get) stream notifications until Ctrl-C or --wait (RFC 7641)
   --oscore FILE         protect the request with the OSCORE / Group OSCORE keys in FILE
-URI: coap://HOST[:PORT]/path?query; HOST is an IP literal ([ff02::fd%25lo] for IPv6 with a zone) or a name.`,
+URI: coap://HOST[:PORT]/path?query; HOST is an IP literal ([ff02::fd%25lo] for IPv6 with a zone) or a name.
+Unicast: the payload goes to stdout; the code goes to stderr for an error and for put, post,
+delete, patch and ipatch (e.g. '2.04 Changed'). Group: one line per response, then a summary on
+stderr (with --json, a JSON object: responses, endpoints, ms, reason, target, exit, error).
+A group that nobody answered within the wait exits 3 ('no response from the group ...'), unless
+--no-response disclaimed some classes. Exit status: see coap-group --help.`,
+  ping: `Usage: coap-group ping URI [--timeout SECONDS] [--source ADDR]
+
+Sends an empty Confirmable message (RFC 7252 §4.3), which every CoAP node answers with a Reset,
+and prints '<ip>:<port> answered in N ms'. Exit 0 when it answered, 3 when it did not (within
+--timeout, or when the Confirmable retransmissions end, after 62 to 93 s). Unicast only (RFC 7252 §8.1).`,
   discover: `Usage: coap-group discover [GROUP-URI] [--wait SECONDS] [--iface NAME|ADDR] [--json] [--query Q]
 
 Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists each node and its links.
-  --query Q   a link filter such as rt=core.gp (RFC 6690 §4.1)`,
+  --query Q   a link filter such as rt=core.gp (RFC 6690 §4.1)
+A node listening on another port than 5683 is found with that port: discover coap://224.0.1.187:PORT.
+Exit 3 when no node answered.`,
   serve: `Usage: coap-group serve [options]
 
   --bind ADDR              unicast address to bind (repeatable; default: the addresses of --iface)
@@ -49,7 +70,7 @@ Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists ea
   --leisure SECONDS        Leisure for multicast responses (default 5)
   --resource PATH[=VALUE]  a value resource: GET reads it, PUT replaces it (repeatable)
   --multicast PATH         let PATH accept multicast requests (repeatable)
-  --config FILE            JSON file with resources and settings
+  --config FILE            JSON file with resources and settings (docs/serve-config.md)
   --state DIR              keep the group configuration (/coap-group) in DIR
   --allow-config-from CIDR who may change /coap-group (repeatable; default loopback)
   --start-empty            with --state: start with no memberships if the saved state is corrupt
@@ -58,7 +79,12 @@ Sends GET /.well-known/core to a group (default coap://224.0.1.187) and lists ea
   --pairwise-responses     with --oscore: answer Group OSCORE group requests in the pairwise mode
                            (no countersignature: 64 bytes and a signature less per response)
   --config-controller KID[@IDCONTEXT]  only this OSCORE identity may change /coap-group (repeatable)
-Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; stops on SIGTERM or SIGINT.`,
+  --pid-file FILE          write this process's ID to FILE when ready (removed on exit), so that
+                           'kill $(cat FILE)' stops the node itself, also when started through npx
+Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; every resource is in place
+before the first request can arrive. Stops on SIGTERM or SIGINT, status 0. A request handler that
+fails (answered 5.00) is logged on stderr. With --port other than 5683 the node answers group
+requests, discovery included, on its own port only: a note on stderr says so.`,
   demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N]
 
 Starts N nodes (default 5) on 127.0.0.2.., all members of All CoAP Nodes on the loopback interface,

@@ -1,16 +1,21 @@
 /**
  * @module cli/main
  * The `coap-group` command: dispatch, and the mapping of errors to one line and an exit code
- * (design.md §CLI contract). The CLI uses only what `index` exports.
+ * (design.md §CLI contract). No stack trace is printed unless asked for (`--debug`,
+ * NODE_DEBUG=coap). The CLI uses only what `index` exports.
  */
-import { CoapError } from '../index.js';
+import { readFileSync } from 'node:fs';
+import { CoapError, type MethodName } from '../index.js';
 import { runDemo } from './demo.js';
 import { runDiscover } from './discover.js';
+import { stackOf, systemErrorLine, systemErrorOf, systemHint } from './failure.js';
 import { runGroups } from './groups.js';
 import { HELP } from './help.js';
 import { KEYS_HELP, runKeys } from './keys.js';
+import { runPing } from './ping.js';
 import { runRequest } from './request.js';
 import { runServe } from './serve.js';
+import { Session } from './session.js';
 import { Exit, printError, UsageError } from './usage.js';
 
 const USAGE_CODES = new Set([
@@ -24,51 +29,88 @@ const USAGE_CODES = new Set([
   'ERR_COAP_GROUP_SCOPE',
   'ERR_COAP_GROUP_NOT_MULTICAST',
   'ERR_COAP_GROUP_USE_GROUP',
+  'ERR_COAP_GROUP_BROADCAST',
   'ERR_COAP_NO_MULTICAST_INTERFACE',
   'ERR_COAP_GROUP_JSON',
   'ERR_OSCORE_CONFIG',
   'ERR_OSCORE_NO_CONTEXT',
 ]);
 
+/** The request commands and their methods (RFC 7252 §5.8, RFC 8132 §2-§3). */
+const METHODS: Record<string, MethodName> = {
+  get: 'GET',
+  post: 'POST',
+  put: 'PUT',
+  delete: 'DELETE',
+  fetch: 'FETCH',
+  patch: 'PATCH',
+  ipatch: 'iPATCH',
+};
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const session = new Session(argv);
+  session.start();
   try {
-    const wantsHelp = rest.includes('--help') || rest.includes('-h');
-    switch (command) {
-      case 'get':
-      case 'put':
-      case 'post':
-      case 'delete':
-        if (wantsHelp) return help('request');
-        return await runRequest(command.toUpperCase() as 'GET', rest);
-      case 'discover':
-        if (wantsHelp) return help('discover');
-        return await runDiscover(rest);
-      case 'serve':
-        if (wantsHelp) return help('serve');
-        return await runServe(rest);
-      case 'groups':
-        return await runGroups(rest);
-      case 'keys':
-        if (wantsHelp) {
-          process.stdout.write(`${KEYS_HELP}\n`);
-          return Exit.OK;
-        }
-        return await runKeys(rest);
-      case 'demo':
-        if (wantsHelp) return help('demo');
-        return await runDemo(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        return help('main');
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`, 'run coap-group --help');
-    }
+    const status = await dispatch(session);
+    return session.stopStatus ?? status;
   } catch (err) {
-    return report(err);
+    // Stopped from outside (Ctrl-C, a closed pipe): what follows from that is not an error.
+    return session.stopStatus ?? report(err, session.debug);
+  } finally {
+    session.finish();
+  }
+}
+
+async function dispatch(session: Session): Promise<number> {
+  const [command, ...rest] = session.argv;
+  const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  const method = command === undefined ? undefined : METHODS[command];
+  if (method !== undefined) {
+    if (wantsHelp) return help('request');
+    session.catchSignals();
+    return await runRequest(method, rest, session);
+  }
+  switch (command) {
+    case 'ping':
+      if (wantsHelp) return help('ping');
+      session.catchSignals();
+      return await runPing(rest, session);
+    case 'discover':
+      if (wantsHelp) return help('discover');
+      session.catchSignals();
+      return await runDiscover(rest, session);
+    case 'serve':
+      if (wantsHelp) return help('serve');
+      // A stop is what serve waits for: SIGTERM and SIGINT both end it cleanly (status 0).
+      session.stopIsSuccess();
+      session.catchSignals();
+      return await runServe(rest, session);
+    case 'groups':
+      return await runGroups(rest, undefined, session.catchSignals());
+    case 'keys':
+      if (wantsHelp) {
+        process.stdout.write(`${KEYS_HELP}\n`);
+        return Exit.OK;
+      }
+      return await runKeys(rest);
+    case 'demo':
+      if (wantsHelp) return help('demo');
+      return await runDemo(rest);
+    case '--version':
+    case '-V':
+      process.stdout.write(`${version()}\n`);
+      return Exit.OK;
+    case 'help':
+    case '--help':
+    case '-h':
+      return help('main');
+    case undefined:
+      // No command is a usage error: the usage goes to stderr, and the status says so.
+      process.stderr.write(`${HELP.main}\n`);
+      return Exit.USAGE;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`, 'run coap-group --help');
   }
 }
 
@@ -77,7 +119,22 @@ function help(which: string): number {
   return Exit.OK;
 }
 
-function report(err: unknown): number {
+/** The package version, from the package.json two levels up (src/cli or dist/cli). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function report(err: unknown, debug: boolean): number {
+  const status = describe(err);
+  if (debug) process.stderr.write(`${stackOf(err)}\n`);
+  return status;
+}
+
+/** Prints the one line for `err` and returns the exit status. */
+function describe(err: unknown): number {
   if (err instanceof UsageError) {
     printError(err.message, err.hint);
     return Exit.USAGE;
@@ -88,7 +145,8 @@ function report(err: unknown): number {
     return Exit.USAGE;
   }
   if (err instanceof CoapError) {
-    printError(err.message);
+    const cause = systemErrorOf(err.cause)?.code;
+    printError(err.message, cause !== undefined ? systemHint(cause) : undefined);
     if (USAGE_CODES.has(err.code)) return Exit.USAGE;
     // A name that does not exist is the user's to mend; a resolver that cannot answer is not.
     if (err.code === 'ERR_COAP_RESOLVE') {
@@ -100,6 +158,16 @@ function report(err: unknown): number {
     if (err.code === 'ERR_OSCORE_UNPROTECTED') return Exit.RESPONSE_ERROR;
     return Exit.FAILURE;
   }
-  printError(`unexpected failure: ${(err as Error)?.stack ?? String(err)}`);
+  const sys = systemErrorOf(err);
+  if (sys !== undefined) {
+    const { message, hint } = systemErrorLine(sys);
+    printError(message, hint);
+    return Exit.FAILURE;
+  }
+  const e = err as Error | undefined;
+  printError(
+    `unexpected failure: ${e instanceof Error ? `${e.name}: ${e.message}` : String(err)}`,
+    'run again with --debug to see where',
+  );
   return Exit.FAILURE;
 }

@@ -1,7 +1,9 @@
 /**
  * @module cli/request
- * `coap-group get|put|post|delete URI`: a unicast request, or a group request when the host is a
- * multicast address or a name resolving to one (RFC 7390 §2.2).
+ * `coap-group get|put|post|delete|fetch|patch|ipatch URI`: a unicast request, or a group request
+ * when the host is a multicast address or a name resolving to one (RFC 7390 §2.2). A unicast GET
+ * or FETCH prints the payload; the other methods also print the response code on stderr, so a
+ * PUT that worked says so (RFC 7252 §5.9).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,7 @@ import {
   isMulticast,
   type MethodName,
   type ObserveRequestOptions,
+  Opt,
   OscoreNoContextError,
   parseRequestUri,
   type ResponseClass,
@@ -21,8 +24,10 @@ import {
   systemResolver,
   type UnicastRequestOptions,
 } from '../index.js';
+import { groupRequest, groupTarget } from './group-request.js';
 import { clientSecurity } from './oscore-config.js';
 import { endpoint, groupLine, jsonLine, payloadOut } from './output.js';
+import type { Session } from './session.js';
 import { Exit, integer, LOOPBACK, seconds, UsageError } from './usage.js';
 
 export const REQUEST_OPTIONS = {
@@ -60,7 +65,7 @@ export function parseNoResponse(text: string | undefined): ResponseClass[] | und
   return classes as ResponseClass[];
 }
 
-export async function runRequest(method: MethodName, argv: string[]): Promise<number> {
+export async function runRequest(method: MethodName, argv: string[], session: Session): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: REQUEST_OPTIONS,
@@ -122,31 +127,39 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
     ...(hops !== undefined ? { hops } : {}),
     ...(values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {}),
   });
+  // Ctrl-C, SIGTERM, a closed stdout, or the --wait of an observation end the request.
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onStop = () => abort.abort();
+  session.signal.addEventListener('abort', onStop, { once: true });
+  let waited = false;
   try {
     const wait = seconds('wait', values.wait);
     // --wait bounds an observation; a plain group request uses it as its window instead.
     if (wait !== undefined && values.observe) {
-      const t = setTimeout(() => abort.abort(), wait * 1000);
+      const t = setTimeout(() => {
+        waited = true;
+        abort.abort();
+      }, wait * 1000);
       abort.signal.addEventListener('abort', () => clearTimeout(t), { once: true });
     }
     if (group) {
-      return await groupRequest(
-        client,
-        {
-          ...common,
-          ...(wait !== undefined && !values.observe ? { window: wait * 1000 } : {}),
-          ...(values.observe ? { observe: true } : {}),
-          ...(values.con ? { confirmable: true } : {}),
-          ...(hops !== undefined ? { hops } : {}),
-          allowWideScope: values['allow-wide-scope'] ?? false,
-          signal: abort.signal,
-        },
-        values.json ?? false,
-      );
+      const o: GroupRequestOptions = {
+        ...common,
+        ...(wait !== undefined && !values.observe ? { window: wait * 1000 } : {}),
+        ...(values.observe ? { observe: true } : {}),
+        ...(values.con ? { confirmable: true } : {}),
+        ...(hops !== undefined ? { hops } : {}),
+        allowWideScope: values['allow-wide-scope'] ?? false,
+        signal: abort.signal,
+      };
+      return await groupRequest(client, o, {
+        target: groupTarget(o),
+        json: values.json ?? false,
+        noResponse,
+        iface: values.iface ?? LOOPBACK,
+        waited: () => waited,
+        stopped: () => session.stopReason,
+      });
     }
     if (values.observe)
       return await observeUnicast(client, { ...common, signal: abort.signal }, values.json ?? false);
@@ -160,20 +173,12 @@ export async function runRequest(method: MethodName, argv: string[]): Promise<nu
     const started = performance.now();
     const res = await client.request(o);
     if (values.json) process.stdout.write(`${jsonLine(res, performance.now() - started)}\n`);
-    else if (res.ok) {
-      const out = payloadOut(res);
-      process.stdout.write(out);
-      if (typeof out === 'string' && out.length > 0 && !out.endsWith('\n')) process.stdout.write('\n');
-    } else {
-      const diag = res.text();
-      process.stderr.write(`${res.codeString} ${res.reason}${diag ? `: ${diag}` : ''}\n`);
-    }
+    else printUnicast(method, res);
     return res.ok ? Exit.OK : Exit.RESPONSE_ERROR;
   } catch (err) {
     throw noContext(err, values.oscore);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    session.signal.removeEventListener('abort', onStop);
     await client.close();
   }
 }
@@ -197,6 +202,29 @@ function noContext(err: unknown, file: string | undefined): unknown {
       );
 }
 
+/**
+ * The payload on stdout; the code on stderr for an error, and for a method that changes
+ * something (with its Location, RFC 7252 §5.10.7), so that its success is visible.
+ */
+function printUnicast(method: MethodName, res: CoapResponse): void {
+  if (res.ok) {
+    if (method !== 'GET' && method !== 'FETCH') {
+      const location = res.options
+        .filter((x) => x.number === Opt.LocationPath)
+        .map((x) => x.value.toString('utf8'));
+      process.stderr.write(
+        `${res.codeString} ${res.reason}${location.length > 0 ? ` (Location: /${location.join('/')})` : ''}\n`,
+      );
+    }
+    const out = payloadOut(res);
+    process.stdout.write(out);
+    if (typeof out === 'string' && out.length > 0 && !out.endsWith('\n')) process.stdout.write('\n');
+    return;
+  }
+  const diag = res.text();
+  process.stderr.write(`${res.codeString} ${res.reason}${diag ? `: ${diag}` : ''}\n`);
+}
+
 async function observeUnicast(client: CoapClient, o: ObserveRequestOptions, json: boolean): Promise<number> {
   const started = performance.now();
   let last: CoapResponse | undefined;
@@ -206,19 +234,6 @@ async function observeUnicast(client: CoapClient, o: ObserveRequestOptions, json
     else process.stdout.write(`${groupLine(r)}\n`);
   }
   return last === undefined || last.ok ? Exit.OK : Exit.RESPONSE_ERROR;
-}
-
-async function groupRequest(client: CoapClient, o: GroupRequestOptions, json: boolean): Promise<number> {
-  const responses = client.group(o);
-  for await (const r of responses) {
-    process.stdout.write(`${json ? jsonLine(r, r.elapsedMs) : groupLine(r)}\n`);
-  }
-  const s = await responses.done;
-  const target = typeof o.uri === 'string' ? o.uri : endpoint({ address: o.uri.host, port: o.uri.port });
-  process.stderr.write(
-    `${s.responses} response${s.responses === 1 ? '' : 's'} from ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} in ${Math.round(s.elapsedMs)} ms (${target}${s.reason === 'window' ? '' : `, ${s.reason}`})\n`,
-  );
-  return Exit.OK;
 }
 
 export { CoapError, CoapResponseError };

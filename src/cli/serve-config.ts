@@ -1,11 +1,11 @@
 /**
  * @module cli/serve-config
  * The `serve --config FILE` document, checked field by field so that a mistake is reported with
- * its place: `{"leisure": 5, "join": ["239.1.2.3"], "resources": [{"path": "/light", "value": "off",
- * "rt": "light", "title": "Light", "multicast": true | {"success": true, ...}}]}`.
+ * its place. The format is documented in docs/serve-config.md, and docs/serve-config.schema.json
+ * describes the same document as a JSON Schema (a test keeps the two in agreement).
  */
 import { readFileSync } from 'node:fs';
-import type { SuppressionPolicy } from '../index.js';
+import { parseGroupSpec, type SuppressionPolicy } from '../index.js';
 import { UsageError } from './usage.js';
 
 export interface ResourceConfig {
@@ -37,6 +37,11 @@ export function readServeConfig(file: string): ServeConfig {
   } catch (err) {
     throw new UsageError(`cannot read --config ${file}: ${(err as NodeJS.ErrnoException).code}`);
   }
+  return parseServeConfig(text, file);
+}
+
+/** Validates the text of a config file; `file` names it in messages. */
+export function parseServeConfig(text: string, file: string): ServeConfig {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -47,17 +52,26 @@ export function readServeConfig(file: string): ServeConfig {
     fail(file, 'top level', 'must be an object');
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o))
-    if (!['leisure', 'join', 'resources'].includes(k))
+    if (!['$schema', 'leisure', 'join', 'resources'].includes(k))
       fail(file, `key "${k}"`, 'is unknown (use leisure, join, resources)');
+  // "$schema" points an editor at docs/serve-config.schema.json; the node ignores it.
+  if (o.$schema !== undefined && typeof o.$schema !== 'string') fail(file, '"$schema"', 'must be a string');
   const out: ServeConfig = { resources: [] };
   if (o.leisure !== undefined) {
-    if (typeof o.leisure !== 'number' || !(o.leisure >= 0))
-      fail(file, '"leisure"', 'must be a number of seconds >= 0');
+    if (typeof o.leisure !== 'number' || !(o.leisure > 0))
+      fail(file, '"leisure"', 'must be a number of seconds above 0');
     out.leisure = o.leisure;
   }
   if (o.join !== undefined) {
     if (!Array.isArray(o.join) || o.join.some((g) => typeof g !== 'string'))
       fail(file, '"join"', 'must be an array of group strings');
+    (o.join as string[]).forEach((g, i) => {
+      try {
+        parseGroupSpec(g);
+      } catch (err) {
+        fail(file, `join[${i}]`, (err as Error).message);
+      }
+    });
     out.join = o.join as string[];
   }
   if (o.resources !== undefined) {

@@ -1,10 +1,12 @@
 /**
  * @module cli/serve
  * `coap-group serve`: one CoAP node with value resources, group memberships and discovery.
- * Prints exactly one `ready ...` line once every socket is bound and every group joined, and
- * exits cleanly on SIGTERM or SIGINT (design.md §CLI contract).
+ * Every resource, `/coap-group` included, is in place before the first socket is bound, so no
+ * request ever finds one missing. Prints exactly one `ready ...` line once every socket is bound
+ * and every group joined (and writes `--pid-file` just before), and exits cleanly, status 0, on
+ * SIGTERM or SIGINT (design.md §CLI contract). A handler that fails is logged on stderr.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import {
   type AccessPolicy,
@@ -22,6 +24,8 @@ import {
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
 import { readServeConfig } from './serve-config.js';
+import type { Session } from './session.js';
+import { logServerErrors } from './trace.js';
 import { integer, LOOPBACK, parseCommand, seconds, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -41,8 +45,12 @@ const OPTIONS = {
   'require-oscore': { type: 'boolean' },
   'pairwise-responses': { type: 'boolean' },
   'config-controller': { type: 'string', multiple: true },
+  'pid-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The port RFC 7390 §2.3 expects discovery on (All CoAP Nodes). */
+const COAP_PORT = 5683;
 
 /** Unicast addresses of an interface, for binding each on its own socket. */
 function interfaceAddresses(name: string): string[] {
@@ -98,7 +106,7 @@ export function addValueResource(
   return () => clearInterval(tick);
 }
 
-export async function runServe(argv: string[]): Promise<number> {
+export async function runServe(argv: string[], session: Session): Promise<number> {
   const { values } = parseCommand('serve', argv, OPTIONS);
   if (values['start-empty'] && values.state === undefined) {
     throw new UsageError('--start-empty needs --state DIR', 'e.g. --state ./state --start-empty');
@@ -157,7 +165,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const multicast = new Set(values.multicast ?? []);
   const stops: Array<() => void> = [];
   const declared = new Set<string>();
+  let groupConfig: GroupConfig | undefined;
   let info: Awaited<ReturnType<CoapServer['listen']>>;
+  // Logged for the node's whole life: a failing handler is otherwise only a 5.00 on the wire.
+  const offErrors = logServerErrors((line) => session.note(line), session.debug);
   try {
     for (const r of config.resources) {
       stops.push(
@@ -186,33 +197,40 @@ export async function runServe(argv: string[]): Promise<number> {
       }
       server.resource(path, { multicast: true });
     }
-    info = await server.listen();
-  } catch (err) {
-    // Counters and clocks already tick: stop them, or the process would not exit.
-    for (const stop of stops) stop();
-    await server.close();
-    throw err;
-  }
-  for (const w of info.warnings) process.stderr.write(`coap-group: warning: ${w}\n`);
-  let groupConfig: GroupConfig;
-  try {
-    // Before 'ready': a restarted node is back in its /coap-group groups (RFC 7390 §2.6.2).
+    // Before the sockets: /coap-group answers from the first request on, and a state that
+    // cannot be used stops the node before it binds anything (RFC 7390 §2.6.2).
     groupConfig = await attachGroupConfig(server, {
       ...(values.state !== undefined ? { store: values.state } : {}),
       startEmpty: values['start-empty'] === true,
       policy,
+      beforeListen: true,
     });
+    info = await server.listen();
+    // Before 'ready': a restarted node is back in its /coap-group groups.
+    await groupConfig.refresh();
+    if (values['pid-file'] !== undefined) writePidFile(values['pid-file']);
   } catch (err) {
+    // Counters and clocks already tick: stop them, or the process would not exit.
     for (const stop of stops) stop();
+    offErrors();
+    await groupConfig?.close();
     await server.close();
     throw err;
   }
+  for (const w of info.warnings) process.stderr.write(`coap-group: warning: ${w}\n`);
   const status = groupConfig.status();
   for (const w of status.warnings) process.stderr.write(`coap-group: warning: ${w}\n`);
   for (const e of status.entries) {
     if (e.state !== 'joined') {
       process.stderr.write(`coap-group: warning: /coap-group entry ${e.index} is not joined: ${e.reason}\n`);
     }
+  }
+  const bound = info.endpoints[0]?.port ?? COAP_PORT;
+  if (bound !== COAP_PORT && options.joinAllCoapNodes) {
+    // RFC 7390 §2.3 expects discovery on 5683; this node takes group requests on its own port only.
+    process.stderr.write(
+      `coap-group: note: this node answers discovery on port ${bound}, not ${COAP_PORT}: find it with coap-group discover coap://224.0.1.187:${bound}\n`,
+    );
   }
   const uris = info.endpoints.map((e) => `coap://${endpoint(e)}`).join(' ');
   const groups =
@@ -222,12 +240,34 @@ export async function runServe(argv: string[]): Promise<number> {
       .join(',') || '-';
   process.stdout.write(`ready ${uris} groups ${groups}\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    if (session.signal.aborted) resolve();
+    else session.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   for (const stop of stops) stop();
   await groupConfig.close();
   await server.close();
+  offErrors();
+  if (values['pid-file'] !== undefined) removePidFile(values['pid-file']);
   return 0;
+}
+
+/** Writes this process's PID, so that a script can stop the node itself (not a wrapper such as npx). */
+function writePidFile(file: string): void {
+  try {
+    writeFileSync(file, `${process.pid}\n`);
+  } catch (err) {
+    throw new UsageError(
+      `cannot write --pid-file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      'give a path in a writable directory',
+    );
+  }
+}
+
+/** Removes the PID file, unless another node has written its own there since. */
+function removePidFile(file: string): void {
+  try {
+    if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file);
+  } catch {
+    // Already gone: nothing to clean up.
+  }
 }

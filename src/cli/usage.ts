@@ -1,7 +1,9 @@
 /**
  * @module cli/usage
  * CLI errors and exit codes (design.md §CLI contract): 0 success, 1 a 4.xx/5.xx or Reset for a
- * unicast request, 2 a usage error, 3 a unicast timeout, 4 any other failure (sockets, network).
+ * unicast request, 2 a usage error, 3 no response in time (a unicast timeout, or a group request
+ * that nobody answered), 4 any other failure (sockets, network); 130 and 143 when SIGINT or
+ * SIGTERM stopped a command (session.ts).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
@@ -27,12 +29,14 @@ export function printError(message: string, hint?: string): void {
   process.stderr.write(`coap-group: ${message}${hint ? ` (${hint})` : ''}\n`);
 }
 
-/** Parses a number of seconds given on the command line. */
+/** Parses a duration in seconds given on the command line: a number above 0. */
 export function seconds(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n) || n < 0)
+  if (text.trim() === '' || !Number.isFinite(n))
     throw new UsageError(`--${name} ${text} is not a number of seconds`, `e.g. --${name} 2.5`);
+  // Zero or less would end before anything could happen (or, for Leisure, defeat it).
+  if (n <= 0) throw new UsageError(`--${name} ${text} must be more than 0 seconds`, `e.g. --${name} 2.5`);
   return n;
 }
 

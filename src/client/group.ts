@@ -7,6 +7,7 @@
  * request to the same group waits for this window to close. A group that answered nothing is
  * probed no faster than PROBING_RATE (RFC 7252 §4.7).
  */
+import diagnostics from 'node:diagnostics_channel';
 import { encodeBlock, sizeToSzx } from '../block/index.js';
 import {
   CoapAbortError,
@@ -34,6 +35,9 @@ import { parseRequestUri } from './scheme.js';
 import type { SecuredRequest } from './security.js';
 
 export { GroupResponse, GroupResponses, type GroupSummary };
+
+/** `{ group, port, waitMs }` when a request to a silent group waits for PROBING_RATE. */
+const waitChannel = diagnostics.channel('coap:group:wait');
 
 /** Options of a group request. */
 export interface GroupRequestOptions extends RequestOptions {
@@ -141,7 +145,7 @@ async function run(
     return;
   }
   try {
-    await waitForProbingBudget(client, key, o.signal);
+    await waitForProbingBudget(client, key, dest, o.signal);
   } catch (err) {
     release();
     throw err;
@@ -260,6 +264,7 @@ function noteSilentGroup(client: CoapClient, key: string, sentAt: number, bytes:
 async function waitForProbingBudget(
   client: CoapClient,
   key: string,
+  dest: Address,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const map = client.silentGroups;
@@ -269,6 +274,8 @@ async function waitForProbingBudget(
   const m = client.messenger;
   const wait = until - m.runtime.now();
   if (wait <= 0) return;
+  // Announced, so that a caller can tell a deliberate wait from a hang.
+  if (waitChannel.hasSubscribers) waitChannel.publish({ group: dest.address, port: dest.port, waitMs: wait });
   await new Promise<void>((resolve) => {
     const t = m.timers.schedule(wait, () => {
       signal?.removeEventListener('abort', done);

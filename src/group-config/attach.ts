@@ -1,14 +1,17 @@
 /**
  * @module group-config/attach
- * Puts the Group Configuration resource (RFC 7390 §2.6.2) on a listening server: loads the
- * saved memberships, registers `/coap-group` (rt="core.gp", ct=256, RFC 7390 §2.6.2.1, §6.1)
- * and joins the groups, so a restarted node is back in exactly its groups before it says ready.
+ * Puts the Group Configuration resource (RFC 7390 §2.6.2) on a server: loads the saved
+ * memberships, registers `/coap-group` (rt="core.gp", ct=256, RFC 7390 §2.6.2.1, §6.1) and joins
+ * the groups, so a restarted node is back in exactly its groups before it says ready. With
+ * `beforeListen` the resource is registered before the server binds, so no request ever finds it
+ * missing, and the groups are joined by `refresh()` once the server listens.
  */
 import type { Resolver } from '../client/resolve.js';
 import { systemResolver } from '../client/resolve.js';
 import { InvalidArgumentError } from '../errors.js';
 import { INDEX_SPACE_SIZE } from '../group-json/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Messenger } from '../messenger/messenger.js';
+import { type Runtime, systemRuntime } from '../runtime.js';
 import type { CoapServer } from '../server/server.js';
 import { GroupConfig } from './config.js';
 import { GroupStateError } from './errors.js';
@@ -47,8 +50,14 @@ export interface GroupConfigOptions {
   graceMs?: number;
   /** Most memberships kept; default 256, at most 1332 (every two-character index). */
   maxEntries?: number;
-  /** Clock for the rate limit, grace and lookups; default the server's. */
+  /** Clock for the rate limit, grace and lookups; default the server's (before `listen()`: the system clock). */
   runtime?: Runtime;
+  /**
+   * The server is not listening yet: load the state and register the resource now, and join the
+   * groups when `config.refresh()` is called after `server.listen()`. Without it, attaching to a
+   * server that is not listening throws `ERR_COAP_NOT_LISTENING`.
+   */
+  beforeListen?: boolean;
 }
 
 function checkPath(path: string): string {
@@ -105,10 +114,22 @@ async function loadState(
   return state;
 }
 
+/** The server's messenger, or undefined while it is not listening. */
+function messengerOf(server: CoapServer): Messenger | undefined {
+  try {
+    return server.messenger;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_COAP_NOT_LISTENING') return undefined;
+    throw err;
+  }
+}
+
 /**
  * Serves the Group Configuration resource on a listening `server`: loads the saved state, joins
  * its groups, and registers `/coap-group` and `/coap-group/{index}` (unicast only). Call after
- * `server.listen()` and before announcing the node as ready.
+ * `server.listen()` and before announcing the node as ready, or before `listen()` with
+ * `beforeListen: true` and then `await config.refresh()` after it, so that the resource answers
+ * from the very first request.
  *
  * @example
  * ```ts
@@ -122,7 +143,7 @@ async function loadState(
  * await config.close();
  * await server.close();
  * ```
- * @throws CoapError `ERR_COAP_NOT_LISTENING` before `listen()`; InvalidArgumentError for a bad
+ * @throws CoapError `ERR_COAP_NOT_LISTENING` before `listen()` without `beforeListen`; InvalidArgumentError for a bad
  *   option or a path already served; GroupStateError when the saved state cannot be used.
  */
 export async function attachGroupConfig(
@@ -144,8 +165,8 @@ export async function attachGroupConfig(
   if (typeof policy.authorizeRead !== 'function' || typeof policy.authorizeWrite !== 'function') {
     throw new InvalidArgumentError('policy must have authorizeRead(req) and authorizeWrite(req)');
   }
-  const messenger = server.messenger; // throws ERR_COAP_NOT_LISTENING
-  const runtime = options.runtime ?? messenger.runtime;
+  const messenger = options.beforeListen ? messengerOf(server) : server.messenger; // throws ERR_COAP_NOT_LISTENING
+  const runtime = options.runtime ?? messenger?.runtime ?? systemRuntime;
   const limiter = options.rateLimit === false ? undefined : new TokenBucket(options.rateLimit ?? {}, runtime);
   const store =
     typeof options.store === 'string'
@@ -154,16 +175,16 @@ export async function attachGroupConfig(
   const warnings: string[] = [];
   const initial = await loadState(store, options.startEmpty === true, warnings);
 
-  const transport = messenger.transport;
   let config: GroupConfig | undefined;
+  // The transport is looked up at each join: with beforeListen it does not exist yet here.
   const sync = new MembershipSync(
     {
       join: async (group, port) => {
         const iface = server.ifaceFor(group);
-        await transport.join(group, port, iface);
+        await server.messenger.transport.join(group, port, iface);
         return iface;
       },
-      leave: (group, port, iface) => transport.leave(group, port, iface),
+      leave: (group, port, iface) => server.messenger.transport.leave(group, port, iface),
     },
     runtime,
     graceMs,
@@ -183,6 +204,7 @@ export async function attachGroupConfig(
   );
   for (const w of warnings) config.warn(w);
   config.onClose = registerGroupConfigResource(server, { config, policy, limiter });
+  if (messenger === undefined) return config; // joined by refresh() after listen()
   try {
     await config.start();
   } catch (err) {

@@ -4,13 +4,17 @@
  * §4.8), ACK and RST matching by Message ID, piggy-backed and separate responses (§5.2),
  * duplicate detection (§4.5), rejection of malformed or unprocessable messages (§4.2, §4.3,
  * §5.4.1), and the multicast rules of §8.1: no ACK and no RST for a request that arrived via
- * multicast. Requests go up to `onRequest`, responses to `onResponse`.
+ * multicast. Requests go up to `onRequest`, responses to `onResponse`. Every message sent and
+ * received is published on the `coap:message:*` diagnostics channels and, with NODE_DEBUG=coap,
+ * logged one line each through `util.debuglog`.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
 import { type DerivedTimes, deriveTimes, type TransmissionParameters } from '../constants.js';
 import { CoapClosedError, CoapError, type MessageFormatError } from '../errors.js';
 import { Code } from '../message/codes.js';
 import { decodeMessage } from '../message/decode.js';
+import { describeMessage } from '../message/describe.js';
 import { encodeMessage } from '../message/encode.js';
 import { type CoapMessage, EMPTY, MessageType } from '../message/types.js';
 import { optionDefinition } from '../options/registry.js';
@@ -25,6 +29,9 @@ import { ServerExchange } from './server-exchange.js';
 const sentChannel = diagnostics.channel('coap:message:sent');
 const receivedChannel = diagnostics.channel('coap:message:received');
 const rejectedChannel = diagnostics.channel('coap:message:rejected');
+const debug = debuglog('coap');
+/** Read once: NODE_DEBUG is fixed at start-up, and the hot path then tests one constant. */
+const DEBUG = debug.enabled;
 
 /** Options of a `Messenger`. */
 export interface MessengerOptions {
@@ -194,6 +201,7 @@ export class Messenger {
     cb?: (e: Error | null) => void,
   ): void {
     if (sentChannel.hasSubscribers) sentChannel.publish({ bytes, remote, message: msg });
+    if (DEBUG) debug('sent %s to %s', describeMessage(msg ?? decodeMessage(bytes)), peer(remote));
     this.transport.send(bytes, remote.address, remote.port, via, cb);
   }
 
@@ -239,6 +247,8 @@ export class Messenger {
     }
     if (receivedChannel.hasSubscribers)
       receivedChannel.publish({ message: msg, remote: d.remote, multicast: d.multicast });
+    if (DEBUG)
+      debug('received %s from %s%s', describeMessage(msg), peer(d.remote), d.multicast ? ' (multicast)' : '');
     const cls = msg.code >> 5;
     if (msg.code === 0) return this.receiveEmpty(msg, d);
     if (cls === 0) return this.receiveRequest(msg, d);
@@ -249,6 +259,7 @@ export class Messenger {
 
   private rejectMalformed(d: Datagram, err: MessageFormatError): void {
     if (rejectedChannel.hasSubscribers) rejectedChannel.publish({ remote: d.remote, reason: err.message });
+    if (DEBUG) debug('received %d unreadable bytes from %s: %s', d.data.length, peer(d.remote), err.message);
     const data = d.data;
     // RFC 7252 §4.2: a CON that cannot be processed is answered with RST, if its header is readable.
     // Never for multicast (§8.1), and never for another version (§3: silently ignore).
@@ -406,6 +417,10 @@ export class Messenger {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+function peer(a: Address): string {
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
 function sameAddress(a: Address, b: Address): boolean {

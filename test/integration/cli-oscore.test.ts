@@ -567,7 +567,10 @@ if (!insideNetns()) {
           const first = await get('--oscore', join(dir, 'member-1.json'));
           exits(first, 0);
           assert.deepEqual(answers(first), expected);
-          assert.match(first.stderr, /^3 responses from 3 endpoints in \d+ ms \(224\.0\.1\.187:5683\)\n$/);
+          assert.match(
+            first.stderr,
+            /^\{"responses":3,"endpoints":3,"ms":\d+,"reason":"window","target":"224\.0\.1\.187:5683","exit":0\}\n$/,
+          );
           // One group request; the Echo follow-ups went to each member by unicast.
           assert.equal(toGroup.length, 1, 'one datagram to the group');
           const request = decodeMessage(toGroup[0]!);
@@ -582,11 +585,15 @@ if (!insideNetns()) {
           assert.deepEqual(answers(second), expected);
           assert.equal(toGroup.length, 2);
 
-          // Without protection: silence from every member (--require-oscore, multicast).
+          // Without protection: silence from every member (--require-oscore, multicast), which
+          // the CLI reports as a group that did not answer, exit 3.
           const plain = await get();
-          exits(plain, 0);
+          exits(plain, 3);
           assert.equal(plain.stdout, '');
-          assert.match(plain.stderr, /^0 responses from 0 endpoints/);
+          assert.match(
+            plain.stderr,
+            /^\{"responses":0,"endpoints":0,.*"exit":3,"error":"no response from the group /,
+          );
         } finally {
           await new Promise<void>((r) => listener.close(() => r()));
         }

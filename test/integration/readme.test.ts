@@ -1,111 +1,124 @@
 /**
- * The README's examples are executed, so they cannot rot: the library example as a module, and
- * the command-line example line by line (`npx coap-group` run as `node bin/coap-group.js`).
+ * The README's examples run as a reader runs them (support/doc-examples.ts): the library example
+ * imports 'coap-group' by name from the package installed in a temporary node_modules, and every
+ * shell block runs, in order, in ONE bash process, as `npx coap-group ...`, in a scratch directory
+ * inside the checkout. Afterwards no process of that shell may be left and 127.0.0.2:5683 must be
+ * free. The examples use fixed addresses and port 5683, so the file runs in a network namespace
+ * of its own, where nothing else listens.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import dgram from 'node:dgram';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it, test } from 'node:test';
+import { ROOT } from '../support/cli-run.js';
+import {
+  assertClassified,
+  codeBlocks,
+  installPackage,
+  readDoc,
+  runShell,
+  runTypeScript,
+  typeCheck,
+} from '../support/doc-examples.js';
+import { insideNetns, LOOPBACK_SETUP, runSelfInNetns } from '../support/netns.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const README = readDoc('README.md');
+const BLOCKS = codeBlocks(README, 'readme-example');
 
-function example(name: string): string {
-  const start = README.indexOf(`<!-- readme-example: ${name} -->`);
-  assert.ok(start >= 0, `README has no example ${name}`);
-  const m = /```\w*\n([\s\S]*?)```/.exec(README.slice(start));
-  assert.ok(m, `example ${name} has no code block`);
-  return m[1]!;
+function block(name: string) {
+  const b = BLOCKS.find((x) => x.name === name);
+  assert.ok(b, `README has no example ${name}`);
+  return b;
 }
 
-function waitForReady(child: ChildProcess): Promise<string> {
-  return new Promise((resolveReady, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('ready '));
-      if (line) resolveReady(line);
+/** Resolves whether 127.0.0.2:5683 is free, i.e. no node was left serving there. */
+function portFree(): Promise<boolean> {
+  const s = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.bind(5683, '127.0.0.2', () => s.close(() => resolve(true)));
+  });
+}
+
+if (!insideNetns()) {
+  test('README examples, in a private network namespace', { timeout: 400_000 }, (t) =>
+    runSelfInNetns(t, import.meta.filename, LOOPBACK_SETUP, { timeoutMs: 380_000 }),
+  );
+} else {
+  describe('README examples', () => {
+    let installed = '';
+
+    before(() => {
+      installed = installPackage();
     });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before ready: ${out}`)));
-  });
-}
-
-/** Runs a README shell example line by line; returns the stdout of each foreground command. */
-async function runCliExample(name: string, cwd: string): Promise<string[]> {
-  const lines = example(name)
-    .split('\n')
-    .map((l) => l.replace(/\s+#.*$/, '').trim())
-    .filter((l) => l.length > 0);
-  let server: ChildProcess | undefined;
-  const outputs: string[] = [];
-  try {
-    for (const line of lines) {
-      if (line === 'kill %1') {
-        assert.ok(server, 'kill %1 without a background job');
-        const exited = new Promise<number | null>((r) => server!.once('exit', (code) => r(code)));
-        server.kill('SIGTERM');
-        assert.equal(await exited, 0, 'serve exits cleanly on SIGTERM');
-        server = undefined;
-        continue;
-      }
-      const background = line.endsWith('&');
-      const words = line.replace(/&$/, '').trim().split(/\s+/);
-      assert.deepEqual(words.slice(0, 2), ['npx', 'coap-group'], `unexpected README line: ${line}`);
-      const args = [join(ROOT, 'bin/coap-group.js'), ...words.slice(2)];
-      if (background) {
-        server = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-        await waitForReady(server);
-        continue;
-      }
-      const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 20_000 });
-      assert.equal(r.status, 0, `${line}\n${r.stderr}`);
-      outputs.push(r.stdout);
-    }
-  } finally {
-    server?.kill('SIGKILL');
-  }
-  return outputs;
-}
-
-describe('README examples', () => {
-  it('runs the library example', { timeout: 30_000 }, () => {
-    const dir = join(ROOT, '.tmp');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'readme-library.mts');
-    writeFileSync(
-      file,
-      example('library').replaceAll("from 'coap-group'", `from '${join(ROOT, 'src/index.ts')}'`),
-    );
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 25_000,
+    after(() => {
+      if (installed) rmSync(installed, { recursive: true, force: true });
     });
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^2\.05 off$/m);
-    assert.match(r.stdout, /^127\.0\.0\.2 2\.04 \d+ ms$/m);
-    assert.match(r.stdout, /responses: 1,\s+endpoints: 1/);
-  });
 
-  it('runs the command-line example', { timeout: 60_000 }, async () => {
-    const [links, , group, discover] = await runCliExample('cli', ROOT);
-    assert.match(links ?? '', /<\/light>;rt|<\/light>;ct/);
-    assert.match(group ?? '', /^127\.0\.0\.2:5683 {2}2\.05 Content {2}on$/m);
-    assert.match(discover ?? '', /127\.0\.0\.2:5683/);
-  });
+    it('marks every code block as run, not run (with a reason), or text', () => {
+      assertClassified('README.md', BLOCKS);
+    });
 
-  it('runs the group configuration example', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'coap-group-readme-'));
-    try {
-      const [added, listed, removed] = await runCliExample('groups', dir);
-      assert.match(added ?? '', /1/);
-      assert.match(listed ?? '', /239\.255\.0\.3/);
-      assert.match(listed ?? '', /room3\.example/);
-      assert.ok(removed !== undefined);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    it('has the quick start it promises: npm start is the demo, npm test the suite', () => {
+      const quick = block('quick-start');
+      assert.match(quick.code, /npm install && npm start/);
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      };
+      assert.match(pkg.scripts.start ?? '', /coap-group(\.js)? demo$/);
+      assert.match(pkg.scripts.test ?? '', /scripts\/test\.mjs$/);
+      assert.ok(existsSync(join(ROOT, 'test/integration/demo.test.ts')));
+    });
+
+    it('runs the library example as written, importing coap-group by name', {
+      timeout: 120_000,
+    }, async () => {
+      const file = join(installed, 'readme-library.mts');
+      writeFileSync(file, block('library').code);
+      typeCheck(installed, [file]);
+      const r = await runTypeScript(file, installed, 30_000);
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^2\.05 off$/m);
+      assert.match(r.stdout, /^127\.0\.0\.2 2\.04 \d+ ms$/m);
+      assert.match(r.stdout, /responses: 1,\s+endpoints: 1/);
+      assert.ok(await portFree());
+    });
+
+    it('runs every shell block in order in one shell, and leaves no node behind', {
+      timeout: 200_000,
+    }, async () => {
+      const shell = BLOCKS.filter((b) => b.lang === 'sh' && b.notRun === undefined);
+      assert.deepEqual(
+        shell.map((b) => b.name),
+        ['cli', 'groups'],
+      );
+      const scratch = join(ROOT, '.tmp');
+      mkdirSync(scratch, { recursive: true });
+      // Inside the checkout, so that npx finds coap-group as the project's own package.
+      const dir = mkdtempSync(join(scratch, 'readme-'));
+      try {
+        const r = await runShell(shell.map((b) => b.code).join(''), dir, 180_000);
+        const out = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+        assert.equal(r.leftover, false, `a process outlived the shell\n${out}`);
+        assert.equal(r.status, 0, out);
+        assert.ok(await portFree(), `a node is still bound to 127.0.0.2:5683\n${out}`);
+        assert.equal(existsSync(join(dir, 'node.pid')), false, 'serve removes its --pid-file on exit');
+        // cli: discovery, the PUT's code, one group response, the node found by discover.
+        assert.match(r.stdout, /<\/light>;/, out);
+        assert.match(r.stderr, /^2\.04 Changed$/m, out);
+        assert.match(r.stdout, /^127\.0\.0\.2:5683 {2}2\.05 Content {2}on$/m, out);
+        assert.match(r.stdout, /^127\.0\.0\.2:5683 {2}2\.05 Content {2}\(\d+ ms\)$/m, out);
+        // groups: added, listed, removed; the node kept them in ./node-state.
+        assert.match(r.stdout, /^added index 1 \(\/coap-group\/1\)$/m, out);
+        assert.match(r.stdout, /^1 +239\.255\.0\.3 +room3\.example$/m, out);
+        assert.match(r.stdout, /^removed index 1$/m, out);
+        assert.ok(existsSync(join(dir, 'node-state')), out);
+        // Nothing went wrong on the way, and no node warned about its port.
+        assert.doesNotMatch(r.stderr, /failed:|warning|note:|Error/, out);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
-});
+}

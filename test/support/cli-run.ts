@@ -46,14 +46,61 @@ function track(child: ChildProcess, timeoutMs: number): Promise<CliResult> & { o
 }
 
 /** Runs any command from the repository root; resolves when it exits (killed after `timeoutMs`). */
-export function runCommand(command: string, args: readonly string[], timeoutMs = 20_000): Promise<CliResult> {
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<CliResult> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env !== undefined ? { env: { ...process.env, ...env } } : {}),
+  });
   return track(child, timeoutMs);
 }
 
-/** Runs `node bin/coap-group.js ...args`. */
-export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<CliResult> {
-  return runCommand(process.execPath, [BIN, ...args], timeoutMs);
+/** Runs `node bin/coap-group.js ...args`, with `env` added to the environment. */
+export function runCli(
+  args: readonly string[],
+  timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<CliResult> {
+  return runCommand(process.execPath, [BIN, ...args], timeoutMs, env);
+}
+
+/** A CLI command running in the background, for tests that signal it. */
+export interface RunningCli {
+  readonly pid: number;
+  /** Resolves once `stream` has printed text matching `pattern` (rejects when the command exits first). */
+  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves when it has exited. */
+  readonly done: Promise<CliResult>;
+}
+
+/** Starts `node bin/coap-group.js ...args` (killed after `timeoutMs`). */
+export function startCli(args: readonly string[], timeoutMs = 30_000): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = track(child, timeoutMs);
+  return {
+    pid: child.pid!,
+    done,
+    kill: (signal) => child.kill(signal),
+    waitFor: (stream, pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(done.output()[stream])) return;
+          child[stream]?.off('data', check);
+          resolve();
+        };
+        child[stream]?.on('data', check);
+        check();
+        done.then(() =>
+          reject(new Error(`exited before printing ${pattern}: ${JSON.stringify(done.output())}`)),
+        );
+      }),
+  };
 }
 
 /** A running `coap-group serve`. */

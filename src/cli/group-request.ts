@@ -1,0 +1,87 @@
+/**
+ * @module cli/group-request
+ * A group request from the command line (RFC 7390 §2.5, RFC 7252 §8.2): one line per response
+ * as it arrives, then a summary on stderr (with `--json`, one JSON object as its last line). A
+ * group that answered nothing is reported as such, exit 3, like a unicast timeout: in both cases
+ * nothing arrived in the time allowed. When the request disclaimed some response classes
+ * (No-Response, RFC 7967) silence may be success, so it is noted and exits 0.
+ */
+import type { CoapClient, GroupRequestOptions, GroupSummary, ResponseClass } from '../index.js';
+import { endpoint, groupLine, jsonLine } from './output.js';
+import type { StopReason } from './session.js';
+import { Exit } from './usage.js';
+
+/** How the CLI sent the group request, for the summary. */
+export interface GroupRun {
+  readonly target: string;
+  readonly json: boolean;
+  readonly noResponse: readonly ResponseClass[] | undefined;
+  /** The interface the request went out on, for the hint. */
+  readonly iface: string;
+  /** True when the --wait of an observation ended it (not a signal). */
+  waited(): boolean;
+  /** Why the command was stopped from outside, if it was. */
+  stopped(): StopReason | undefined;
+}
+
+function secondsText(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+}
+
+/** Sends one group request and prints its responses and summary; resolves with the exit status. */
+export async function groupRequest(
+  client: CoapClient,
+  o: GroupRequestOptions,
+  run: GroupRun,
+): Promise<number> {
+  const responses = client.group(o);
+  for await (const r of responses) {
+    process.stdout.write(`${run.json ? jsonLine(r, r.elapsedMs) : groupLine(r)}\n`);
+  }
+  return summarise(await responses.done, run);
+}
+
+function summarise(s: GroupSummary, run: GroupRun): number {
+  const stop = run.stopped();
+  // The reader closed the output: nothing more to say.
+  if (stop === 'closed-output') return Exit.OK;
+  const ended = s.reason === 'window' || (s.reason === 'aborted' && run.waited());
+  const disclaimed = run.noResponse !== undefined && run.noResponse.length > 0;
+  const silent = s.responses === 0 && ended;
+  let error: string | undefined;
+  let note = '';
+  if (silent && !disclaimed) {
+    error = `no response from the group ${run.target} within ${secondsText(s.elapsedMs)}`;
+  } else if (silent) {
+    note = `; ${run.noResponse!.map((c) => `${c}.xx`).join(', ')} responses were not wanted, so silence may mean success`;
+  }
+  const status = error === undefined ? Exit.OK : Exit.TIMEOUT;
+  if (run.json) {
+    const o = {
+      responses: s.responses,
+      endpoints: s.endpoints,
+      ms: Math.round(s.elapsedMs),
+      reason: s.reason,
+      target: run.target,
+      exit: status,
+      ...(error !== undefined ? { error } : {}),
+    };
+    process.stderr.write(`${JSON.stringify(o)}\n`);
+    return status;
+  }
+  if (error !== undefined) {
+    const hint = `check that the nodes joined the group on --iface ${run.iface} and that the resource takes group requests; nodes send no errors to a group, RFC 7390 §2.7`;
+    process.stderr.write(`coap-group: ${error} (${hint})\n`);
+    return status;
+  }
+  const reason = s.reason === 'window' ? '' : `, ${stop !== undefined ? 'interrupted' : s.reason}`;
+  process.stderr.write(
+    `${s.responses} response${s.responses === 1 ? '' : 's'} from ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} in ${Math.round(s.elapsedMs)} ms (${run.target}${reason}${note})\n`,
+  );
+  return status;
+}
+
+/** `224.0.1.187:5683` for the summary. */
+export function groupTarget(o: GroupRequestOptions): string {
+  return typeof o.uri === 'string' ? o.uri : endpoint({ address: o.uri.host, port: o.uri.port });
+}

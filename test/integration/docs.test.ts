@@ -1,0 +1,132 @@
+/**
+ * Every code block of docs/*.md that is meant to run is run, as written (support/doc-examples.ts):
+ * TypeScript against the package installed by name, shell through `npx coap-group` in one bash
+ * process per document, in document order (a block marked `after: NAME` runs after NAME, in the
+ * same directory). Blocks of formats and output are fenced ```text or ```json. Each document runs
+ * in a fresh directory inside the checkout (so that `npx` finds the package), removed afterwards;
+ * no process may outlive its shell. Nodes use 127.0.0.2 and port 5683, as the examples say, so
+ * the file runs in a network namespace of its own, where nothing else listens.
+ */
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it, test } from 'node:test';
+import { ROOT } from '../support/cli-run.js';
+import {
+  assertClassified,
+  type CodeBlock,
+  codeBlocks,
+  installPackage,
+  readDoc,
+  runShell,
+  runTypeScript,
+  typeCheck,
+} from '../support/doc-examples.js';
+import { insideNetns, LOOPBACK_SETUP, runSelfInNetns } from '../support/netns.js';
+
+const DOCS = readdirSync(join(ROOT, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => `docs/${f}`);
+
+/** What some examples must print, beyond exiting 0. */
+const EXPECT: Record<string, Record<string, RegExp[]>> = {
+  'docs/security.md': {
+    library: [/^2\.05 hello 01$/m, /^127\.0\.0\.2 2\.05 hello 01$/m],
+    cli: [/^127\.0\.0\.2:5683 {2}2\.05 Content {2}on$/m],
+  },
+  'docs/serve-config.md': {
+    cli: [/^127\.0\.0\.2:5683 {2}2\.05 Content {2}off$/m, /rt="light"/],
+  },
+};
+
+/** Resolves whether 127.0.0.2:5683 is free, i.e. no node was left serving there. */
+function portFree(): Promise<boolean> {
+  const s = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.bind(5683, '127.0.0.2', () => s.close(() => resolve(true)));
+  });
+}
+
+/** The blocks of a document in the order they run: each `after` block right after its dependency. */
+function runOrder(blocks: readonly CodeBlock[]): CodeBlock[] {
+  const run = blocks.filter((b) => b.name !== undefined && b.notRun === undefined && b.file === undefined);
+  const ordered = run.filter((b) => b.after === undefined);
+  for (const b of run.filter((x) => x.after !== undefined)) {
+    const at = ordered.findIndex((x) => x.name === b.after);
+    assert.ok(at >= 0, `${b.name} runs after ${b.after}, which is not a block that runs`);
+    ordered.splice(at + 1, 0, b);
+  }
+  return ordered;
+}
+
+if (!insideNetns()) {
+  test('docs examples, in a private network namespace', { timeout: 400_000 }, (t) =>
+    runSelfInNetns(t, import.meta.filename, LOOPBACK_SETUP, { timeoutMs: 380_000 }),
+  );
+} else
+  describe('docs examples', () => {
+    let installed = '';
+    const scratch = join(ROOT, '.tmp');
+
+    before(() => {
+      installed = installPackage();
+      mkdirSync(scratch, { recursive: true });
+    });
+    after(() => {
+      if (installed) rmSync(installed, { recursive: true, force: true });
+    });
+
+    it('marks every code block as run, not run (with a reason), or text', () => {
+      for (const doc of DOCS) assertClassified(doc, codeBlocks(readDoc(doc), 'docs-example'));
+    });
+
+    it('type-checks every TypeScript example against the installed package', { timeout: 120_000 }, () => {
+      const files: string[] = [];
+      for (const doc of DOCS) {
+        for (const b of codeBlocks(readDoc(doc), 'docs-example')) {
+          if (b.lang !== 'ts' || b.notRun !== undefined) continue;
+          const file = join(installed, `${doc.replace(/\W/g, '-')}-${b.name}.mts`);
+          writeFileSync(file, b.code);
+          files.push(file);
+        }
+      }
+      assert.ok(files.length > 0);
+      typeCheck(installed, files);
+    });
+
+    for (const doc of DOCS) {
+      const all = codeBlocks(readDoc(doc), 'docs-example');
+      const blocks = runOrder(all);
+      if (blocks.length === 0) continue;
+      it(`runs the examples of ${doc}`, { timeout: 180_000 }, async () => {
+        const dir = mkdtempSync(join(scratch, 'docs-'));
+        try {
+          for (const b of all) if (b.file !== undefined) writeFileSync(join(dir, b.file), b.code);
+          for (const b of blocks) {
+            const what = `${doc} example ${b.name} (line ${b.line})`;
+            let out: string;
+            if (b.lang === 'ts') {
+              // Inside the installed tree, so that 'coap-group' resolves as it would for a user.
+              const file = join(installed, `run-${b.name}.mts`);
+              writeFileSync(file, b.code);
+              const r = await runTypeScript(file, dir, 60_000);
+              assert.equal(r.status, 0, `${what} failed:\n${r.stdout}${r.stderr}`);
+              out = r.stdout;
+            } else {
+              const r = await runShell(b.code, dir, 120_000);
+              assert.equal(r.leftover, false, `${what} left a process running`);
+              assert.equal(r.status, 0, `${what} failed:\n${r.stdout}${r.stderr}`);
+              out = r.stdout;
+            }
+            for (const re of EXPECT[doc]?.[b.name!] ?? []) assert.match(out, re, `${what} printed:\n${out}`);
+            assert.ok(await portFree(), `${what} left a node on 127.0.0.2:5683`);
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+  });
