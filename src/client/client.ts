@@ -105,6 +105,8 @@ export class CoapClient {
   security: ClientSecurity | undefined;
   private readonly ownsMessenger: boolean;
   private closed = false;
+  /** Stops this client's listening on the messenger (which may be shared). */
+  private readonly unlisten: () => void;
 
   private constructor(messenger: Messenger, owns: boolean, resolver: Resolver) {
     this.messenger = messenger;
@@ -117,8 +119,9 @@ export class CoapClient {
       (t.nonLifetime + messenger.params.maxLatency + 250) * 1000,
     );
     this.peers = new ConcurrencyLimiter(messenger.params.nstart);
-    messenger.onResponse = (msg, remote, local) =>
-      this.tokens.get(msg.token)?.deliver(msg, remote, local) ?? false;
+    this.unlisten = messenger.addResponseListener(
+      (msg, remote, local) => this.tokens.get(msg.token)?.deliver(msg, remote, local) ?? false,
+    );
   }
 
   /** Creates a client; binds UDP sockets unless a transport or messenger is given. */
@@ -259,6 +262,7 @@ export class CoapClient {
     this.peers.rejectAll(new CoapClosedError());
     const leaving = [...this.tokens.values()].map((owner) => owner.abort(new CoapClosedError()) ?? undefined);
     await within(this.messenger, leaving, DEREGISTER_WAIT_MS);
+    this.unlisten();
     if (this.ownsMessenger) await this.messenger.close();
   }
 

@@ -4,7 +4,7 @@
  * §4.8), ACK and RST matching by Message ID, piggy-backed and separate responses (§5.2),
  * duplicate detection (§4.5), rejection of malformed or unprocessable messages (§4.2, §4.3,
  * §5.4.1), and the multicast rules of §8.1: no ACK and no RST for a request that arrived via
- * multicast. Requests go up to `onRequest`, responses to `onResponse`. Every message sent and
+ * multicast. Requests go up to the endpoint's one request owner, responses to its listeners. Every message sent and
  * received is published on the `coap:message:*` diagnostics channels and, with NODE_DEBUG=coap,
  * logged one line each through `util.debuglog`.
  */
@@ -25,6 +25,7 @@ import { type Scheduled, TimerQueue } from '../util/timer-queue.js';
 import { DedupCache } from './dedup.js';
 import { resolveTransmission } from './params.js';
 import { ServerExchange } from './server-exchange.js';
+import { type RequestHandler, type ResponseListener, Subscribers } from './subscribers.js';
 
 const sentChannel = diagnostics.channel('coap:message:sent');
 const receivedChannel = diagnostics.channel('coap:message:received');
@@ -48,7 +49,7 @@ export interface MessengerOptions {
 
 /** Callbacks of an outgoing message. */
 export interface OutgoingCallbacks {
-  /** An ACK arrived (empty, or carrying a piggy-backed response that then goes to `onResponse`). */
+  /** An ACK arrived (empty, or carrying a piggy-backed response that then goes to the response listeners). */
   onAck?(ack: CoapMessage): void;
   /** The peer answered with RST. */
   onReset?(): void;
@@ -91,10 +92,7 @@ export class Messenger {
   readonly params: TransmissionParameters;
   readonly times: DerivedTimes;
   readonly timers: TimerQueue;
-  /** Receives each new request (not duplicates). */
-  onRequest: (exchange: ServerExchange) => void = (ex) => ex.reject();
-  /** Receives each response; returns true when a request was waiting for its token. */
-  onResponse: (message: CoapMessage, remote: Address, local: LocalSocket) => boolean = () => false;
+  readonly #subscribers = new Subscribers();
 
   private readonly dedup: DedupCache;
   private readonly pending = new Map<number, Pending>();
@@ -119,6 +117,19 @@ export class Messenger {
     // RFC 7252 §4.4: start the Message ID at a random value.
     this.nextMid = this.runtime.randomInt(0x10000);
     this.transport.setReceiver((d) => this.receive(d));
+  }
+
+  /**
+   * Makes `handler` the one owner of this endpoint's requests (a server); returns a function
+   * that gives it up. @throws CoapError `ERR_COAP_ENDPOINT_TAKEN` when another owner holds it.
+   */
+  setRequestHandler(handler: RequestHandler): () => void {
+    return this.#subscribers.setRequestHandler(handler);
+  }
+
+  /** Adds a listener offered every response (a client); returns a function that removes it. */
+  addResponseListener(listener: ResponseListener): () => void {
+    return this.#subscribers.addResponseListener(listener);
   }
 
   /** Sizes of the bounded tables, for monitoring and leak tests. */
@@ -342,7 +353,7 @@ export class Messenger {
       } else this.reject(msg, d, `unrecognized critical option ${critical}`);
       return;
     }
-    this.onRequest(new ServerExchange(this, msg, d, entry));
+    this.#subscribers.request(new ServerExchange(this, msg, d, entry));
   }
 
   private receiveResponse(msg: CoapMessage, d: Datagram): void {
@@ -385,7 +396,7 @@ export class Messenger {
   }
 
   private deliverResponse(msg: CoapMessage, d: Datagram): boolean {
-    return this.onResponse(msg, d.remote, d.local);
+    return this.#subscribers.response(msg, d.remote, d.local);
   }
 
   /** Pings a peer with an empty CON (RFC 7252 §4.3); resolves true on RST or ACK, false on timeout. */

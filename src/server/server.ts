@@ -112,6 +112,8 @@ export class CoapServer {
   /** DEFAULT_LEISURE for verified group requests, ms (groupcomm-bis §3.1.5). */
   private readonly securedLeisureMs: number;
   private ctx: ServerContext | undefined;
+  /** Gives up the messenger's requests on close. */
+  private release: (() => void) | undefined;
   private readonly maxSzx: number;
   /** Joins held on behalf of the application, by key, so leave() only drops its own. */
   private readonly appJoins = new Map<string, number>();
@@ -275,7 +277,7 @@ export class CoapServer {
       isProtected: (r) => o.requireProtection === true || this.protectedResources.has(r),
     };
     this.ctx = ctx;
-    messenger.onRequest = (ex) => handleExchange(ctx, ex);
+    this.release = messenger.setRequestHandler((ex) => handleExchange(ctx, ex));
     const warnings: string[] = [];
     try {
       if (o.joinAllCoapNodes !== false) await this.joinDefaults(transport, port, iface, warnings);
@@ -390,6 +392,7 @@ export class CoapServer {
     this.ctx?.observers.clear();
     this.ctx?.block1.clear();
     this.ctx?.representations.clear();
+    this.release?.();
     await this.messengerRef?.close();
   }
 }

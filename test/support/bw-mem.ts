@@ -61,13 +61,13 @@ export function rawPeer(rt: FakeRuntime, transport: MemoryTransport): RawPeer {
   const responses: CoapMessage[] = [];
   const waiting = new Map<string, (m: CoapMessage) => void>();
   let nextToken = 1;
-  messenger.onResponse = (m) => {
+  messenger.addResponseListener((m) => {
     responses.push(m);
     const w = waiting.get(m.token.toString('hex'));
     waiting.delete(m.token.toString('hex'));
     w?.(m);
     return true;
-  };
+  });
   return {
     messenger,
     transport,

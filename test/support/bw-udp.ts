@@ -38,13 +38,13 @@ export async function udpRawPeer(address: string): Promise<UdpRawPeer> {
   const messenger = new Messenger({ transport });
   const waiting = new Map<string, (m: CoapMessage) => void>();
   let next = 1;
-  messenger.onResponse = (m) => {
+  messenger.addResponseListener((m) => {
     const key = m.token.toString('hex');
     const w = waiting.get(key);
     waiting.delete(key);
     w?.(m);
     return w !== undefined;
-  };
+  });
   return {
     messenger,
     request(parts, to) {

@@ -109,18 +109,18 @@ export function memSetup(options: { seed?: number; multicast?: boolean } = {}): 
     messenger,
     server(handler = content, opts) {
       const m = messenger('server', opts);
-      m.onRequest = (ex) => {
+      m.setRequestHandler((ex) => {
         requests.push(ex);
         handler(ex);
-      };
+      });
       return m;
     },
     client(matched = () => true, opts) {
       const m = messenger('client', opts);
-      m.onResponse = (r) => {
+      m.addResponseListener((r) => {
         responses.push(r);
         return matched(r);
-      };
+      });
       return m;
     },
     async close() {

@@ -51,7 +51,7 @@ async function scripted(n: Net, address: string, script: Script): Promise<Buffer
   const t = n.net.createTransport({ bind: [{ address, port: 5683 }], ipv4Interface: 'mem0' });
   await t.join(GROUP, 5683);
   const m = new Messenger({ transport: t, runtime: n.rt });
-  m.onRequest = (ex) => {
+  m.setRequestHandler((ex) => {
     const b2 = findOption(ex.request.options, Opt.Block2);
     const num = b2 === undefined ? 0 : decodeUint(b2.value) >> 4;
     const what = script(num);
@@ -68,7 +68,7 @@ async function scripted(n: Net, address: string, script: Script): Promise<Buffer
       ],
       payload: whole.subarray(num * 1024, (num + 1) * 1024),
     });
-  };
+  });
   n.closers.push(() => m.close());
   return whole;
 }

@@ -39,7 +39,7 @@ describe('block-wise regressions', () => {
       const s = await bwPair();
       const raw = s.raw();
       const seen: number[] = [];
-      raw.messenger.onRequest = (ex) => {
+      raw.messenger.setRequestHandler((ex) => {
         const b = decodeBlock(findOption(ex.request.options, Opt.Block1)!.value);
         seen.push(b.num);
         ex.respond({
@@ -47,7 +47,7 @@ describe('block-wise regressions', () => {
           options: [{ number: Opt.Block1, value: encodeBlock({ ...b, more: false }) }],
           payload: EMPTY,
         });
-      };
+      });
       const res = await drive(
         s.rt,
         s.client.request({
