@@ -4,17 +4,13 @@
  * §4.8), ACK and RST matching by Message ID, piggy-backed and separate responses (§5.2),
  * duplicate detection (§4.5), rejection of malformed or unprocessable messages (§4.2, §4.3,
  * §5.4.1), and the multicast rules of §8.1: no ACK and no RST for a request that arrived via
- * multicast. Requests go up to the endpoint's one request owner, responses to its listeners. Every message sent and
- * received is published on the `coap:message:*` diagnostics channels and, with NODE_DEBUG=coap,
- * logged one line each through `util.debuglog`.
+ * multicast. Requests go up to the endpoint's one request owner, responses to its listeners;
+ * what it sends, receives and rejects is traced (messenger/trace).
  */
-import diagnostics from 'node:diagnostics_channel';
-import { debuglog } from 'node:util';
 import { type DerivedTimes, deriveTimes, type TransmissionParameters } from '../constants.js';
 import { CoapClosedError, CoapError, type MessageFormatError } from '../errors.js';
 import { Code } from '../message/codes.js';
 import { decodeMessage } from '../message/decode.js';
-import { describeMessage } from '../message/describe.js';
 import { encodeMessage } from '../message/encode.js';
 import { type CoapMessage, EMPTY, MessageType } from '../message/types.js';
 import { optionDefinition } from '../options/registry.js';
@@ -26,13 +22,7 @@ import { DedupCache } from './dedup.js';
 import { resolveTransmission } from './params.js';
 import { ServerExchange } from './server-exchange.js';
 import { type RequestHandler, type ResponseListener, Subscribers } from './subscribers.js';
-
-const sentChannel = diagnostics.channel('coap:message:sent');
-const receivedChannel = diagnostics.channel('coap:message:received');
-const rejectedChannel = diagnostics.channel('coap:message:rejected');
-const debug = debuglog('coap');
-/** Read once: NODE_DEBUG is fixed at start-up, and the hot path then tests one constant. */
-const DEBUG = debug.enabled;
+import { traceMalformed, traceReceived, traceRejected, traceSent } from './trace.js';
 
 /** Options of a `Messenger`. */
 export interface MessengerOptions {
@@ -211,8 +201,7 @@ export class Messenger {
     msg?: CoapMessage,
     cb?: (e: Error | null) => void,
   ): void {
-    if (sentChannel.hasSubscribers) sentChannel.publish({ bytes, remote, message: msg });
-    if (DEBUG) debug('sent %s to %s', describeMessage(msg ?? decodeMessage(bytes)), peer(remote));
+    traceSent(bytes, remote, msg);
     this.transport.send(bytes, remote.address, remote.port, via, cb);
   }
 
@@ -256,10 +245,7 @@ export class Messenger {
       this.rejectMalformed(d, err as MessageFormatError);
       return;
     }
-    if (receivedChannel.hasSubscribers)
-      receivedChannel.publish({ message: msg, remote: d.remote, multicast: d.multicast });
-    if (DEBUG)
-      debug('received %s from %s%s', describeMessage(msg), peer(d.remote), d.multicast ? ' (multicast)' : '');
+    traceReceived(msg, d);
     const cls = msg.code >> 5;
     if (msg.code === 0) return this.receiveEmpty(msg, d);
     if (cls === 0) return this.receiveRequest(msg, d);
@@ -269,8 +255,7 @@ export class Messenger {
   }
 
   private rejectMalformed(d: Datagram, err: MessageFormatError): void {
-    if (rejectedChannel.hasSubscribers) rejectedChannel.publish({ remote: d.remote, reason: err.message });
-    if (DEBUG) debug('received %d unreadable bytes from %s: %s', d.data.length, peer(d.remote), err.message);
+    traceMalformed(d, err.message);
     const data = d.data;
     // RFC 7252 §4.2: a CON that cannot be processed is answered with RST, if its header is readable.
     // Never for multicast (§8.1), and never for another version (§3: silently ignore).
@@ -286,7 +271,7 @@ export class Messenger {
 
   /** Rejects a well-formed message: RST for CON (and unicast NON), silence for multicast. */
   private reject(msg: CoapMessage, d: Datagram, reason: string): void {
-    if (rejectedChannel.hasSubscribers) rejectedChannel.publish({ remote: d.remote, reason, message: msg });
+    traceRejected(d, reason, msg);
     if (d.multicast || msg.type === MessageType.ACK || msg.type === MessageType.RST) return;
     this.sendRaw(
       { type: MessageType.RST, code: 0, messageId: msg.messageId, token: EMPTY, options: [], payload: EMPTY },
@@ -367,7 +352,7 @@ export class Messenger {
         return this.reject(msg, d, 'unrecognized critical option');
       this.forget(p);
       p.callbacks.onAck?.(msg);
-      this.deliverResponse(msg, d);
+      this.#subscribers.response(msg, d.remote, d.local);
       return;
     }
     const confirmable = msg.type === MessageType.CON;
@@ -377,7 +362,7 @@ export class Messenger {
       return;
     }
     const critical = this.firstUnrecognizedCritical(msg);
-    const matched = critical === undefined && this.deliverResponse(msg, d);
+    const matched = critical === undefined && this.#subscribers.response(msg, d.remote, d.local);
     if (confirmable) {
       // RFC 7252 §5.3.2: a CON response nobody waits for is rejected with RST; otherwise ACKed.
       entry.reply = this.sendRaw(
@@ -393,10 +378,6 @@ export class Messenger {
         d.local,
       );
     }
-  }
-
-  private deliverResponse(msg: CoapMessage, d: Datagram): boolean {
-    return this.#subscribers.response(msg, d.remote, d.local);
   }
 
   /** Pings a peer with an empty CON (RFC 7252 §4.3); resolves true on RST or ACK, false on timeout. */
@@ -428,10 +409,6 @@ export class Messenger {
   get isClosed(): boolean {
     return this.closed;
   }
-}
-
-function peer(a: Address): string {
-  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
 function sameAddress(a: Address, b: Address): boolean {
