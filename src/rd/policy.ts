@@ -32,7 +32,12 @@ export function parseToolSpec(text: string): ToolSpec {
   if (cidr !== undefined) return { cidr };
   const body = text.startsWith('kid:') ? text.slice(4) : text;
   const [kid, ctx, more] = body.split('@');
-  if (more === undefined && kid !== undefined && HEX.test(kid) && (ctx === undefined || HEX.test(ctx))) {
+  if (
+    more === undefined &&
+    kid !== undefined &&
+    HEX.test(kid) &&
+    (ctx === undefined || (ctx !== '' && HEX.test(ctx)))
+  ) {
     if (kid !== '' || text.startsWith('kid:')) {
       return { kid: kid.toLowerCase(), ...(ctx !== undefined ? { idContext: ctx.toLowerCase() } : {}) };
     }

@@ -105,7 +105,7 @@ export class MemoryRdStore implements RdStore {
 export const RD_SNAPSHOT_FILE = 'rd.json';
 export const RD_JOURNAL_FILE = 'rd.journal';
 /** The journal is folded into a snapshot once it is larger than this and than the snapshot. */
-const MIN_COMPACT_BYTES = 1 << 20;
+export const DEFAULT_COMPACT_BYTES = 1 << 20;
 
 /**
  * The registrations in `DIR/rd.json` and `DIR/rd.journal`.
@@ -127,7 +127,9 @@ export class FileRdStore implements RdStore {
   /** Characters of an unfinished journal write that the last `load()` dropped. */
   dropped = 0;
 
-  constructor(dir: string, options: { fs?: StoreFs; journalFs?: JournalFs } = {}) {
+  private readonly compactBytes: number;
+
+  constructor(dir: string, options: { fs?: StoreFs; journalFs?: JournalFs; compactBytes?: number } = {}) {
     if (typeof dir !== 'string' || dir === '') {
       throw new InvalidArgumentError('the state directory must be a non-empty path');
     }
@@ -136,6 +138,7 @@ export class FileRdStore implements RdStore {
     this.journalFile = join(this.dir, RD_JOURNAL_FILE);
     this.atomic = new AtomicFile(this.snapshotFile, options.fs ?? nodeStoreFs);
     this.journalFs = options.journalFs ?? nodeJournalFs;
+    this.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
   }
 
   get location(): string {
@@ -256,7 +259,7 @@ export class FileRdStore implements RdStore {
 
   private async compact(): Promise<void> {
     const journal = this.journal;
-    if (journal === undefined || journal.bytes < Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)) return;
+    if (journal === undefined || journal.bytes < Math.max(this.compactBytes, this.snapshotBytes)) return;
     // The snapshot holds every durable change up to lines.seq; replay skips journal lines up to
     // it, so a crash between these two steps loses nothing and applies nothing twice.
     await this.writeSnapshot();
