@@ -48,8 +48,11 @@ export type RdClientErrorCode = 'ERR_COAP_RD_NOT_FOUND' | 'ERR_COAP_RD_REFUSED';
 export class RdClientError extends CoapError {
   declare readonly code: RdClientErrorCode;
   readonly responseCode: string | undefined;
-  constructor(code: RdClientErrorCode, message: string, responseCode?: string) {
+  /** For a 5.03: the Max-Age, seconds to wait before trying again (RFC 9176 §4). */
+  readonly retryAfter: number | undefined;
+  constructor(code: RdClientErrorCode, message: string, responseCode?: string, retryAfter?: number) {
     super(code, message);
     this.responseCode = responseCode;
+    this.retryAfter = retryAfter;
   }
 }

@@ -113,7 +113,7 @@ export async function rdMem(options: ResourceDirectoryOptions = {}): Promise<RdM
       ],
       ipv4Interface: 'mem0',
     });
-    const server = new CoapServer({ transport, runtime: rt, joinAllCoapNodes: false, leisure: 0 });
+    const server = new CoapServer({ transport, runtime: rt, leisure: 0 });
     await server.listen();
     const rd = await drive(
       rt,
