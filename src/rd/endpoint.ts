@@ -17,7 +17,7 @@ import type { CoapServer } from '../server/server.js';
 import { formatUri, parseUri } from '../uri/index.js';
 import { type FindRdOptions, findRdInterfaces, type RdInterfaces } from './discover.js';
 import { RdClientError } from './errors.js';
-import { DEFAULT_LIFETIME, MAX_LIFETIME, MAX_NAME_BYTES } from './params.js';
+import { DEFAULT_LIFETIME, hasControl, MAX_LIFETIME, MAX_NAME_BYTES } from './params.js';
 import { baseFromAddress, resolveReference } from './uri-ref.js';
 
 /** Renew when this share of the lifetime has passed. */
@@ -58,12 +58,7 @@ export interface RdRegistrationOptions extends FindRdOptions {
 
 function checkName(what: string, v: string | undefined): void {
   if (v === undefined) return;
-  if (
-    typeof v !== 'string' ||
-    v === '' ||
-    Buffer.byteLength(v) > MAX_NAME_BYTES ||
-    /[\u0000-\u001f\u007f-\u009f]/.test(v)
-  ) {
+  if (typeof v !== 'string' || v === '' || Buffer.byteLength(v) > MAX_NAME_BYTES || hasControl(v)) {
     throw new InvalidArgumentError(
       `${what} must be 1 to ${MAX_NAME_BYTES} bytes of UTF-8 without control characters`,
     );

@@ -36,7 +36,7 @@ function bad(message: string): CoapResponseError {
 }
 
 /** RFC 9176 §5: no character in 0-31 or 127-159. */
-function hasControl(text: string): boolean {
+export function hasControl(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return true;
