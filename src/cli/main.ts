@@ -9,6 +9,7 @@ import { runDiscover } from './discover.js';
 import { runGroups } from './groups.js';
 import { HELP } from './help.js';
 import { KEYS_HELP, runKeys } from './keys.js';
+import { runRd } from './rd.js';
 import { runRequest } from './request.js';
 import { runServe } from './serve.js';
 import { Exit, printError, UsageError } from './usage.js';
@@ -57,6 +58,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         if (wantsHelp) return help('demo');
         return await runDemo(rest);
+      case 'rd':
+        if (wantsHelp)
+          return help(rest[0] === 'register-group' || rest[0] === 'lookup' ? `rd ${rest[0]}` : 'rd');
+        return await runRd(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -22,6 +22,7 @@ import {
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
 import { readServeConfig } from './serve-config.js';
+import { checkServeRd, RD_SERVE_OPTIONS, type ServeRd, startServeRd } from './serve-rd.js';
 import { integer, LOOPBACK, parseCommand, seconds, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -41,6 +42,7 @@ const OPTIONS = {
   'require-oscore': { type: 'boolean' },
   'pairwise-responses': { type: 'boolean' },
   'config-controller': { type: 'string', multiple: true },
+  ...RD_SERVE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -155,6 +157,8 @@ export async function runServe(argv: string[]): Promise<number> {
   };
   const server = new CoapServer(options);
   const multicast = new Set(values.multicast ?? []);
+  const groupPaths = [...multicast, ...config.resources.filter((r) => r.multicast).map((r) => r.path)];
+  checkServeRd(values, groupPaths);
   const stops: Array<() => void> = [];
   const declared = new Set<string>();
   let info: Awaited<ReturnType<CoapServer['listen']>>;
@@ -214,6 +218,16 @@ export async function runServe(argv: string[]): Promise<number> {
       process.stderr.write(`coap-group: warning: /coap-group entry ${e.index} is not joined: ${e.reason}\n`);
     }
   }
+  // Registered with the resource directory and in its groups before 'ready' (when reachable).
+  let rd: ServeRd;
+  try {
+    rd = await startServeRd(server, values, groupPaths);
+  } catch (err) {
+    for (const stop of stops) stop();
+    await groupConfig.close();
+    await server.close();
+    throw err;
+  }
   const uris = info.endpoints.map((e) => `coap://${endpoint(e)}`).join(' ');
   const groups =
     server
@@ -227,6 +241,7 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
   });
   for (const stop of stops) stop();
+  await rd.close();
   await groupConfig.close();
   await server.close();
   return 0;

@@ -9,7 +9,8 @@
 import type { CoapClient } from '../client/client.js';
 import { ALL_COAP_NODES_IPV4, ALL_COAP_NODES_IPV6_LINK } from '../constants.js';
 import { type Link, linkAttribute, parseLinks } from '../link-format/index.js';
-import { type CoapUri, formatUri, parseUri } from '../uri/index.js';
+import { type CoapUri, formatHost, formatUri, parseUri } from '../uri/index.js';
+import { isMulticast } from '../util/ip.js';
 import { RdClientError } from './errors.js';
 import { baseFromAddress, resolveReference } from './uri-ref.js';
 
@@ -54,13 +55,18 @@ function interfacesFrom(origin: string, links: readonly Link[]): RdInterfaces {
   };
 }
 
-/** Multicast discovery (RFC 7390 §3.3): the first directory that answers. */
-async function discover(client: CoapClient, o: FindRdOptions): Promise<RdInterfaces> {
-  const port = o.port ?? 5683;
+/**
+ * Multicast discovery (RFC 7390 §3.3) on `group` (a URI's host and port) or on All CoAP Nodes:
+ * the first directory that answers.
+ */
+async function discover(client: CoapClient, o: FindRdOptions, group?: CoapUri): Promise<RdInterfaces> {
+  const port = group?.port ?? o.port ?? 5683;
   const host =
-    o.ipv6Interface !== undefined
-      ? `[${ALL_COAP_NODES_IPV6_LINK}%25${o.ipv6Interface}]`
-      : ALL_COAP_NODES_IPV4;
+    group !== undefined
+      ? formatHost(group)
+      : o.ipv6Interface !== undefined
+        ? `[${ALL_COAP_NODES_IPV6_LINK}%25${o.ipv6Interface}]`
+        : ALL_COAP_NODES_IPV4;
   const uri = `coap://${host}:${port}/.well-known/core?rt=core.rd*`;
   const responses = client.group({ uri, window: o.windowMs ?? 6000, accept: 40 });
   for await (const r of responses) {
@@ -82,9 +88,10 @@ async function discover(client: CoapClient, o: FindRdOptions): Promise<RdInterfa
 }
 
 /**
- * Finds a directory's interfaces: `rd` is `auto` (multicast discovery) or a `coap://` URI. A URI
- * without a path is asked for `/.well-known/core?rt=core.rd*`; a URI with one names the
- * registration interface (lookups are still looked for, and may be missing).
+ * Finds a directory's interfaces: `rd` is `auto` (multicast discovery on All CoAP Nodes), a
+ * `coap://` URI with a multicast host (discovery on that group and port), or the directory's
+ * URI. A URI without a path is asked for `/.well-known/core?rt=core.rd*`; a URI with one names
+ * the registration interface (lookups are still looked for, and may be missing).
  * @throws RdClientError `ERR_COAP_RD_NOT_FOUND`; InvalidUriError for a bad URI.
  */
 export async function findRdInterfaces(
@@ -94,6 +101,7 @@ export async function findRdInterfaces(
 ): Promise<RdInterfaces> {
   if (rd === 'auto') return discover(client, o);
   const uri: CoapUri = parseUri(rd);
+  if (uri.hostKind !== 'name' && isMulticast(uri.host)) return discover(client, o, uri);
   const origin = formatUri({ ...uri, path: [], query: [] }).replace(/\/$/, '');
   const given = uri.path.length > 0 ? formatUri({ ...uri, query: [] }) : undefined;
   let links: Link[] = [];

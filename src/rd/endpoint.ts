@@ -37,8 +37,8 @@ export type RdRegistrationEvent =
 
 /** Options of {@link RdRegistration.start}. */
 export interface RdRegistrationOptions extends FindRdOptions {
-  /** The directory: a `coap://` URI, or `auto` for multicast discovery (RFC 7390 §3.3). */
-  readonly rd: string;
+  /** The directory: a `coap://` URI, `auto` for multicast discovery (RFC 7390 §3.3), or its interfaces. */
+  readonly rd: string | RdInterfaces;
   /** A client on the server's sockets (`CoapClient.create({ messenger: server.messenger })`). */
   readonly client: CoapClient;
   /** Endpoint name (RFC 9176 §5: unique in its sector, at most 63 bytes). */
@@ -108,7 +108,13 @@ export class RdRegistration {
     if (!Number.isInteger(lt) || lt < 1 || lt > MAX_LIFETIME) {
       throw new InvalidArgumentError(`lifetime must be a whole number of seconds from 1 to ${MAX_LIFETIME}`);
     }
-    const interfaces = await findRdInterfaces(o.client, o.rd, o);
+    const interfaces = typeof o.rd === 'string' ? await findRdInterfaces(o.client, o.rd, o) : o.rd;
+    if (interfaces.registration === undefined) {
+      throw new RdClientError(
+        'ERR_COAP_RD_NOT_FOUND',
+        `${interfaces.origin} offers no registration interface (rt=core.rd)`,
+      );
+    }
     const reg = new RdRegistration(server, o, interfaces);
     await reg.register();
     reg.schedule(lt * 1000 * RENEW_AT);
