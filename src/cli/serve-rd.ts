@@ -90,6 +90,7 @@ export async function startServeRd(
   let timer: NodeJS.Timeout | undefined;
   let registration: RdRegistration | undefined;
   let groups: RdGroupMembership | undefined;
+  let noLookup = false;
   const onRegistration = (e: RdRegistrationEvent) => {
     if (e.kind === 'registered') say(`registered as ${e.location}`);
     else if (e.kind === 'removed') say(`removed ${e.location}`);
@@ -119,8 +120,16 @@ export async function startServeRd(
       ...(lifetime !== undefined ? { lifetime } : {}),
       onEvent: onRegistration,
     });
-    if (v['join-rd-groups']) {
-      groups ??= await RdGroupMembership.start(server, {
+    if (v['join-rd-groups'] && groups === undefined && !noLookup) {
+      if (rd.lookupRes === undefined) {
+        // Asking again will not help: the directory has no lookup (e.g. libcoap's coap-rd).
+        noLookup = true;
+        say(
+          `warning: ${rd.origin} offers no resource lookup (rt=core.rd-lookup-res): not joining groups from it`,
+        );
+        return;
+      }
+      groups = await RdGroupMembership.start(server, {
         client,
         rd,
         ...(v.sector !== undefined ? { sector: v.sector } : {}),

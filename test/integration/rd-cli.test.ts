@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type CliResult, killAll, lines, runCli, type ServeNode, startServe } from '../support/cli-run.js';
-import { randomPort } from '../support/handles.js';
+import { printed, startRd as startRdAt } from '../support/rd-run.js';
 
 after(killAll);
 
@@ -26,35 +26,8 @@ function exits(r: CliResult, code: number): void {
   );
 }
 
-/** Waits until `node` has printed a line matching `re` on stderr (bounded). */
-export async function printed(node: ServeNode, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const line = node
-      .output()
-      .stderr.split('\n')
-      .find((l) => re.test(l));
-    if (line !== undefined) return line;
-    if (Date.now() > until) throw new Error(`no line ${re} in time; stderr:\n${node.output().stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Starts `rd`, trying another port when the random one is taken. */
-async function startRd(extra: readonly string[] = []): Promise<{ rd: ServeNode; port: number }> {
-  for (let attempt = 0; ; attempt++) {
-    const port = randomPort();
-    try {
-      const rd = await startServe(
-        ['--bind', RD, '--port', String(port), '--leisure', '0.2', ...extra],
-        15_000,
-        'rd',
-      );
-      return { rd, port };
-    } catch (err) {
-      if (attempt >= 2 || !/cannot bind/.test((err as Error).message)) throw err;
-    }
-  }
+function startRd(extra: readonly string[] = []) {
+  return startRdAt(RD, extra);
 }
 
 function node(address: string, port: number, rd: string, extra: readonly string[] = []): Promise<ServeNode> {
