@@ -108,5 +108,7 @@ QUERY is a&b...: attribute filters (rt=light, et=core.rd-group, d=room3, ep=lamp
 
 Starts N nodes (default 5) on 127.0.0.2.., all members of All CoAP Nodes on the loopback interface,
 then a controller discovers them, switches every light on with one multicast PUT, reads them back
-with one multicast GET and prints each answer with its delay. Sends nothing beyond loopback.`,
+with one multicast GET and prints each answer with its delay; then it commissions rooms over /coap-group
+and through a resource directory (the room's nodes join by themselves), and locks doors with Group OSCORE.
+Sends nothing beyond loopback.`,
 };
