@@ -27,7 +27,7 @@ import { ResourceDirectory } from './resource-directory.js';
 import { RdService } from './service.js';
 import { DiscoveryCache, simpleRegister } from './simple.js';
 import type { RdState } from './state.js';
-import { FileRdStore, MemoryRdStore, type RdStore } from './store.js';
+import { FileRdStore, type RdStore, VolatileRdStore } from './store.js';
 
 /** "All CoRE Resource Directories" (RFC 9176 §9.5). */
 export const ALL_RDS_IPV4 = '224.0.1.190';
@@ -36,7 +36,7 @@ export const ALL_RDS_IPV6_SITE = 'ff05::fe';
 
 /** Options of {@link attachResourceDirectory}. Checked before anything is done. */
 export interface ResourceDirectoryOptions {
-  /** A store, or a directory for a `FileRdStore`. Default: memory (nothing survives a restart). */
+  /** A store, or a directory for a `FileRdStore`. Default: none (nothing survives a restart). */
   store?: RdStore | string;
   /** When the saved state is corrupt, move it aside and start empty. */
   startEmpty?: boolean;
@@ -130,7 +130,7 @@ export async function attachResourceDirectory(
   const store =
     typeof options.store === 'string'
       ? new FileRdStore(options.store)
-      : (options.store ?? new MemoryRdStore());
+      : (options.store ?? new VolatileRdStore());
   const warnings: string[] = [];
   const rd = new ResourceDirectory(store, warnings);
   const service = new RdService({

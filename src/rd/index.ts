@@ -36,4 +36,11 @@ export { ENDPOINT_RT, GROUP_ET, type Registration } from './registration.js';
 export { type RdStats, ResourceDirectory } from './resource-directory.js';
 export type { RdEvent } from './service.js';
 export type { RdChange, RdState, StoredRegistration } from './state.js';
-export { FileRdStore, MemoryRdStore, RD_JOURNAL_FILE, RD_SNAPSHOT_FILE, type RdStore } from './store.js';
+export {
+  FileRdStore,
+  MemoryRdStore,
+  RD_JOURNAL_FILE,
+  RD_SNAPSHOT_FILE,
+  type RdStore,
+  VolatileRdStore,
+} from './store.js';

@@ -8,8 +8,9 @@
  * URIs (§6.2). Results keep registration order, then link order.
  */
 import { CoapResponseError } from '../errors.js';
-import { type Link, matchesFilter } from '../link-format/index.js';
-import type { Registration } from './registration.js';
+import type { Link } from '../link-format/index.js';
+import { compileCriterion, type LinkTest } from './match.js';
+import { DIGEST_MARK, type Registration } from './registration.js';
 import { isAbsoluteUri, pathOfReference } from './uri-ref.js';
 
 /** The two lookup types of RFC 9176 §6, Table 1. */
@@ -19,8 +20,23 @@ export type LookupKind = 'ep' | 'res';
 export interface Criterion {
   readonly name: string;
   readonly value: string;
-  /** The same criterion as it applies to an endpoint link (an `href` URI reduced to its path). */
-  readonly endpointValue: string;
+  /** Whether a resource link matches it. */
+  readonly test: LinkTest;
+  /** Whether an endpoint link matches it (an `href` URI is compared by its path). */
+  readonly testEndpoint: LinkTest;
+  /** What a registration's digest must contain for any of its links to match. */
+  readonly needle: string;
+  /** What its endpoint digest must contain for its endpoint link to match. */
+  readonly endpointNeedle: string;
+}
+
+/** The digest entry (or entry start, for a prefix) a criterion needs (see `digestOf`). */
+function needleOf(name: string, value: string): string {
+  const lower = name.toLowerCase();
+  if (value === '*') return `${DIGEST_MARK}${lower}=`;
+  return value.endsWith('*')
+    ? `${DIGEST_MARK}${lower}=${value.slice(0, -1)}`
+    : `${DIGEST_MARK}${lower}=${value}${DIGEST_MARK}`;
 }
 
 /** A parsed lookup query. */
@@ -70,7 +86,15 @@ export function parseLookupQuery(query: readonly string[]): LookupQuery {
     if (name === '') throw new CoapResponseError('4.00', `query argument ${JSON.stringify(arg)} has no name`);
     const endpointValue =
       name.toLowerCase() === 'href' && isAbsoluteUri(value) ? pathOfReference(value) : value;
-    criteria.push({ name, value, endpointValue });
+    const test = compileCriterion(name, value);
+    criteria.push({
+      name,
+      value,
+      test,
+      testEndpoint: endpointValue === value ? test : compileCriterion(name, endpointValue),
+      needle: needleOf(name, value),
+      endpointNeedle: needleOf(name, endpointValue),
+    });
   }
   if (page !== undefined && count === undefined) {
     throw new CoapResponseError('4.00', 'page needs count (RFC 9176 §6.2)');
@@ -79,18 +103,22 @@ export function parseLookupQuery(query: readonly string[]): LookupQuery {
 }
 
 function endpointMatches(r: Registration, c: Criterion): boolean {
-  return matchesFilter(r.endpointLink, c.name, c.endpointValue);
+  return r.endpointDigest.includes(c.endpointNeedle) && c.testEndpoint(r.endpointLink);
 }
 
 function anyLinkMatches(r: Registration, c: Criterion): boolean {
+  if (!r.digest.includes(c.needle)) return false;
   const links = r.resolved;
-  for (let i = 0; i < links.length; i++) if (matchesFilter(links[i]!, c.name, c.value)) return true;
+  for (let i = 0; i < links.length; i++) if (c.test(links[i]!)) return true;
   return false;
 }
 
 /** Whether the registration appears in an endpoint lookup with these criteria (RFC 9176 §6.2). */
 export function endpointSelected(r: Registration, criteria: readonly Criterion[]): boolean {
-  for (const c of criteria) if (!endpointMatches(r, c) && !anyLinkMatches(r, c)) return false;
+  for (let i = 0; i < criteria.length; i++) {
+    const c = criteria[i]!;
+    if (!endpointMatches(r, c) && !anyLinkMatches(r, c)) return false;
+  }
   return true;
 }
 
@@ -98,17 +126,30 @@ export function endpointSelected(r: Registration, criteria: readonly Criterion[]
  * The registration's links a resource lookup returns (RFC 9176 §6.2): those for which every
  * criterion is matched by the link or by its endpoint.
  */
-export function resourcesSelected(r: Registration, criteria: readonly Criterion[]): Link[] {
+export function resourcesSelected(r: Registration, criteria: readonly Criterion[]): readonly Link[] {
   // Criteria the endpoint satisfies hold for every one of its links: test them once.
-  const rest = criteria.filter((c) => !endpointMatches(r, c));
-  if (rest.length === 0) return r.resolved as Link[];
-  const out: Link[] = [];
-  next: for (const link of r.resolved) {
-    for (const c of rest) if (!matchesFilter(link, c.name, c.value)) continue next;
-    out.push(link);
+  let rest: Criterion[] | undefined;
+  for (let i = 0; i < criteria.length; i++) {
+    const c = criteria[i]!;
+    if (!endpointMatches(r, c)) (rest ??= []).push(c);
   }
-  return out;
+  if (rest === undefined) return r.resolved;
+  for (let i = 0; i < rest.length; i++) if (!r.digest.includes(rest[i]!.needle)) return NONE;
+  let out: Link[] | undefined;
+  const links = r.resolved;
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i]!;
+    if (allMatch(rest, link)) (out ??= []).push(link);
+  }
+  return out ?? NONE;
 }
+
+function allMatch(criteria: readonly Criterion[], link: Link): boolean {
+  for (let i = 0; i < criteria.length; i++) if (!criteria[i]!.test(link)) return false;
+  return true;
+}
+
+const NONE: readonly Link[] = [];
 
 /** Whether `r` contributes anything to a lookup of this kind (for deciding who to notify). */
 export function contributes(kind: LookupKind, r: Registration, criteria: readonly Criterion[]): boolean {

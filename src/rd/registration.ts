@@ -52,6 +52,36 @@ export interface Registration extends RegistrationInput {
   readonly isGroup: boolean;
   /** The base is an IPv6 link-local literal: shown only to lookups from a link-local address. */
   readonly linkLocal: boolean;
+  /** Every `name=value` its resolved links carry, in one string (see {@link digestOf}). */
+  readonly digest: string;
+  /** The same for its endpoint link (registration resource as `href`). */
+  readonly endpointDigest: string;
+}
+
+/** Separates the entries of a digest. */
+export const DIGEST_MARK = '\u0001';
+/** Attributes whose value is a space-separated list: each entry is its own digest entry. */
+const LIST_NAMES = new Set(['rel', 'rev', 'rt', 'if', 'ct']);
+
+/**
+ * The `name=value` entries of all of the links (names in lower case; one entry per value of a
+ * list attribute; `href=` with the target; `name=` for a valueless one), each between marks.
+ * A lookup reads one flat string per registration instead of every link object: a criterion
+ * whose entry (or, for a prefix, entry start) is not in it cannot match any of the links.
+ */
+export function digestOf(links: readonly Link[]): string {
+  const parts: string[] = [''];
+  for (const l of links) {
+    parts.push(`href=${l.href}`);
+    for (const [k, v] of l.attributes) {
+      const name = k.toLowerCase();
+      if (v === true) parts.push(`${name}=`);
+      else if (LIST_NAMES.has(name)) for (const e of v.split(' ')) parts.push(`${name}=${e}`);
+      else parts.push(`${name}=${v}`);
+    }
+  }
+  parts.push('');
+  return parts.join(DIGEST_MARK);
 }
 
 /**
@@ -87,11 +117,15 @@ export function endpointLink(r: RegistrationInput, path: string): Link {
 /** Builds the record, with its derived fields, under the registration path prefix (`/rd`). */
 export function makeRegistration(input: RegistrationInput, prefix: string): Registration {
   const path = `${prefix}/${input.id}`;
+  const resolved = resolveLinks(input.links, input.base);
+  const ep = endpointLink(input, path);
   return {
     ...input,
     path,
-    resolved: resolveLinks(input.links, input.base),
-    endpointLink: endpointLink(input, path),
+    resolved,
+    digest: digestOf(resolved),
+    endpointLink: ep,
+    endpointDigest: digestOf([ep]),
     isGroup: isGroupType(input.attributes),
     linkLocal: isLinkLocalBase(input.base),
   };

@@ -12,9 +12,10 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CoapResponseError } from '../errors.js';
 import { formatLinks, type Link } from '../link-format/index.js';
 import type { Runtime } from '../runtime.js';
+import { compactLinks, Interner } from './compact.js';
 import { Directory } from './directory.js';
 import { ExpiryQueue } from './expiry.js';
-import { type LookupKind, type LookupQuery, runLookup, type Viewer } from './lookup.js';
+import { contributes, type LookupKind, type LookupQuery, runLookup, type Viewer, visible } from './lookup.js';
 import { ObservedQueries } from './observed.js';
 import { makeRegistration, type Registration, type RegistrationInput } from './registration.js';
 import type { RdChange, RdState, StoredRegistration } from './state.js';
@@ -56,6 +57,8 @@ export class RdService {
   private readonly o: ServiceOptions;
   private readonly expiry: ExpiryQueue;
   private inflight: InFlight[] = [];
+  private readonly interner = new Interner();
+  private readonly compacted = new WeakSet<readonly Link[]>();
   private lookups = 0;
   private closed = false;
   /** Listeners of every change (after it is saved). */
@@ -81,7 +84,7 @@ export class RdService {
         const left = s.exp - wall;
         if (left <= 0) continue; // RFC 9176 §5: the lifetime ran out while the RD was down
         const { exp: _, ...input } = s;
-        this.dir.set(makeRegistration({ ...input, expiresAt: now + left }, this.o.prefix));
+        this.dir.set(this.make({ ...input, expiresAt: now + left }));
         this.expiry.set(s.id, now + left);
       }
     }
@@ -97,9 +100,14 @@ export class RdService {
     return { ...input, exp: Math.round(this.o.wallClock() + (expiresAt - this.o.runtime.now())) };
   }
 
-  /** Builds a record with derived fields. */
+  /** Builds a record with derived fields; new links are compacted (rd/compact). */
   make(input: RegistrationInput): Registration {
-    return makeRegistration(input, this.o.prefix);
+    let links = input.links;
+    if (!this.compacted.has(links)) {
+      links = compactLinks(links, this.interner);
+      this.compacted.add(links);
+    }
+    return makeRegistration({ ...input, links }, this.o.prefix);
   }
 
   /** Saves `next` as registration `id` (or removes `id`), then tells observers and listeners. */
@@ -196,11 +204,12 @@ export class RdService {
     this.lookups++;
     try {
       const matched: Registration[] = [];
-      const all: LookupQuery = { criteria: q.criteria, page: undefined, count: undefined };
       for (let i = 0; i < list.length; i += SLICE) {
         if (i > 0) await yieldToLoop();
-        for (const r of list.slice(i, i + SLICE)) {
-          if (runLookup(kind, [r], all, viewer).length > 0) matched.push(r);
+        const end = Math.min(list.length, i + SLICE);
+        for (let j = i; j < end; j++) {
+          const r = list[j]!;
+          if (visible(r, viewer) && contributes(kind, r, q.criteria)) matched.push(r);
         }
       }
       return runLookup(kind, matched, q, viewer);

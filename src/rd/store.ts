@@ -78,7 +78,27 @@ class Lines {
   }
 }
 
-/** A store in memory: the state lives as long as the object, through the same codec as a file. */
+/**
+ * No store: nothing is kept beyond the directory's own memory, so a restart starts empty. The
+ * default of `attachResourceDirectory`, which then holds no second copy of every registration.
+ */
+export class VolatileRdStore implements RdStore {
+  readonly location = 'memory';
+  async load(): Promise<undefined> {
+    return undefined;
+  }
+  async start(): Promise<undefined> {
+    return undefined;
+  }
+  async commit(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/**
+ * A store in memory that outlives the directory: the state lives as long as the object, so a
+ * directory attached again with it comes back with its registrations (through the same codec as
+ * a file). For tests and for directories restarted within one process.
+ */
 export class MemoryRdStore implements RdStore {
   readonly location = 'memory';
   private readonly lines = new Lines();

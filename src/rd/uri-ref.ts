@@ -31,13 +31,14 @@ function split(ref: string): Parts {
 }
 
 function join(p: Parts): string {
-  let out = '';
-  if (p.scheme !== undefined) out += `${p.scheme}:`;
-  if (p.authority !== undefined) out += `//${p.authority}`;
-  out += p.path;
-  if (p.query !== undefined) out += `?${p.query}`;
-  if (p.fragment !== undefined) out += `#${p.fragment}`;
-  return out;
+  // One array join makes one flat string; `+=` would keep a chain of pieces per stored link.
+  const out: string[] = [];
+  if (p.scheme !== undefined) out.push(p.scheme, ':');
+  if (p.authority !== undefined) out.push('//', p.authority);
+  out.push(p.path);
+  if (p.query !== undefined) out.push('?', p.query);
+  if (p.fragment !== undefined) out.push('#', p.fragment);
+  return out.join('');
 }
 
 /** RFC 3986 §5.2.4 remove_dot_segments. */
