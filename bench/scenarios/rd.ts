@@ -5,9 +5,10 @@
 // flush), and the same load against libcoap's example directory (coap-rd-notls, which keeps
 // them in memory and offers no lookup). Then, on the full directory: resource lookups per
 // second by endpoint name (an index finds the registration) and by a resource type that only
-// one link has (every link is compared); the heap each registration holds (after a full GC in
-// the child); and the median time of one lookup, one at a time, as the directory grows to 10²,
-// 10³ and 10⁴ registrations.
+// one link has (every link is compared); the heap each registration holds, in the directory
+// alone (rd-memory) and in the child with the message layer's state (after a full GC there);
+// and the median time of one lookup, one at a time, as the directory grows to 10², 10³ and 10⁴
+// registrations.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import type { BenchConfig } from '../config.js';
 import { median } from '../load/stats.js';
 import type { Row, SectionResult } from '../report/types.js';
 import { type Child, sibling, spawnTs } from '../servers/spawn.js';
+import { directoryHeapPerRegistration } from './rd-memory.js';
 
 const HOST = '127.0.0.31';
 const LIBCOAP_HOST = '127.0.0.32';
@@ -167,6 +169,12 @@ export async function rdSection(cfg: BenchConfig, log: (s: string) => void): Pro
     Array.from({ length: WRITERS }, () => CoapClient.create({ bind: [{ address: '127.0.0.1', port: 0 }] })),
   );
   try {
+    row(
+      'heap per registration (10 links), directory only',
+      'bytes',
+      false,
+      await directoryHeapPerRegistration(n, payload),
+    );
     const libcoap = await libcoapRegistrations(clients, n, notes);
     await withRd('memory', async (origin, child) => {
       const before = await child.memory();
@@ -174,7 +182,12 @@ export async function rdSection(cfg: BenchConfig, log: (s: string) => void): Pro
       row(`register ${n} endpoints x ${LINKS} links (memory)`, 'reg/s', true, rate, libcoap);
       const after = (await child.memory()) as { heapUsed: number; gc: boolean } | undefined;
       if (before !== undefined && after !== undefined) {
-        row('heap per registration (10 links)', 'bytes', false, (after.heapUsed - before.heapUsed) / n);
+        row(
+          'heap per registration, with message-layer state',
+          'bytes',
+          false,
+          (after.heapUsed - before.heapUsed) / n,
+        );
         if (!after.gc) notes.push('the child could not run a GC before measuring its heap');
       }
       row(
