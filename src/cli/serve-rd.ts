@@ -15,10 +15,9 @@ import {
   RdGroupMembership,
   RdRegistration,
   type RdRegistrationEvent,
-  resolveInterface,
 } from '../index.js';
 import { endpoint } from './output.js';
-import { integer, LOOPBACK, UsageError } from './usage.js';
+import { integer, UsageError } from './usage.js';
 
 /** The options `serve` takes for this. */
 export const RD_SERVE_OPTIONS = {
@@ -35,8 +34,6 @@ export interface ServeRdValues {
   readonly ep?: string | undefined;
   readonly lifetime?: string | undefined;
   readonly 'join-rd-groups'?: boolean | undefined;
-  /** serve's --iface: where `--rd auto` asks. */
-  readonly iface?: string | undefined;
 }
 
 /** What to stop on shutdown. */
@@ -83,9 +80,8 @@ export async function startServeRd(
   if (rdText === undefined) return { close: async () => {} };
   const client = await CoapClient.create({ messenger: server.messenger });
   const at = server.endpoints[0]!;
-  // IPv4 (224.0.1.187) when the node has an IPv4 address, else ff02::fd on its interface.
-  const ipv6Only = !server.endpoints.some((e) => e.family === 4);
-  const iface6 = ipv6Only ? resolveInterface(v.iface ?? LOOPBACK).name : undefined;
+  // IPv4 (224.0.1.187) when the node has an IPv4 address, else ff05::fd on its interface.
+  const ipv6 = !server.endpoints.some((e) => e.family === 4);
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let registration: RdRegistration | undefined;
@@ -108,10 +104,7 @@ export async function startServeRd(
       );
   };
   const attempt = async (): Promise<void> => {
-    const rd = await findRdInterfaces(client, rdText, {
-      port: at.port,
-      ...(iface6 !== undefined && iface6 !== '' ? { ipv6Interface: iface6 } : {}),
-    });
+    const rd = await findRdInterfaces(client, rdText, { port: at.port, ipv6 });
     registration ??= await RdRegistration.start(server, {
       rd,
       client,

@@ -7,7 +7,7 @@
  * the registration resource itself, for directories that do not list their lookups (or any).
  */
 import type { CoapClient } from '../client/client.js';
-import { ALL_COAP_NODES_IPV4, ALL_COAP_NODES_IPV6_LINK } from '../constants.js';
+import { ALL_COAP_NODES_IPV4, ALL_COAP_NODES_IPV6_SITE } from '../constants.js';
 import { type Link, linkAttribute, parseLinks } from '../link-format/index.js';
 import { type CoapUri, formatHost, formatUri, parseUri } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
@@ -29,8 +29,11 @@ export interface RdInterfaces {
 export interface FindRdOptions {
   /** `auto` discovery: the UDP port to ask on (default 5683, RFC 7252 §12.6). */
   readonly port?: number;
-  /** `auto` discovery: ask over IPv6 (ff02::fd on this interface name) instead of IPv4. */
-  readonly ipv6Interface?: string;
+  /**
+   * `auto` discovery: ask over IPv6, on site-local All CoAP Nodes (ff05::fd, which a server on a
+   * named interface joins), instead of IPv4 (224.0.1.187).
+   */
+  readonly ipv6?: boolean;
   /** `auto` discovery: how long to collect answers, ms (the directory's Leisure and more); default 6000. */
   readonly windowMs?: number;
   /** Unicast discovery: give up after this long, ms; default 10000. */
@@ -64,8 +67,8 @@ async function discover(client: CoapClient, o: FindRdOptions, group?: CoapUri): 
   const host =
     group !== undefined
       ? formatHost(group)
-      : o.ipv6Interface !== undefined
-        ? `[${ALL_COAP_NODES_IPV6_LINK}%25${o.ipv6Interface}]`
+      : o.ipv6 === true
+        ? `[${ALL_COAP_NODES_IPV6_SITE}]`
         : ALL_COAP_NODES_IPV4;
   const uri = `coap://${host}:${port}/.well-known/core?rt=core.rd*`;
   const responses = client.group({ uri, window: o.windowMs ?? 6000, accept: 40 });

@@ -5,10 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CoapClient } from '../../src/client/client.js';
+import type { CoapResponseError } from '../../src/errors.js';
 import { formatLinks } from '../../src/link-format/index.js';
 import { Opt } from '../../src/options/registry.js';
 import { decodeUint, findOption } from '../../src/options/values.js';
-import { CT, location, type RdMem, rdMem } from '../support/rd-mem.js';
+import { parseLookupQuery } from '../../src/rd/lookup.js';
+import { CoapServer } from '../../src/server/server.js';
+import { CT, location, RD_V4, type RdMem, rdMem } from '../support/rd-mem.js';
 
 const T = { timeout: 20_000 };
 const EP = '192.0.2.20';
@@ -213,5 +217,100 @@ describe('resource directory: limits', () => {
       },
       { maxLinks: 4, maxPayloadBytes: 64 },
     );
+  });
+});
+
+describe('resource directory: simple registration that cannot complete', () => {
+  async function host(m: RdMem, address: string, answer: 'never' | 'text' | 'none') {
+    const transport = m.net.createTransport({ bind: [{ address, port: 5683 }], ipv4Interface: 'mem0' });
+    const server = new CoapServer({ transport, runtime: m.rt, joinAllCoapNodes: false, discovery: false });
+    if (answer === 'never') server.resource('/.well-known/core').get(() => new Promise(() => {}));
+    if (answer === 'text')
+      server.resource('/.well-known/core').get(() => ({ payload: '{"not":"links"}', format: 50 }));
+    await server.listen();
+    const client = await CoapClient.create({ messenger: server.messenger });
+    return {
+      post: () =>
+        m.rt.settle(client.request({ uri: `coap://${RD_V4}/.well-known/rd?ep=h`, method: 'POST' }), {
+          maxMs: 120_000,
+          step: 100,
+        }),
+      async close() {
+        await client.close();
+        await server.close();
+      },
+    };
+  }
+
+  it(
+    'is 5.04 when the endpoint does not answer, 5.02 when it answers no links; nothing registered',
+    T,
+    async () => {
+      const m = await rdMem({ simpleTimeoutMs: 5000 });
+      const silent = await host(m, '192.0.2.71', 'never');
+      const wrong = await host(m, '192.0.2.72', 'text');
+      const missing = await host(m, '192.0.2.73', 'none');
+      try {
+        assert.equal((await silent.post()).codeString, '5.04');
+        assert.equal((await wrong.post()).codeString, '5.02');
+        assert.equal((await missing.post()).codeString, '5.02', 'its /.well-known/core is 4.04');
+        assert.equal(m.rd.registrations().length, 0);
+        const withBase = await m.send(EP, {
+          method: 'POST',
+          path: '/.well-known/rd?ep=h&base=coap://192.0.2.20',
+        });
+        assert.equal(withBase.codeString, '4.00', 'base is not accepted (RFC 9176 §5.1)');
+        const withPayload = await m.send(EP, {
+          method: 'POST',
+          path: '/.well-known/rd?ep=h',
+          payload: '</x>',
+        });
+        assert.equal(withPayload.codeString, '4.00');
+      } finally {
+        await silent.close();
+        await wrong.close();
+        await missing.close();
+        await m.close();
+      }
+    },
+  );
+});
+
+describe('resource directory: lookups in flight', () => {
+  it('a large lookup past the bound is 5.03 with Max-Age 1; the one in flight completes', T, async () => {
+    const m = await rdMem({ limits: { maxLookupsInFlight: 1 } });
+    try {
+      const service = m.rd.service!;
+      for (let i = 0; i < 4100; i++) {
+        const id = service.dir.allocateId();
+        await service.put(
+          service.make({
+            id,
+            order: Number(id),
+            ep: `n${i}`,
+            d: undefined,
+            base: 'coap://192.0.2.50',
+            baseGiven: true,
+            lt: 600,
+            attributes: [],
+            links: [{ href: `/r/${i}`, attributes: [['rt', 'x']] }],
+            owner: 'addr:192.0.2.50',
+            simple: false,
+            expiresAt: m.rt.now() + 600_000,
+          }),
+        );
+      }
+      const q = parseLookupQuery(['rt=x']);
+      const first = service.lookup('res', q, { linkLocal: false });
+      await assert.rejects(service.lookup('ep', q, { linkLocal: false }), (e: CoapResponseError) => {
+        assert.equal(e.responseCode, '5.03');
+        assert.equal(e.maxAge, 1);
+        return true;
+      });
+      assert.equal((await first).length, 4100);
+      assert.equal((await service.lookup('ep', q, { linkLocal: false })).length, 4100, 'free again');
+    } finally {
+      await m.close();
+    }
   });
 });
