@@ -8,6 +8,9 @@
  * exit 1.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type CliResult, killAll, lines, runCli, type ServeNode, startServe } from '../support/cli-run.js';
 import { printed, startRd as startRdAt } from '../support/rd-run.js';
@@ -152,6 +155,49 @@ describe('coap-group rd and serve --rd', () => {
         assert.equal((await runCli(['rd', 'lookup', at, 'ep'])).stdout, '');
       } finally {
         await rd.stop();
+      }
+    },
+  );
+
+  it(
+    'takes a commissioning tool named by its OSCORE identity: protected 2.01, unprotected 4.01',
+    T,
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'coap-rd-oscore-'));
+      try {
+        exits(await runCli(['keys', 'oscore', '--out', join(dir, 'keys')]), 0);
+        const client = join(dir, 'keys', 'client.json');
+        const kid = (JSON.parse(readFileSync(client, 'utf8')) as { oscore: Array<{ senderId: string }> })
+          .oscore[0]!.senderId;
+        const { rd, port } = await startRd([
+          '--oscore',
+          join(dir, 'keys', 'server.json'),
+          '--allow-ct-from',
+          kid,
+        ]);
+        try {
+          const at = `coap://${RD}:${port}`;
+          const group = ['rd', 'register-group', at, '--name', 'g', '--base', `coap://${GROUP}`];
+          const plain = await runCli(group);
+          exits(plain, 1);
+          assert.match(
+            plain.stderr,
+            /4\.01 Unauthorized \(registering a group needs a commissioning tool: protect the request with OSCORE\)/,
+          );
+          assert.equal((await runCli(['rd', 'lookup', at, 'ep'])).stdout, '', 'nothing registered');
+          const signed = await runCli([...group, '--oscore', client]);
+          exits(signed, 0);
+          const listed = await runCli(['rd', 'lookup', at, 'ep', 'et=core.rd-group']);
+          assert.match(listed.stdout, /ep="g";base="coap:\/\/239\.255\.0\.44";et="core\.rd-group"/);
+          // Only that identity may remove it: an unprotected DELETE is 4.01, and nothing changes.
+          const location = signed.stdout.trim();
+          exits(await runCli(['delete', location]), 1);
+          exits(await runCli(['delete', location, '--oscore', client]), 0);
+        } finally {
+          await rd.stop();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );
