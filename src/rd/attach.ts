@@ -27,7 +27,8 @@ import { ResourceDirectory } from './resource-directory.js';
 import { RdService } from './service.js';
 import { DiscoveryCache, simpleRegister } from './simple.js';
 import type { RdState } from './state.js';
-import { FileRdStore, type RdStore, VolatileRdStore } from './store.js';
+import { type RdStore, VolatileRdStore } from './store.js';
+import { FileRdStore } from './store-file.js';
 
 /** "All CoRE Resource Directories" (RFC 9176 §9.5). */
 export const ALL_RDS_IPV4 = '224.0.1.190';

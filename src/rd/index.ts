@@ -36,11 +36,5 @@ export { ENDPOINT_RT, GROUP_ET, type Registration } from './registration.js';
 export { type RdStats, ResourceDirectory } from './resource-directory.js';
 export type { RdEvent } from './service.js';
 export type { RdChange, RdState, StoredRegistration } from './state.js';
-export {
-  FileRdStore,
-  MemoryRdStore,
-  RD_JOURNAL_FILE,
-  RD_SNAPSHOT_FILE,
-  type RdStore,
-  VolatileRdStore,
-} from './store.js';
+export { MemoryRdStore, type RdStore, VolatileRdStore } from './store.js';
+export { DEFAULT_COMPACT_BYTES, FileRdStore, RD_JOURNAL_FILE, RD_SNAPSHOT_FILE } from './store-file.js';

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { attachResourceDirectory } from '../../src/rd/attach.js';
 import { type JournalFile, type JournalFs, nodeJournalFs } from '../../src/rd/journal.js';
-import { FileRdStore, RD_JOURNAL_FILE, RD_SNAPSHOT_FILE } from '../../src/rd/store.js';
+import { FileRdStore, RD_JOURNAL_FILE, RD_SNAPSHOT_FILE } from '../../src/rd/store-file.js';
 import { CoapServer } from '../../src/server/server.js';
 import { drive, location, type RdMem, rdMem } from '../support/rd-mem.js';
 
