@@ -1,12 +1,8 @@
 /**
  * @module rd/store
  * Where a resource directory keeps its registrations between runs (RFC 9176 §5: registrations
- * live for their lifetime, restarts included). The file store is a snapshot written by the
- * shared crash-safe writer (util/atomic-file) plus a journal of changes since (rd/journal), each
- * flushed before the RD answers. A crash at any moment leaves every acknowledged change on disk;
- * a journal line torn by the crash is recognised by its checksum and dropped (it was never
- * acknowledged). At start the state is rewritten as one snapshot and the journal emptied;
- * later, the journal is folded into a new snapshot once it outgrows the snapshot.
+ * live for their lifetime, restarts included): the store interface, no store at all, and a
+ * store in memory. The durable one, on files, is rd/store-file.
  */
 import { decodeSnapshot, encodeRegistration, encodeSnapshot, type RdChange, type RdState } from './state.js';
 
