@@ -48,6 +48,7 @@ export class FileRdStore implements RdStore {
   private readonly lines = new Lines();
   private journal: Journal | undefined;
   private snapshotBytes = 0;
+  private recovering: Promise<void> | undefined;
   /** Characters of an unfinished journal write that the last `load()` dropped. */
   dropped = 0;
 
@@ -118,6 +119,7 @@ export class FileRdStore implements RdStore {
       this.dropped = lines[lines.length - 1]!.length;
     }
     this.lines.seq = seq;
+    this.lines.durableSeq = seq;
     return { next, registrations: [...byId.values()].sort((a, b) => a.order - b.order) };
   }
 
@@ -144,16 +146,23 @@ export class FileRdStore implements RdStore {
   async commit(changes: readonly RdChange[], next: number): Promise<void> {
     const journal = this.journal;
     if (journal === undefined) throw this.io(this.journalFile, 'the store is not started', undefined);
-    if (journal.failed !== undefined) await this.recover(journal);
+    if (journal.failed !== undefined) {
+      // One recovery for all the commits that find the journal broken.
+      this.recovering ??= this.recover(journal).finally(() => {
+        this.recovering = undefined;
+      });
+      await this.recovering;
+    }
     const encoded = changes.map((c) => ('put' in c ? encodeRegistration(c.put) : undefined));
     let data = '';
     const first = this.lines.seq + 1;
+    const last = this.lines.seq + changes.length;
     changes.forEach((c, i) => {
       data += encodeJournalLine(first + i, c, encoded[i]);
     });
     this.lines.seq += changes.length;
     try {
-      await journal.append(data, () => this.lines.apply(changes, encoded, next));
+      await journal.append(data, () => this.lines.apply(changes, encoded, next, last));
     } catch (err) {
       throw this.io(this.journalFile, `cannot save to ${this.journalFile}: ${reasonOf(err)}`, err);
     }
@@ -184,7 +193,7 @@ export class FileRdStore implements RdStore {
   private async compact(): Promise<void> {
     const journal = this.journal;
     if (journal === undefined || journal.bytes < Math.max(this.compactBytes, this.snapshotBytes)) return;
-    // The snapshot holds every durable change up to lines.seq; replay skips journal lines up to
+    // The snapshot holds every durable change up to lines.durableSeq; replay skips journal lines up to
     // it, so a crash between these two steps loses nothing and applies nothing twice.
     await this.writeSnapshot();
     await journal.reset();

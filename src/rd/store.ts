@@ -37,18 +37,32 @@ export interface RdStore {
 export class Lines {
   readonly byId = new Map<string, string>();
   next = 1;
+  /** The last change number handed out (to a change that may not be durable yet). */
   seq = 0;
+  /** The last change number that is durable and in `byId`: what a snapshot covers. */
+  durableSeq = 0;
 
-  apply(changes: readonly RdChange[], encoded: readonly (string | undefined)[], next: number): void {
+  /** Records changes that are now durable; `lastSeq` is the number of the last of them. */
+  apply(
+    changes: readonly RdChange[],
+    encoded: readonly (string | undefined)[],
+    next: number,
+    lastSeq = this.durableSeq,
+  ): void {
     changes.forEach((c, i) => {
       if ('put' in c) this.byId.set(c.put.id, encoded[i] ?? encodeRegistration(c.put));
       else this.byId.delete(c.del);
     });
     this.next = Math.max(this.next, next);
+    this.durableSeq = Math.max(this.durableSeq, lastSeq);
   }
 
+  /**
+   * A snapshot of what is durable. It names `durableSeq`, not `seq`: changes still waiting for
+   * their flush are not in it, and their journal lines must not be skipped at the next start.
+   */
   snapshot(): Buffer {
-    return encodeSnapshot(this.next, this.seq, this.byId.values());
+    return encodeSnapshot(this.next, this.durableSeq, this.byId.values());
   }
 
   set(state: RdState): void {

@@ -207,6 +207,44 @@ describe('resource directory persistence', () => {
     },
   );
 
+  it('loses no change that waited for its flush while the journal was folded in', T, async () => {
+    const m = await rdMem({ store: new FileRdStore(dir, { compactBytes: 300 }) });
+    try {
+      // Eight requesters at once: while one flush is followed by a fold, the next batch waits.
+      const clients = await Promise.all(Array.from({ length: 8 }, (_, i) => m.client(`192.0.2.${80 + i}`)));
+      const acknowledged: string[] = [];
+      await drive(
+        m.rt,
+        Promise.all(
+          clients.map(async (c, i) => {
+            for (let k = 0; k < 6; k++) {
+              const ep = `c${i}-${k}`;
+              const r = await c.request({
+                uri: `coap://192.0.2.2/rd?ep=${ep}`,
+                method: 'POST',
+                payload: Buffer.from(`</x/${ep}>;rt="some-type-${k}"`),
+                format: 40,
+              });
+              assert.equal(r.codeString, '2.01');
+              acknowledged.push(ep);
+            }
+          }),
+        ),
+      );
+      assert.equal(acknowledged.length, 48);
+      await m.restart();
+      assert.deepEqual(
+        m.rd
+          .registrations()
+          .map((r) => r.ep)
+          .sort(),
+        acknowledged.sort(),
+      );
+    } finally {
+      await m.close();
+    }
+  });
+
   it('folds the journal into a snapshot once it outgrows it', T, async () => {
     const m = await rdMem({ store: new FileRdStore(dir, { compactBytes: 2000 }) });
     try {
