@@ -39,9 +39,9 @@ export const nodeJournalFs: JournalFs = Object.freeze({
   open: async (path: string): Promise<JournalFile> => {
     const fh = await fsp.open(path, 'a', 0o600);
     return {
-      append: async (data: Buffer) => {
-        await fh.write(data);
-      },
+      // writeFile loops until every byte is written (a single write may write fewer); the
+      // append flag puts each write at the end.
+      append: (data: Buffer) => fh.writeFile(data),
       sync: () => fh.datasync(),
       truncate: async () => {
         await fh.truncate(0);
