@@ -1,6 +1,7 @@
 /**
  * @module cli/demo-rd
- * The resource directory part of `coap-group demo`: a directory on 127.0.0.1 (RFC 9176); every
+ * The resource directory part of `coap-group demo`: a directory (RFC 9176) on the loopback
+ * address after the nodes' (127.0.0.N+2, so it does not meet a node already on 127.0.0.1); every
  * node registers with it in its sector (room 4 or the hall) and follows the groups of its
  * sector. The commissioning tool registers room 4's group (RFC 9176 Appendix A: et=core.rd-group,
  * a multicast base, the links its members offer); the room's nodes learn it from their observed
@@ -23,7 +24,7 @@ export const RD_ROOM_GROUP = '239.255.0.4';
 export interface RdSteps {
   readonly say: (line?: string) => void;
   readonly row: (r: GroupResponse, text: string) => string;
-  /** The commissioning tool and controller (on 127.0.0.1). */
+  /** The commissioning tool and controller (on 127.0.0.1, a commissioning tool by default). */
   readonly controller: CoapClient;
   readonly nodes: readonly CoapServer[];
   readonly port: number;
@@ -33,8 +34,9 @@ export interface RdSteps {
 /** Steps 8 and 9; resolves true when exactly room 4's nodes joined and answered. */
 export async function runRdSteps(s: RdSteps): Promise<boolean> {
   const room = new Set(s.nodes.slice(Math.floor(s.nodes.length / 2)));
+  const address = `127.0.0.${s.nodes.length + 2}`;
   const server = new CoapServer({
-    bind: ['127.0.0.1'],
+    bind: [address],
     port: s.port,
     iface: '127.0.0.1',
     joinAllCoapNodes: false,
@@ -44,7 +46,7 @@ export async function runRdSteps(s: RdSteps): Promise<boolean> {
   try {
     await server.listen();
     rd = await attachResourceDirectory(server, { joinAllRds: false });
-    const at = `coap://127.0.0.1:${s.port}`;
+    const at = `coap://${address}:${s.port}`;
     const joined = new Map<CoapServer, string>();
     let allJoined: () => void = () => {};
     const everyoneJoined = new Promise<void>((resolve) => {
