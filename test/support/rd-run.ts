@@ -1,5 +1,5 @@
 /**
- * Helpers for the resource directory's command-line tests: wait for a line a running
+ * For the resource directory's command-line tests: wait for a line a running
  * `coap-group serve`/`rd` prints on stderr (bounded), and start `coap-group rd` on a random port.
  */
 import { type ServeNode, startServe } from './cli-run.js';
