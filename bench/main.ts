@@ -13,6 +13,7 @@ import { blockSection } from './scenarios/block.js';
 import { clientSection } from './scenarios/client.js';
 import { codecSection } from './scenarios/codec.js';
 import { fanoutSection } from './scenarios/fanout.js';
+import { rdSection } from './scenarios/rd.js';
 import { securitySection } from './scenarios/security.js';
 import { serverSection } from './scenarios/server.js';
 
@@ -32,6 +33,7 @@ const runners = {
   fanout: fanoutSection,
   block: blockSection,
   security: securitySection,
+  rd: rdSection,
 } as const satisfies Record<Section, unknown>;
 const sections: SectionResult[] = [];
 for (const [name, run] of Object.entries(runners)) {

@@ -43,6 +43,12 @@ export type CoapErrorCode =
   | 'ERR_COAP_GROUP_STATE_CORRUPT'
   | 'ERR_COAP_GROUP_STATE_IO'
   | 'ERR_COAP_GROUP_CONFIG_FULL'
+  | 'ERR_COAP_STATE_IO'
+  // Resource directory (RFC 9176)
+  | 'ERR_COAP_RD_STATE_CORRUPT'
+  | 'ERR_COAP_RD_STATE_IO'
+  | 'ERR_COAP_RD_NOT_FOUND'
+  | 'ERR_COAP_RD_REFUSED'
   // Sockets and interfaces
   | 'ERR_COAP_BIND'
   | 'ERR_COAP_JOIN'

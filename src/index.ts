@@ -95,6 +95,7 @@ export {
   type SequenceSource,
   type SequenceStorage,
 } from './oscore/sequence.js';
+export * from './rd/index.js';
 export type { Runtime, TimerHandle } from './runtime.js';
 export { systemRuntime } from './runtime.js';
 export type { LeisureSetting } from './server/leisure.js';

@@ -7,7 +7,8 @@
  * Then it commissions a room group on half of the nodes through their /coap-group resource
  * (RFC 7390 §2.6.2) and shows that a request to that group reaches only those nodes. Last, it
  * locks every door with one Group OSCORE-protected multicast PUT and shows that an unsigned one
- * is ignored (demo-secure).
+ * is ignored (demo-secure), and commissions room 4 through a resource directory whose nodes join
+ * the group by themselves (demo-rd, RFC 9176 Appendix A).
  * Nothing is sent beyond loopback: every socket is on 127.0.0.0/8 and multicast is pinned to lo.
  */
 import {
@@ -18,6 +19,7 @@ import {
   type GroupConfig,
   type GroupResponse,
 } from '../index.js';
+import { runRdSteps } from './demo-rd.js';
 import { addLock, demoKeys, runSecureSteps, SECURE_GROUP } from './demo-secure.js';
 import { endpoint } from './output.js';
 import { addValueResource } from './serve.js';
@@ -144,11 +146,12 @@ export async function runDemo(argv: string[]): Promise<number> {
       leisure,
       window,
     });
+    const directory = await runRdSteps({ say, row, controller: plain, nodes, port, window });
     say();
     say(
-      `Done: ${n} nodes discovered, switched and read back with one multicast request each; room 3 commissioned over CoAP and addressed on its own; doors locked with Group OSCORE, and an unsigned command ignored.`,
+      `Done: ${n} nodes discovered, switched and read back with one multicast request each; room 3 commissioned over CoAP and addressed on its own; doors locked with Group OSCORE, and an unsigned command ignored; room 4 commissioned through a resource directory, its nodes joining by themselves.`,
     );
-    return on === n && onlyRoom && secure ? 0 : 1;
+    return on === n && onlyRoom && secure && directory ? 0 : 1;
   } finally {
     await client?.close();
     await plain?.close();

@@ -14,6 +14,8 @@ Usage:
   coap-group serve [options]                      run a CoAP node
   coap-group groups list|add|update|remove|replace NODE-URI ...   configure a node's /coap-group
   coap-group keys oscore|group --out DIR          generate OSCORE / Group OSCORE key files (mode 0600)
+  coap-group rd --bind ADDR [options]             run a resource directory (RFC 9176) that knows groups
+  coap-group rd register-group|lookup RD-URI ...  register a group in it, look up endpoints and resources
   coap-group demo [--nodes N]                     a room of nodes on this machine, addressed by multicast
 
 Run 'coap-group COMMAND --help' for the options of a command.
@@ -81,13 +83,58 @@ Exit 3 when no node answered.`,
   --config-controller KID[@IDCONTEXT]  only this OSCORE identity may change /coap-group (repeatable)
   --pid-file FILE          write this process's ID to FILE when ready (removed on exit), so that
                            'kill $(cat FILE)' stops the node itself, also when started through npx
+  --rd URI|auto            register with this resource directory (auto: ask All CoAP Nodes on --iface)
+  --sector NAME            with --rd: the sector (d) to register in and to take groups from
+  --ep NAME                with --rd: the endpoint name (default coap-group-ADDR-PORT)
+  --lifetime SECONDS       with --rd: registration lifetime, renewed at 80 % (default 90000)
+  --join-rd-groups         with --rd: join the sector's groups (et=core.rd-group) that name a --multicast
+                           resource, and leave them when they go (RFC 9176 Appendix A)
 Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; every resource is in place
 before the first request can arrive. Stops on SIGTERM or SIGINT, status 0. A request handler that
 fails (answered 5.00) is logged on stderr. With --port other than 5683 the node answers group
 requests, discovery included, on its own port only: a note on stderr says so.`,
+  rd: `Usage: coap-group rd --bind ADDR [options]
+
+A resource directory (RFC 9176): registration at /rd, lookups at /rd-lookup/ep and /rd-lookup/res
+(observable), simple registration at /.well-known/rd; groups are registrations with et=core.rd-group.
+  --bind ADDR               unicast address to bind (repeatable; required)
+  --port N                  UDP port (default 5683)
+  --iface NAME|ADDR         interface for All CoAP Nodes and All CoRE RDs (default: that of --bind)
+  --state DIR               keep the registrations in DIR (they survive restarts and crashes)
+  --start-empty             with --state: start empty if the saved state is corrupt (moved aside)
+  --allow-ct-from CIDR|KID  a commissioning tool: may register groups and for other addresses, and
+                            manage any registration (repeatable; default loopback). KID needs --oscore
+  --oscore FILE             OSCORE keys of the directory (see docs/security.md)
+  --leisure SECONDS         Leisure for multicast discovery answers (default 5)
+  --max-registrations N     registrations at most (default 10000); past it, 5.03 with Max-Age
+  --no-simple-registration  do not serve /.well-known/rd
+Then: coap-group rd register-group --help, coap-group rd lookup --help.
+Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; stops on SIGTERM or SIGINT.`,
+  'rd register-group': `Usage: coap-group rd register-group RD-URI --name NAME --base coap://GROUP [options]
+
+Registers a group (RFC 9176 Appendix A: et=core.rd-group) and prints its registration resource.
+RD-URI is coap://HOST[:PORT] (its /.well-known/core names the interfaces), coap://HOST/PATH, auto
+(All CoAP Nodes, port 5683) or coap://GROUP[:PORT] (ask that group, RFC 7390 §3.3).
+  --name NAME            the group name (ep)
+  --base coap://GROUP    the group's multicast address (and port)
+  --sector NAME          the sector (d) whose nodes join it
+  --links LINKFORMAT     the resources every member offers, e.g. '</light>;rt=light'
+  --lifetime SECONDS     lifetime (default 90000)
+  --oscore FILE          protect the request (commissioning tool named by KID)
+  --iface NAME|ADDR      interface for RD-URI auto (default loopback)
+  --timeout SECONDS      give up after this long (default 10)`,
+  'rd lookup': `Usage: coap-group rd lookup RD-URI ep|res [QUERY] [--json]
+
+Looks up endpoints (ep) or resources (res) (RFC 9176 §6) and prints one link per line.
+QUERY is a&b...: attribute filters (rt=light, et=core.rd-group, d=room3, ep=lamp*) and page/count.
+  --json                 one JSON object per link: {"href":...,"ep":...}
+  --oscore FILE          protect the request
+  --timeout SECONDS      give up after this long (default 10)`,
   demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N]
 
 Starts N nodes (default 5) on 127.0.0.2.., all members of All CoAP Nodes on the loopback interface,
 then a controller discovers them, switches every light on with one multicast PUT, reads them back
-with one multicast GET and prints each answer with its delay. Sends nothing beyond loopback.`,
+with one multicast GET and prints each answer with its delay; then it commissions rooms over /coap-group
+and through a resource directory (the room's nodes join by themselves), and locks doors with Group OSCORE.
+Sends nothing beyond loopback.`,
 };

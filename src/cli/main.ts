@@ -13,6 +13,7 @@ import { runGroups } from './groups.js';
 import { HELP } from './help.js';
 import { KEYS_HELP, runKeys } from './keys.js';
 import { runPing } from './ping.js';
+import { runRd } from './rd.js';
 import { runRequest } from './request.js';
 import { runServe } from './serve.js';
 import { Session } from './session.js';
@@ -97,6 +98,13 @@ async function dispatch(session: Session): Promise<number> {
     case 'demo':
       if (wantsHelp) return help('demo');
       return await runDemo(rest);
+    case 'rd':
+      if (wantsHelp)
+        return help(rest[0] === 'register-group' || rest[0] === 'lookup' ? `rd ${rest[0]}` : 'rd');
+      // The directory itself, like serve, stops cleanly on a signal; its client commands do not.
+      if (rest[0] !== 'register-group' && rest[0] !== 'lookup') session.stopIsSuccess();
+      session.catchSignals();
+      return await runRd(rest);
     case '--version':
     case '-V':
       process.stdout.write(`${version()}\n`);

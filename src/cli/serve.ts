@@ -24,6 +24,7 @@ import {
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
 import { readServeConfig } from './serve-config.js';
+import { checkServeRd, RD_SERVE_OPTIONS, type ServeRd, startServeRd } from './serve-rd.js';
 import type { Session } from './session.js';
 import { logServerErrors } from './trace.js';
 import { integer, LOOPBACK, parseCommand, seconds, UsageError } from './usage.js';
@@ -46,6 +47,7 @@ const OPTIONS = {
   'pairwise-responses': { type: 'boolean' },
   'config-controller': { type: 'string', multiple: true },
   'pid-file': { type: 'string' },
+  ...RD_SERVE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -163,6 +165,8 @@ export async function runServe(argv: string[], session: Session): Promise<number
   };
   const server = new CoapServer(options);
   const multicast = new Set(values.multicast ?? []);
+  const groupPaths = [...multicast, ...config.resources.filter((r) => r.multicast).map((r) => r.path)];
+  checkServeRd(values, groupPaths);
   const stops: Array<() => void> = [];
   const declared = new Set<string>();
   let groupConfig: GroupConfig | undefined;
@@ -232,6 +236,16 @@ export async function runServe(argv: string[], session: Session): Promise<number
       `coap-group: note: this node answers discovery on port ${bound}, not ${COAP_PORT}: find it with coap-group discover coap://224.0.1.187:${bound}\n`,
     );
   }
+  // Registered with the resource directory and in its groups before 'ready' (when reachable).
+  let rd: ServeRd;
+  try {
+    rd = await startServeRd(server, values, groupPaths);
+  } catch (err) {
+    for (const stop of stops) stop();
+    await groupConfig.close();
+    await server.close();
+    throw err;
+  }
   const uris = info.endpoints.map((e) => `coap://${endpoint(e)}`).join(' ');
   const groups =
     server
@@ -244,6 +258,7 @@ export async function runServe(argv: string[], session: Session): Promise<number
     else session.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   for (const stop of stops) stop();
+  await rd.close();
   await groupConfig.close();
   await server.close();
   offErrors();

@@ -46,8 +46,4 @@ export class GroupConfigFullError extends CoapError {
 }
 
 /** The `code` of an errno-style error, or its message: for one-line reasons. */
-export function reasonOf(err: unknown): string {
-  const e = err as NodeJS.ErrnoException | undefined;
-  if (e && typeof e.code === 'string' && e.code !== '' && !e.code.startsWith('ERR_COAP')) return e.code;
-  return e instanceof Error ? e.message : String(err);
-}
+export { reasonOf } from '../util/atomic-file.js';

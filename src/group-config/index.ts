@@ -4,6 +4,8 @@
  * the resource and its handlers, the membership synchronisation, the durable store, the access
  * policy and the change limit (RFC 7390 §6.2).
  */
+
+export { nodeStoreFs, type StoreFile, type StoreFs } from '../util/store-fs.js';
 export {
   attachGroupConfig,
   DEFAULT_GROUP_CONFIG_PATH,
@@ -37,4 +39,3 @@ export {
   MemoryGroupConfigStore,
   STATE_FILE_NAME,
 } from './store.js';
-export { nodeStoreFs, type StoreFile, type StoreFs } from './store-fs.js';

@@ -2,15 +2,16 @@
  * @module group-config/store
  * Where the Group Configuration resource (RFC 7390 §2.6.2) keeps its state between runs, so a
  * restarted node rejoins exactly its groups (RFC 7390 §2.6.2.1: after any change the node
- * joins or leaves). The file store writes atomically and durably: a temporary file, fsync,
- * rename over the state file, fsync of the directory. A crash at any step leaves the old state
- * or the new one, never a mix; a state that does not read back is reported, never guessed at.
+ * joins or leaves). The file store writes through the shared crash-safe writer (util/atomic-file):
+ * a crash at any step leaves the old state or the new one, never a mix; a state that does not
+ * read back is reported, never guessed at.
  */
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import { GroupStateError, reasonOf } from './errors.js';
+import { AtomicFile, type AtomicFileError } from '../util/atomic-file.js';
+import { nodeStoreFs, type StoreFs } from '../util/store-fs.js';
+import { GroupStateError } from './errors.js';
 import { decodeState, encodeState, type GroupConfigState } from './state-file.js';
-import { nodeStoreFs, type StoreFile, type StoreFs } from './store-fs.js';
 
 /** Keeps the group configuration state. */
 export interface GroupConfigStore {
@@ -53,7 +54,7 @@ export class MemoryGroupConfigStore implements GroupConfigStore {
 export const STATE_FILE_NAME = 'coap-group.json';
 
 /**
- * The state in `DIR/coap-group.json`, written atomically and durably.
+ * The state in `DIR/coap-group.json`, written atomically and durably (util/atomic-file).
  *
  * @example
  * ```ts
@@ -64,8 +65,7 @@ export const STATE_FILE_NAME = 'coap-group.json';
 export class FileGroupConfigStore implements GroupConfigStore {
   readonly dir: string;
   readonly file: string;
-  private readonly tmp: string;
-  private readonly fs: StoreFs;
+  private readonly atomic: AtomicFile;
 
   constructor(dir: string, options: { fs?: StoreFs } = {}) {
     if (typeof dir !== 'string' || dir === '') {
@@ -73,9 +73,7 @@ export class FileGroupConfigStore implements GroupConfigStore {
     }
     this.dir = resolve(dir);
     this.file = join(this.dir, STATE_FILE_NAME);
-    // One fixed name: one writer per directory, and a crash leaves at most this one file behind.
-    this.tmp = `${this.file}.tmp`;
-    this.fs = options.fs ?? nodeStoreFs;
+    this.atomic = new AtomicFile(this.file, options.fs ?? nodeStoreFs);
   }
 
   get location(): string {
@@ -83,66 +81,33 @@ export class FileGroupConfigStore implements GroupConfigStore {
   }
 
   async load(): Promise<GroupConfigState | undefined> {
+    let bytes: Buffer | undefined;
     try {
-      await this.fs.mkdir(this.dir);
+      bytes = await this.atomic.read();
     } catch (err) {
-      throw this.io(this.dir, `cannot create the state directory ${this.dir}: ${reasonOf(err)}`, err);
+      const e = err as AtomicFileError;
+      throw e.step === 'mkdir'
+        ? this.io(this.dir, `cannot create the state directory ${this.dir}: ${e.reason}`, e.cause)
+        : this.io(this.file, `cannot read the group configuration state ${this.file}: ${e.reason}`, e.cause);
     }
-    // A temporary file is what a crash before the rename leaves; it never holds the committed state.
-    await this.fs.unlink(this.tmp).catch(() => {});
-    let bytes: Buffer;
-    try {
-      bytes = await this.fs.readFile(this.file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw this.io(
-        this.file,
-        `cannot read the group configuration state ${this.file}: ${reasonOf(err)}`,
-        err,
-      );
-    }
-    return decodeState(bytes, this.file);
+    return bytes === undefined ? undefined : decodeState(bytes, this.file);
   }
 
   async save(state: GroupConfigState): Promise<string | undefined> {
-    const data = encodeState(state);
-    let f: StoreFile | undefined;
     try {
-      f = await this.fs.open(this.tmp);
-      await f.write(data);
-      await f.sync(); // the data is on disk before the name points at it
-      const closing = f;
-      f = undefined;
-      await closing.close();
-      await this.fs.rename(this.tmp, this.file); // the switch from old to new, atomic
+      return await this.atomic.write(encodeState(state));
     } catch (err) {
-      if (f !== undefined) await f.close().catch(() => {});
-      await this.fs.unlink(this.tmp).catch(() => {});
+      const e = err as AtomicFileError;
       throw this.io(
         this.file,
-        `cannot save the group configuration state ${this.file}: ${reasonOf(err)}`,
-        err,
+        `cannot save the group configuration state ${this.file}: ${e.reason}`,
+        e.cause,
       );
     }
-    try {
-      await this.fs.syncDir(this.dir); // the rename itself survives a power loss
-    } catch (err) {
-      // The new state is in place and is what a restart reads unless power fails first; failing
-      // the change now would leave the node saying "not changed" about a state on disk.
-      return `saved ${this.file}, but could not flush its directory (${reasonOf(err)}); a power loss may undo the last change`;
-    }
-    return undefined;
   }
 
-  async quarantine(): Promise<string | undefined> {
-    const to = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    try {
-      await this.fs.rename(this.file, to);
-      await this.fs.syncDir(this.dir).catch(() => {});
-      return to;
-    } catch {
-      return undefined;
-    }
+  quarantine(): Promise<string | undefined> {
+    return this.atomic.quarantine();
   }
 
   private io(path: string, message: string, cause: unknown): GroupStateError {

@@ -74,6 +74,14 @@ describe('coap-group demo', () => {
     );
     assert.match(r.stdout, /^ *0 nodes answered the unsigned PUT\.$/m);
     assert.match(r.stdout, /^ *3 of 3 doors are still locked\.$/m);
+    // Sections 8 and 9: room 4 is commissioned through a resource directory (RFC 9176 Appendix A);
+    // the nodes that joined by themselves are exactly those that answer the room's multicast PUT.
+    const joined = (found.get('8') ?? []).filter((l) => /joined 239\.255\.0\.4:\d+ for \/light/.test(l));
+    const room4 = endpoints(joined);
+    assert.deepEqual(room4, [`127.0.0.3:${port}`, `127.0.0.4:${port}`], r.stdout);
+    assert.match(r.stdout, /^ *2 of 2 room 4 nodes joined by themselves, from the directory$/m);
+    assert.deepEqual(endpoints(found.get('9') ?? []), room4, r.stdout);
+    assert.match(r.stdout, /^ *2 nodes answered: exactly the ones of room 4\.$/m);
   });
 
   it('is what npm start runs', () => {

@@ -18,13 +18,13 @@ import { attachGroupConfig, type GroupConfigOptions } from '../../src/group-conf
 import type { GroupConfig } from '../../src/group-config/config.js';
 import { CidrAccessPolicy } from '../../src/group-config/policy.js';
 import { FileGroupConfigStore, STATE_FILE_NAME } from '../../src/group-config/store.js';
-import { nodeStoreFs } from '../../src/group-config/store-fs.js';
 import { parseCollection, parseMembership } from '../../src/group-json/index.js';
 import type { MethodName } from '../../src/message/codes.js';
 import { Opt } from '../../src/options/registry.js';
 import { findOptions } from '../../src/options/values.js';
 import { CoapServer } from '../../src/server/server.js';
 import { ipv6ToBytes } from '../../src/util/ip.js';
+import { nodeStoreFs } from '../../src/util/store-fs.js';
 import { randomPort, trackHandles } from '../support/handles.js';
 
 const T = { timeout: 20_000 };

@@ -111,14 +111,21 @@ export interface ServeNode {
   output(): CliResult;
   /** Sends SIGTERM and resolves when it has exited (SIGKILL if it takes longer than 5 s). */
   stop(): Promise<CliResult>;
+  /** Sends SIGKILL (a crash: nothing runs on the way out) and resolves when it has exited. */
+  kill(): Promise<CliResult>;
 }
 
 /**
- * Starts `coap-group serve ...args` and resolves once it prints its `ready` line. Rejects, with
- * what it printed, when it exits first or is not ready within `timeoutMs` (it is then killed).
+ * Starts `coap-group serve ...args` (or another long-running `command`, such as `rd`) and
+ * resolves once it prints its `ready` line. Rejects, with what it printed, when it exits first
+ * or is not ready within `timeoutMs` (it is then killed).
  */
-export async function startServe(args: readonly string[], timeoutMs = 15_000): Promise<ServeNode> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+export async function startServe(
+  args: readonly string[],
+  timeoutMs = 15_000,
+  command = 'serve',
+): Promise<ServeNode> {
+  const child = spawn(process.execPath, [BIN, command, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -144,7 +151,7 @@ export async function startServe(args: readonly string[], timeoutMs = 15_000): P
       child.stdout?.off('data', onData);
       child.kill('SIGKILL');
       const o = run.output();
-      reject(new Error(`serve ${args.join(' ')}: ${why}\nstdout: ${o.stdout}\nstderr: ${o.stderr}`));
+      reject(new Error(`${command} ${args.join(' ')}: ${why}\nstdout: ${o.stdout}\nstderr: ${o.stderr}`));
     }
     child.stdout?.on('data', onData);
     run.then(
@@ -161,6 +168,11 @@ export async function startServe(args: readonly string[], timeoutMs = 15_000): P
       child.kill('SIGTERM');
       const hard = setTimeout(() => child.kill('SIGKILL'), 5_000);
       stopping = run.finally(() => clearTimeout(hard));
+      return stopping;
+    },
+    kill: () => {
+      child.kill('SIGKILL');
+      stopping ??= run;
       return stopping;
     },
   };

@@ -28,6 +28,7 @@ export const RANKS: Record<string, number> = {
   server: 8,
   observe: 8,
   'group-config': 9,
+  rd: 9,
   proxy: 9,
   'http-gateway': 9,
   oscore: 9,

@@ -22,8 +22,8 @@ import {
   MemoryGroupConfigStore,
   STATE_FILE_NAME,
 } from '../../src/group-config/store.js';
-import { nodeStoreFs, type StoreFile, type StoreFs } from '../../src/group-config/store-fs.js';
 import { formatCollection, parseCollection } from '../../src/group-json/index.js';
+import { nodeStoreFs, type StoreFile, type StoreFs } from '../../src/util/store-fs.js';
 
 function state(doc: string, next = 0): GroupConfigState {
   return { groups: parseCollection(doc), next };

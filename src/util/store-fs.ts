@@ -1,9 +1,9 @@
 /**
- * @module group-config/store-fs
- * The few file-system steps the state store needs, behind an interface, so tests can stop a
- * save between any two steps, or replay a power loss on a model of what is durable, and check
- * that the state on disk is always the old one or the new one (RFC 7390 §2.6.2: a restarted
- * node must come back with exactly its groups).
+ * @module util/store-fs
+ * The few file-system steps a crash-safe state file needs (see util/atomic-file), behind an
+ * interface, so tests can stop a save between any two steps, or replay a power loss on a model
+ * of what is durable, and check that the state on disk is always the old one or the new one.
+ * Used by the `/coap-group` store (RFC 7390 §2.6.2) and the resource directory (RFC 9176).
  */
 import { promises as fsp } from 'node:fs';
 
