@@ -1,16 +1,21 @@
 /**
- * A packet capture of UDP on one interface, for tests that must show what did (or did not) go
- * on the wire. It runs `dumpcap` (Wireshark's capture engine, installed with tshark), which also
- * works as the mapped root of `unshare -rn` where tcpdump cannot drop its privileges, and reads
- * its libpcap output from a pipe as it comes. Use it only inside a private network namespace
- * (test/support/netns.ts), where the only traffic is the test's own.
+ * A packet capture of UDP, IGMP and MLD on one interface, for tests that must show what did (or
+ * did not) go on the wire. It runs `dumpcap` (Wireshark's capture engine, installed with tshark),
+ * which also works as the mapped root of `unshare -rn` where tcpdump cannot drop its privileges,
+ * and reads its libpcap output from a pipe as it comes. Use it only inside a private network
+ * namespace (test/support/netns.ts, topology.ts), where the only traffic is the test's own.
  *
  * `start()` returns once a marker datagram sent after start-up has been captured, so nothing the
  * test sends afterwards can be missed; `mark(label)` does the same at any point, which splits the
- * capture into phases; `stop()` ends dumpcap and returns every datagram.
+ * capture into phases; `stop()` ends dumpcap and returns every datagram. On `lo` the marker goes
+ * to 127.0.0.1; on another interface to ff02::1 on that interface, so it is seen leaving there.
+ *
+ * Each datagram carries its IPv4 TTL or IPv6 hop limit; IGMP and MLD membership reports
+ * (RFC 3376, RFC 3810; RFC 7390 Appendix A) are decoded into the groups they join and leave.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import { canonicalIPv6 } from '../../src/util/ip.js';
 
 /** One captured UDP datagram. */
 export interface CapturedDatagram {
@@ -19,6 +24,27 @@ export interface CapturedDatagram {
   readonly dst: string;
   readonly dstPort: number;
   readonly payload: Buffer;
+  /** The IPv4 TTL or IPv6 hop limit it was captured with. */
+  readonly hops: number;
+  /** Its index among every captured packet (datagrams and reports), for ordering the two. */
+  readonly seq: number;
+}
+
+/** One group change announced by a membership report. */
+export interface GroupChange {
+  readonly group: string;
+  /** True for a join (a report, or a change to exclude nothing); false for a leave. */
+  readonly joined: boolean;
+}
+
+/** One captured IGMP or MLD membership report, or leave / done. */
+export interface MembershipReport {
+  readonly protocol: 'igmp' | 'mld';
+  readonly src: string;
+  readonly dst: string;
+  readonly hops: number;
+  readonly changes: readonly GroupChange[];
+  readonly seq: number;
 }
 
 /** Why a capture cannot run here, or undefined when it can. */
@@ -42,7 +68,9 @@ class PcapReader {
   #buf = Buffer.alloc(0);
   #little: boolean | undefined;
   #link = -1;
+  #seq = 0;
   readonly datagrams: CapturedDatagram[] = [];
+  readonly reports: MembershipReport[] = [];
 
   push(chunk: Buffer): void {
     this.#buf = Buffer.concat([this.#buf, chunk]);
@@ -82,18 +110,31 @@ class PcapReader {
     let udp: Buffer;
     let src: string;
     let dst: string;
+    let hops: number;
     if (version === 4 && ip.length >= 20) {
       const ihl = (ip[0]! & 15) * 4;
-      if (ip[9] !== 17 || (ip.readUInt16BE(6) & 0x1fff) !== 0) return; // UDP, first fragment
-      src = [...ip.subarray(12, 16)].join('.');
-      dst = [...ip.subarray(16, 20)].join('.');
-      udp = ip.subarray(ihl, ip.readUInt16BE(2));
+      if ((ip.readUInt16BE(6) & 0x1fff) !== 0) return; // first fragments only
+      src = ipv4(ip.subarray(12, 16));
+      dst = ipv4(ip.subarray(16, 20));
+      hops = ip[8]!;
+      const body = ip.subarray(ihl, ip.readUInt16BE(2));
+      if (ip[9] === 2) return this.#igmp(body, src, dst, hops);
+      if (ip[9] !== 17) return;
+      udp = body;
     } else if (version === 6 && ip.length >= 40) {
-      if (ip[6] !== 17) return;
-      const hex = (b: Buffer) => (b.toString('hex').match(/.{4}/g) ?? []).join(':');
-      src = hex(ip.subarray(8, 24));
-      dst = hex(ip.subarray(24, 40));
-      udp = ip.subarray(40, 40 + ip.readUInt16BE(4));
+      src = ipv6(ip.subarray(8, 24));
+      dst = ipv6(ip.subarray(24, 40));
+      hops = ip[7]!;
+      let next = ip[6]!;
+      let body = ip.subarray(40, 40 + ip.readUInt16BE(4));
+      // MLD travels behind a Hop-by-Hop header with the Router Alert option (RFC 3810 §5).
+      if (next === 0 && body.length >= 8) {
+        next = body[0]!;
+        body = body.subarray((body[1]! + 1) * 8);
+      }
+      if (next === 58) return this.#mld(body, src, dst, hops);
+      if (next !== 17) return;
+      udp = body;
     } else return;
     if (udp.length < 8) return;
     this.datagrams.push({
@@ -102,28 +143,102 @@ class PcapReader {
       dst,
       dstPort: udp.readUInt16BE(2),
       payload: Buffer.from(udp.subarray(8, udp.readUInt16BE(4))),
+      hops,
+      seq: this.#seq++,
     });
   }
+
+  /** IGMPv2 report (0x16) and leave (0x17), IGMPv3 report (0x22, RFC 3376 §4.2). */
+  #igmp(b: Buffer, src: string, dst: string, hops: number): void {
+    if (b.length < 8) return;
+    const changes: GroupChange[] = [];
+    if (b[0] === 0x16 || b[0] === 0x17)
+      changes.push({ group: ipv4(b.subarray(4, 8)), joined: b[0] === 0x16 });
+    else if (b[0] === 0x22) changes.push(...records(b, 4));
+    else return;
+    this.reports.push({ protocol: 'igmp', src, dst, hops, changes, seq: this.#seq++ });
+  }
+
+  /** MLDv1 report (131) and done (132), MLDv2 report (143, RFC 3810 §5.2). */
+  #mld(b: Buffer, src: string, dst: string, hops: number): void {
+    if (b.length < 8) return;
+    const changes: GroupChange[] = [];
+    if ((b[0] === 131 || b[0] === 132) && b.length >= 24)
+      changes.push({ group: ipv6(b.subarray(8, 24)), joined: b[0] === 131 });
+    else if (b[0] === 143) changes.push(...records(b, 16));
+    else return;
+    this.reports.push({ protocol: 'mld', src, dst, hops, changes, seq: this.#seq++ });
+  }
+}
+
+function ipv4(b: Buffer): string {
+  return [...b].join('.');
+}
+
+function ipv6(b: Buffer): string {
+  return canonicalIPv6((b.toString('hex').match(/.{4}/g) ?? []).join(':'));
+}
+
+/**
+ * The group records of an IGMPv3 or MLDv2 report (`size`: 4 or 16 bytes per address). A record
+ * of type 2 or 4 (is / change to exclude) joins; 1 or 3 (is / change to include) with no source
+ * leaves (RFC 3376 §4.2.12, RFC 3810 §5.2.12).
+ */
+function records(b: Buffer, size: 4 | 16): GroupChange[] {
+  const out: GroupChange[] = [];
+  let at = 8;
+  // Bounded by the record count and the report's length.
+  for (let n = b.readUInt16BE(6); n > 0 && at + 4 + size <= b.length; n--) {
+    const type = b[at]!;
+    const sources = b.readUInt16BE(at + 2);
+    const group = (size === 4 ? ipv4 : ipv6)(b.subarray(at + 4, at + 4 + size));
+    if (type === 2 || type === 4) out.push({ group, joined: true });
+    else if ((type === 1 || type === 3) && sources === 0) out.push({ group, joined: false });
+    at += 4 + size + sources * size + b[at + 1]! * 4;
+  }
+  return out;
 }
 
 /** A running capture. */
 export interface Capture {
   /** Every datagram captured so far. */
   readonly datagrams: readonly CapturedDatagram[];
+  /** Every IGMP / MLD membership report captured so far. */
+  readonly reports: readonly MembershipReport[];
+  /** Resolves once a report matching `test` is captured, or rejects after `timeoutMs`. */
+  waitForReport(test: (r: MembershipReport) => boolean, timeoutMs?: number): Promise<MembershipReport>;
   /** Sends a marker datagram carrying `label` and resolves once it has been captured; returns its index. */
   mark(label: string): Promise<number>;
   /** Ends dumpcap; resolves with every datagram captured. */
   stop(): Promise<readonly CapturedDatagram[]>;
 }
 
+/** The marker's socket and destination: 127.0.0.1 on lo, ff02::1 on any other interface. */
+async function markerSocket(iface: string): Promise<{ sock: Socket; send: (b: Buffer) => void }> {
+  if (iface === 'lo') {
+    const sock = createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+    return { sock, send: (b) => sock.send(b, MARK_PORT, '127.0.0.1') };
+  }
+  const sock = createSocket({ type: 'udp6', ipv6Only: true });
+  await new Promise<void>((resolve) => sock.bind(0, '::', resolve));
+  // Pinned to the captured interface, one hop: the marker stays on that link.
+  sock.setMulticastInterface(`::%${iface}`);
+  sock.setMulticastTTL(1);
+  return { sock, send: (b) => sock.send(b, MARK_PORT, `ff02::1%${iface}`) };
+}
+
 /**
- * Starts capturing UDP on `iface` (default `lo`). Resolves once a first marker is captured.
+ * Starts capturing UDP, IGMP and ICMPv6 on `iface` (default `lo`). Resolves once a first marker
+ * is captured.
  * @throws when dumpcap exits, or no marker is captured within MARK_TRIES * MARK_EVERY_MS.
  */
 export async function startCapture(iface = 'lo'): Promise<Capture> {
-  const child: ChildProcess = spawn('dumpcap', ['-q', '-P', '-i', iface, '-f', 'udp', '-w', '-'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    'dumpcap',
+    ['-q', '-P', '-i', iface, '-f', 'udp or igmp or icmp6', '-w', '-'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const reader = new PcapReader();
   let stderr = '';
   let failure: Error | undefined;
@@ -138,8 +253,7 @@ export async function startCapture(iface = 'lo'): Promise<Capture> {
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let running = true;
   void exited.then(() => (running = false));
-  const sock = createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { sock, send } = await markerSocket(iface);
 
   const mark = async (label: string): Promise<number> => {
     const bytes = Buffer.from(`capture-mark ${label}`);
@@ -150,7 +264,7 @@ export async function startCapture(iface = 'lo'): Promise<Capture> {
       const at = seen();
       if (at >= 0) return at;
       // Sent again until seen: the first ones may precede the start of the capture.
-      sock.send(bytes, MARK_PORT, '127.0.0.1');
+      send(bytes);
       await new Promise((r) => setTimeout(r, MARK_EVERY_MS));
     }
     throw new Error(`marker ${label} was not captured: ${stderr.trim()}`);
@@ -173,11 +287,25 @@ export async function startCapture(iface = 'lo'): Promise<Capture> {
     return stopping;
   };
 
+  const waitForReport = async (test: (r: MembershipReport) => boolean, timeoutMs = 10_000) => {
+    // Bounded: every round waits MARK_EVERY_MS.
+    for (let waited = 0; waited <= timeoutMs; waited += MARK_EVERY_MS) {
+      if (failure) throw failure;
+      const found = reader.reports.find(test);
+      if (found !== undefined) return found;
+      if (!running) break;
+      await new Promise((r) => setTimeout(r, MARK_EVERY_MS));
+    }
+    throw new Error(
+      `no such membership report on ${iface} within ${timeoutMs} ms; captured: ${JSON.stringify(reader.reports)}`,
+    );
+  };
+
   try {
     await mark('start');
   } catch (err) {
     await stop().catch(() => {});
     throw err;
   }
-  return { datagrams: reader.datagrams, mark, stop };
+  return { datagrams: reader.datagrams, reports: reader.reports, waitForReport, mark, stop };
 }
