@@ -122,7 +122,10 @@ export class UdpTransport implements Transport {
     });
     try {
       await bindSocket(socket, b.address, b.port);
-      configureMulticast(socket, family, this.options, this.options.hops ?? 1);
+      // A socket bound to a zoned (link-local) address can only send on its own interface.
+      const zone = splitZone(b.address).zone;
+      const options = zone === undefined ? this.options : { ...this.options, ipv6Interface: `::%${zone}` };
+      configureMulticast(socket, family, options, this.options.hops ?? 1);
     } catch (err) {
       socket.close();
       if (err instanceof TransportError) throw err;

@@ -229,14 +229,14 @@ async function markerSocket(iface: string): Promise<{ sock: Socket; send: (b: Bu
 }
 
 /**
- * Starts capturing UDP, IGMP and ICMPv6 on `iface` (default `lo`). Resolves once a first marker
+ * Starts capturing UDP, IGMP and ICMPv6 (MLD comes behind a Hop-by-Hop header, hence `protochain`) on `iface` (default `lo`). Resolves once a first marker
  * is captured.
  * @throws when dumpcap exits, or no marker is captured within MARK_TRIES * MARK_EVERY_MS.
  */
 export async function startCapture(iface = 'lo'): Promise<Capture> {
   const child: ChildProcess = spawn(
     'dumpcap',
-    ['-q', '-P', '-i', iface, '-f', 'udp or igmp or icmp6', '-w', '-'],
+    ['-q', '-P', '-i', iface, '-f', 'udp or igmp or ip6 protochain 58', '-w', '-'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const reader = new PcapReader();
