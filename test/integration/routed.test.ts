@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
 import { type CliResult, killAll, runCli, type ServeNode, startServe } from '../support/cli-run.js';
+import { codeBlocks, readDoc } from '../support/doc-examples.js';
 import { assertOnlyInterfaces } from '../support/netns.js';
 import { inNamespace, insideTopology, runSelfInTopology, type TopologySpec } from '../support/topology.js';
 
@@ -138,17 +139,12 @@ if (!insideTopology()) {
 
     before(async () => {
       const conf = join(dir, 'smcroute.conf');
-      writeFileSync(
-        conf,
-        [
-          'phyint r0 enable',
-          'phyint r1 enable',
-          'phyint r2 enable',
-          'mroute from r0 group 239.255.0.0/24 to r1 r2',
-          'mroute from r0 group ff05::fd to r1 r2',
-          '',
-        ].join('\n'),
+      // The very configuration docs/deployment.md gives.
+      const block = codeBlocks(readDoc('docs/deployment.md'), 'docs-example').find(
+        (b) => b.file === 'smcroute.conf',
       );
+      assert.ok(block, 'docs/deployment.md gives smcroute.conf');
+      writeFileSync(conf, block.code);
       const ident = `cg-${process.pid}`;
       const args = [
         '-n',
