@@ -64,9 +64,11 @@ A node listening on another port than 5683 is found with that port: discover coa
 Exit 3 when no node answered.`,
   serve: `Usage: coap-group serve [options]
 
-  --bind ADDR              unicast address to bind (repeatable; default: the addresses of --iface)
+  --bind ADDR              unicast address to bind (repeatable; default: every address of --iface,
+                           link-local ones too, followed as addresses come and go)
   --port N                 UDP port (default 5683)
-  --iface NAME|ADDR        interface for groups (default: loopback, 127.0.0.1)
+  --iface NAME|ADDR        interface for groups (default: loopback, 127.0.0.1); repeatable, for a
+                           node on several links: groups are joined on each
   --join GROUP[:PORT]      join a multicast group (repeatable)
   --no-default-groups      do not join All CoAP Nodes (224.0.1.187, ff02::fd, ff05::fd)
   --leisure SECONDS        Leisure for multicast responses (default 5)

@@ -7,7 +7,6 @@
  * SIGTERM or SIGINT (design.md §CLI contract). A handler that fails is logged on stderr.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import {
   type AccessPolicy,
   attachGroupConfig,
@@ -20,9 +19,11 @@ import {
   resolveInterface,
   type SecureResourceOptions,
   type ServerOptions,
+  UdpTransport,
 } from '../index.js';
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
+import { interfaceAddresses, socketUri, watchAddresses } from './serve-addresses.js';
 import { readServeConfig } from './serve-config.js';
 import { checkServeRd, RD_SERVE_OPTIONS, type ServeRd, startServeRd } from './serve-rd.js';
 import type { Session } from './session.js';
@@ -32,7 +33,7 @@ import { integer, LOOPBACK, parseCommand, seconds, UsageError } from './usage.js
 const OPTIONS = {
   bind: { type: 'string', multiple: true },
   port: { type: 'string' },
-  iface: { type: 'string' },
+  iface: { type: 'string', multiple: true },
   join: { type: 'string', multiple: true },
   'no-default-groups': { type: 'boolean' },
   leisure: { type: 'string' },
@@ -53,13 +54,6 @@ const OPTIONS = {
 
 /** The port RFC 7390 §2.3 expects discovery on (All CoAP Nodes). */
 const COAP_PORT = 5683;
-
-/** Unicast addresses of an interface, for binding each on its own socket. */
-function interfaceAddresses(name: string): string[] {
-  const addrs = networkInterfaces()[name] ?? [];
-  // Link-local IPv6 needs a zone on every use; leave it out of the defaults.
-  return addrs.filter((a) => a.family === 'IPv4' || !a.address.startsWith('fe80')).map((a) => a.address);
-}
 
 /**
  * Adds a value resource: GET reads the value, PUT replaces it (RFC 7252 §5.8.1, §5.8.3) and
@@ -138,11 +132,12 @@ export async function runServe(argv: string[], session: Session): Promise<number
       'give one CIDR per --allow-config-from and one hex KID[@IDCONTEXT] per --config-controller',
     );
   }
-  const ifaceName = values.iface ?? LOOPBACK;
-  const iface = resolveInterface(ifaceName);
-  const bind = values.bind ?? interfaceAddresses(iface.name ?? ifaceName);
+  // Several --iface: a node on several links, joining its groups on each (RFC 7390 §4.1).
+  const ifaceNames = values.iface ?? [LOOPBACK];
+  const names = ifaceNames.map((n) => resolveInterface(n).name ?? n);
+  const bind = values.bind ?? interfaceAddresses(names);
   if (bind.length === 0)
-    throw new UsageError(`interface ${ifaceName} has no address to bind`, 'give --bind ADDR');
+    throw new UsageError(`interface ${ifaceNames.join(', ')} has no address to bind`, 'give --bind ADDR');
   const config = values.config !== undefined ? readServeConfig(values.config) : { resources: [] };
   const leisure = seconds('leisure', values.leisure) ?? config.leisure;
   const port = integer('port', values.port, 0, 65535);
@@ -157,7 +152,7 @@ export async function runServe(argv: string[], session: Session): Promise<number
     ...(security !== undefined ? { security } : {}),
     ...(values['require-oscore'] ? { requireProtection: true } : {}),
     bind,
-    iface: ifaceName,
+    iface: ifaceNames,
     joinAllCoapNodes: !values['no-default-groups'],
     groups: [...(config.join ?? []), ...(values.join ?? [])],
     ...(port !== undefined ? { port } : {}),
@@ -246,17 +241,25 @@ export async function runServe(argv: string[], session: Session): Promise<number
     await server.close();
     throw err;
   }
-  const uris = info.endpoints.map((e) => `coap://${endpoint(e)}`).join(' ');
+  const uris = info.endpoints.map(socketUri).join(' ');
+  // One entry per group, however many interfaces it is joined on.
   const groups =
-    server
-      .memberships()
-      .map((g) => endpoint({ address: g.group, port: g.port }))
-      .join(',') || '-';
+    [...new Set(server.memberships().map((g) => endpoint({ address: g.group, port: g.port })))].join(',') ||
+    '-';
+  // Without --bind the addresses follow the interfaces: one that appears later is served too.
+  const transport = server.messenger.transport;
+  const unwatch =
+    values.bind === undefined && transport instanceof UdpTransport
+      ? watchAddresses(transport, names, port ?? COAP_PORT, (line) =>
+          process.stderr.write(`coap-group: note: ${line}\n`),
+        )
+      : () => {};
   process.stdout.write(`ready ${uris} groups ${groups}\n`);
   await new Promise<void>((resolve) => {
     if (session.signal.aborted) resolve();
     else session.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  unwatch();
   for (const stop of stops) stop();
   await rd.close();
   await groupConfig.close();

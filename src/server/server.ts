@@ -45,8 +45,12 @@ export interface ServerOptions {
   bind?: readonly string[];
   /** UDP port; default 5683. */
   port?: number;
-  /** Interface for group joins and multicast: a name (`lo`) or address. Default: the interface of the first bind address. */
-  iface?: string;
+  /**
+   * Interface for group joins and multicast: a name (`lo`) or address. Several, for a node on
+   * several links (RFC 7390 §4.1): groups are joined on each, multicast is sent on the first.
+   * Default: the interface of the first bind address.
+   */
+  iface?: string | readonly string[];
   /** Join All CoAP Nodes (224.0.1.187; ff02::fd and ff05::fd with IPv6); default true (RFC 7390 §2.2). */
   joinAllCoapNodes?: boolean;
   /** More groups to join. */
@@ -134,6 +138,8 @@ export class CoapServer {
       }
     }
     for (const g of options.groups ?? []) parseGroupSpec(g, port);
+    if (Array.isArray(options.iface) && options.iface.length === 0)
+      throw new InvalidArgumentError('iface lists no interface; name one, or leave iface out');
     if (options.requireProtection && options.security === undefined)
       throw new InvalidArgumentError('requireProtection needs a security layer (the security option)');
     this.leisureMs = options.leisure === undefined ? undefined : leisureSeconds(options.leisure) * 1000;
@@ -236,19 +242,26 @@ export class CoapServer {
     const port = o.port ?? COAP_PORT;
     const bind = o.bind ?? ['127.0.0.1'];
     // A given transport brings its own multicast interface unless one is named here.
+    const named = (typeof o.iface === 'string' ? [o.iface] : (o.iface ?? [])).map(resolveInterface);
     const iface =
-      o.iface !== undefined
-        ? resolveInterface(o.iface)
+      named.length > 0
+        ? {
+            name: named[0]!.name,
+            ipv4: named.find((i) => i.ipv4)?.ipv4,
+            ipv6: named.find((i) => i.ipv6)?.ipv6,
+          }
         : o.transport
           ? undefined
           : defaultInterface(bind[0]!);
-    this.ifaceRef = iface;
+    // On several links no one interface is the group's: the transport joins each of them.
+    this.ifaceRef = named.length > 1 ? undefined : iface;
     const transport =
       o.transport ??
       (await UdpTransport.create({
         bind: bind.map((address) => ({ address, port })),
         ipv4Interface: iface?.ipv4,
         ipv6Interface: iface?.ipv6,
+        ...(named.length > 1 ? { interfaces: named } : {}),
         hops: 1,
       }));
     const runtime = o.runtime ?? systemRuntime;
@@ -280,7 +293,7 @@ export class CoapServer {
     this.release = messenger.setRequestHandler((ex) => handleExchange(ctx, ex));
     const warnings: string[] = [];
     try {
-      if (o.joinAllCoapNodes !== false) await this.joinDefaults(transport, port, iface, warnings);
+      if (o.joinAllCoapNodes !== false) await this.joinDefaults(transport, port, this.ifaceRef, warnings);
       for (const g of o.groups ?? []) await this.join(g);
     } catch (err) {
       await this.close();

@@ -5,11 +5,15 @@
  * Unicast sockets are bound to explicit addresses, never the wildcard: on Linux a wildcard socket
  * would also receive every group joined on the host, and a multicast request would then look
  * like a unicast one (design.md §Multicast on Node). Each joined (group, port) gets its own socket
- * bound to the group address; a datagram arriving there is multicast.
+ * bound to the group address (transport/udp-groups); a datagram arriving there is multicast, and
+ * is answered from the unicast address the requester can reach on its link
+ * (transport/local-addresses). A node on several links joins each of them (`interfaces`), and
+ * sockets can be added and removed while it runs, for addresses that come and go.
  */
 import dgram from 'node:dgram';
 import { InvalidArgumentError, TransportError } from '../errors.js';
 import { ipFamily, isMulticast, isMulticastQuick, splitZone } from '../util/ip.js';
+import { type AnswerCandidate, chooseAnswer, type LocalFacts, localFacts } from './local-addresses.js';
 import type {
   Address,
   Datagram,
@@ -19,34 +23,34 @@ import type {
   SendCallback,
   Transport,
 } from './types.js';
+import { bindSocket, GroupSockets } from './udp-groups.js';
+
+/** One interface to join groups on: its IPv4 address and its `::%name` for IPv6. */
+export interface JoinInterface {
+  readonly ipv4?: string | undefined;
+  readonly ipv6?: string | undefined;
+}
 
 /** Options of `UdpTransport.create`. */
 export interface UdpTransportOptions extends MulticastOptions {
   /** Unicast addresses to bind; port 0 picks a free one. Default: `127.0.0.1:0`. */
   readonly bind?: readonly Address[];
+  /**
+   * The interfaces `join()` without an interface joins, for a node on several links (RFC 7390
+   * §4.1). Default: the multicast interface of the group's family (`ipv4Interface`,
+   * `ipv6Interface`). Multicast is still sent on those.
+   */
+  readonly interfaces?: readonly JoinInterface[];
 }
 
-interface BoundSocket extends LocalSocket {
+interface BoundSocket extends AnswerCandidate<LocalSocket> {
   readonly socket: dgram.Socket;
 }
 
-interface GroupSocket {
-  readonly group: string;
-  readonly port: number;
-  readonly socket: dgram.Socket;
-  /** iface -> refs */
-  readonly ifaces: Map<string, number>;
-}
-
-function bindSocket(socket: dgram.Socket, address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    socket.once('error', onError);
-    socket.bind({ address, port, exclusive: false }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
+function checkHops(hops: number): void {
+  if (!Number.isInteger(hops) || hops < 0 || hops > 255) {
+    throw new InvalidArgumentError(`hops must be an integer 0-255, got ${hops}`);
+  }
 }
 
 /**
@@ -57,80 +61,111 @@ function bindSocket(socket: dgram.Socket, address: string, port: number): Promis
  * await t.join('224.0.1.187', 5683);
  */
 export class UdpTransport implements Transport {
-  readonly sockets: readonly LocalSocket[];
-  private readonly bound: BoundSocket[];
-  private readonly groups = new Map<string, GroupSocket>();
+  private bound: BoundSocket[] = [];
   private readonly byLocal = new Map<LocalSocket, dgram.Socket>();
-  private readonly firstOf: Record<4 | 6, dgram.Socket | undefined> = { 4: undefined, 6: undefined };
+  private firstOf: Record<4 | 6, dgram.Socket | undefined> = { 4: undefined, 6: undefined };
+  private readonly groups: GroupSockets;
   private receiver: (d: Datagram) => void = () => {};
   private closed = false;
   private readonly options: UdpTransportOptions;
 
-  private constructor(bound: BoundSocket[], options: UdpTransportOptions) {
-    this.bound = bound;
-    this.sockets = bound.map(({ address, port, family }) => ({ address, port, family }));
+  private constructor(options: UdpTransportOptions) {
     this.options = options;
-    for (let i = 0; i < bound.length; i++) {
-      const b = bound[i]!;
-      const local = this.sockets[i]!;
-      this.byLocal.set(local, b.socket);
-      this.firstOf[b.family] ??= b.socket;
-      b.socket.on('message', (data, rinfo) => {
-        this.receiver({ data, remote: rinfo, local, multicast: false, group: undefined });
-      });
-      // A send error without a callback, or an ICMP error, must not crash the process.
-      b.socket.on('error', () => {});
-    }
+    this.groups = new GroupSockets((data, rinfo, group, ingress) => {
+      // The requester's zone (a link-local source) names the interface it came in on too.
+      const link = splitZone(rinfo.address).zone ?? ingress;
+      const local = chooseAnswer(this.bound, rinfo.address, link);
+      if (local !== undefined) this.receiver({ data, remote: rinfo, local, multicast: true, group });
+    });
+  }
+
+  /** The unicast sockets, in bind order (sockets added later come last). */
+  get sockets(): readonly LocalSocket[] {
+    return this.bound.map((b) => b.local);
   }
 
   /** Binds the sockets. Rejects with `TransportError` (`ERR_COAP_BIND`) naming the address. */
   static async create(options: UdpTransportOptions = {}): Promise<UdpTransport> {
     const binds = options.bind ?? [{ address: '127.0.0.1', port: 0 }];
     if (binds.length === 0) throw new InvalidArgumentError('bind needs at least one address');
-    const hops = options.hops ?? 1;
-    if (!Number.isInteger(hops) || hops < 0 || hops > 255) {
-      throw new InvalidArgumentError(`hops must be an integer 0-255, got ${hops}`);
-    }
-    const bound: BoundSocket[] = [];
+    checkHops(options.hops ?? 1);
+    const t = new UdpTransport(options);
     try {
-      for (const b of binds) {
-        const family = ipFamily(b.address);
-        if (family === 0) throw new InvalidArgumentError(`bind address ${b.address} is not an IP address`);
-        if (isMulticast(b.address)) {
-          throw new InvalidArgumentError(`bind address ${b.address} is multicast; join groups with join()`);
-        }
-        if (!Number.isInteger(b.port) || b.port < 0 || b.port > 65535) {
-          throw new InvalidArgumentError(`bind port ${b.port} is outside 0-65535`);
-        }
-        // ipv6Only: a dual-stack socket would send to ::ffff:224.x.y.z as IPv4 multicast, which
-        // no IPv6 multicast interface setting pins, so it could follow the default route.
-        const socket = dgram.createSocket({
-          type: family === 4 ? 'udp4' : 'udp6',
-          reuseAddr: false,
-          ipv6Only: family === 6,
-        });
-        try {
-          await bindSocket(socket, b.address, b.port);
-        } catch (err) {
-          socket.close();
-          const e = err as NodeJS.ErrnoException;
-          throw new TransportError(
-            'ERR_COAP_BIND',
-            `cannot bind ${b.address} port ${b.port}: ${e.code ?? e.message}`,
-            {
-              cause: err,
-            },
-          );
-        }
-        const addr = socket.address();
-        bound.push({ socket, address: b.address, port: addr.port, family });
-        configureMulticast(socket, family, options, hops);
-      }
+      for (const b of binds) await t.addSocket(b);
     } catch (err) {
-      for (const b of bound) b.socket.close();
+      await t.close();
       throw err;
     }
-    return new UdpTransport(bound, options);
+    return t;
+  }
+
+  /**
+   * Binds one more unicast address, for an address that appeared after start-up. Rejects with
+   * `TransportError` (`ERR_COAP_BIND`) naming the address.
+   */
+  async addSocket(b: Address): Promise<LocalSocket> {
+    const family = ipFamily(b.address);
+    if (family === 0) throw new InvalidArgumentError(`bind address ${b.address} is not an IP address`);
+    if (isMulticast(b.address)) {
+      throw new InvalidArgumentError(`bind address ${b.address} is multicast; join groups with join()`);
+    }
+    if (!Number.isInteger(b.port) || b.port < 0 || b.port > 65535) {
+      throw new InvalidArgumentError(`bind port ${b.port} is outside 0-65535`);
+    }
+    if (this.closed) throw new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
+    // ipv6Only: a dual-stack socket would send to ::ffff:224.x.y.z as IPv4 multicast, which
+    // no IPv6 multicast interface setting pins, so it could follow the default route.
+    const socket = dgram.createSocket({
+      type: family === 4 ? 'udp4' : 'udp6',
+      reuseAddr: false,
+      ipv6Only: family === 6,
+    });
+    try {
+      await bindSocket(socket, b.address, b.port);
+      // A socket bound to a zoned (link-local) address can only send on its own interface.
+      const zone = splitZone(b.address).zone;
+      const options = zone === undefined ? this.options : { ...this.options, ipv6Interface: `::%${zone}` };
+      configureMulticast(socket, family, options, this.options.hops ?? 1);
+    } catch (err) {
+      socket.close();
+      if (err instanceof TransportError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new TransportError(
+        'ERR_COAP_BIND',
+        `cannot bind ${b.address} port ${b.port}: ${e.code ?? e.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    if (this.closed) {
+      socket.close();
+      throw new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
+    }
+    const local: LocalSocket = { address: b.address, port: socket.address().port, family };
+    const facts: LocalFacts = localFacts(b.address);
+    socket.on('message', (data, rinfo) => {
+      this.receiver({ data, remote: rinfo, local, multicast: false, group: undefined });
+    });
+    // A send error without a callback, or an ICMP error, must not crash the process.
+    socket.on('error', () => {});
+    this.bound.push({ local, family, facts, socket });
+    this.byLocal.set(local, socket);
+    this.firstOf[family] ??= socket;
+    return local;
+  }
+
+  /** Closes one unicast socket, for an address that went away. Sends through it fail from now on. */
+  async removeSocket(local: LocalSocket): Promise<void> {
+    const b = this.bound.find((x) => x.local === local);
+    if (b === undefined) return;
+    this.bound = this.bound.filter((x) => x !== b);
+    this.byLocal.delete(local);
+    this.firstOf = {
+      4: this.bound.find((x) => x.family === 4)?.socket,
+      6: this.bound.find((x) => x.family === 6)?.socket,
+    };
+    await new Promise<void>((r) => b.socket.close(() => r()));
   }
 
   setReceiver(receiver: (datagram: Datagram) => void): void {
@@ -141,13 +176,22 @@ export class UdpTransport implements Transport {
     // Hot path: the socket comes from a map keyed by the LocalSocket object the datagram
     // arrived on, and the family and multicast tests read characters instead of parsing.
     const family = address.includes(':') ? 6 : 4;
-    const socket = via !== undefined ? this.byLocal.get(via) : this.firstOf[family];
+    const socket = via !== undefined ? this.byLocal.get(via) : this.defaultSocket(address, family);
     if (this.closed || socket === undefined || (isMulticastQuick(address) && !this.canMulticast(family))) {
       if (callback) queueMicrotask(() => callback(this.sendError(address, family, socket)));
       return;
     }
     if (callback) socket.send(data, port, address, (err) => callback(err ?? null));
     else socket.send(data, port, address);
+  }
+
+  /** The socket a send without `via` leaves from: for a zoned (link-local) destination, one on its link. */
+  private defaultSocket(address: string, family: 4 | 6): dgram.Socket | undefined {
+    if (family === 6 && address.includes('%') && this.bound.length > 1) {
+      const local = chooseAnswer(this.bound, address, undefined);
+      if (local !== undefined) return this.byLocal.get(local);
+    }
+    return this.firstOf[family];
   }
 
   private canMulticast(family: 4 | 6): boolean {
@@ -168,126 +212,66 @@ export class UdpTransport implements Transport {
     );
   }
 
+  /**
+   * The interfaces a join of `group` uses: the one named, the group's zone, else every
+   * interface of `interfaces` that has the family, else the family's multicast interface.
+   */
+  private interfacesFor(group: string, iface: string | undefined): string[] {
+    if (iface !== undefined) return [iface];
+    const zone = splitZone(group).zone;
+    if (zone) return [`::%${zone}`];
+    const family = ipFamily(group);
+    const pick = (i: JoinInterface) => (family === 4 ? i.ipv4 : i.ipv6);
+    const list = this.options.interfaces?.map(pick) ?? [
+      pick({ ipv4: this.options.ipv4Interface, ipv6: this.options.ipv6Interface }),
+    ];
+    return [...new Set(list.filter((x): x is string => x !== undefined))];
+  }
+
   async join(group: string, port: number, iface?: string): Promise<void> {
     const family = ipFamily(group);
     if (!isMulticast(group)) throw new InvalidArgumentError(`${group} is not a multicast address`);
-    const { address: bare, zone } = splitZone(group);
-    const ifaceAddr =
-      iface ?? (zone ? `::%${zone}` : family === 4 ? this.options.ipv4Interface : this.options.ipv6Interface);
-    if (ifaceAddr === undefined) {
+    const ifaces = this.interfacesFor(group, iface);
+    if (ifaces.length === 0) {
       throw new TransportError(
         'ERR_COAP_NO_MULTICAST_INTERFACE',
         `refusing to join ${group} without an interface; set one (--iface)`,
       );
     }
     if (this.closed) throw new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
-    const key = `${bare}|${port}`;
-    let gs = this.groups.get(key);
-    if (gs === undefined) {
-      const socket = dgram.createSocket({
-        type: family === 4 ? 'udp4' : 'udp6',
-        reuseAddr: true,
-        ipv6Only: family === 6,
-      });
-      try {
-        // Binding a link-local IPv6 group needs its zone: from the group, else from the interface.
-        const bindZone = family === 6 ? (zone ?? splitZone(ifaceAddr).zone) : undefined;
-        await bindSocket(socket, bindZone ? `${bare}%${bindZone}` : bare, port);
-      } catch (err) {
-        socket.close();
-        const e = err as NodeJS.ErrnoException;
-        throw new TransportError(
-          'ERR_COAP_JOIN',
-          `cannot bind group ${group} port ${port}: ${e.code ?? e.message}`,
-          {
-            cause: err,
-          },
-        );
-      }
-      const answer = this.bound.find((b) => b.family === family);
-      if (answer === undefined) {
-        socket.close();
-        throw new TransportError(
-          'ERR_COAP_NO_SOCKET',
-          `no IPv${family} unicast socket to answer group ${group}`,
-        );
-      }
-      // Another join of this group, or close(), may have happened while binding.
-      const raced = this.groups.get(key);
-      if (raced !== undefined || this.closed) {
-        socket.close();
-        if (raced === undefined) throw new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
-        return this.join(group, port, iface);
-      }
-      const local = this.sockets[this.bound.indexOf(answer)]!;
-      socket.on('message', (data, rinfo) => {
-        this.receiver({ data, remote: rinfo, local, multicast: true, group: bare });
-      });
-      socket.on('error', () => {});
-      gs = { group: bare, port, socket, ifaces: new Map() };
-      this.groups.set(key, gs);
+    if (!this.bound.some((b) => b.family === family)) {
+      throw new TransportError(
+        'ERR_COAP_NO_SOCKET',
+        `no IPv${family} unicast socket to answer group ${group}`,
+      );
     }
-    const refs = gs.ifaces.get(ifaceAddr) ?? 0;
-    if (refs === 0) {
-      try {
-        gs.socket.addMembership(bare, ifaceAddr);
-      } catch (err) {
-        if (gs.ifaces.size === 0) {
-          gs.socket.close();
-          this.groups.delete(key);
-        }
-        const e = err as NodeJS.ErrnoException;
-        throw new TransportError(
-          'ERR_COAP_JOIN',
-          `cannot join ${group} on interface ${ifaceAddr}: ${e.code ?? e.message}`,
-          { cause: err },
-        );
+    const bare = splitZone(group).address;
+    const done: string[] = [];
+    try {
+      for (const i of ifaces) {
+        await this.groups.join(bare, port, i, () => this.closed);
+        done.push(i);
       }
+    } catch (err) {
+      // All the interfaces or none: a join that fails on one link leaves the others as they were.
+      for (const i of done) await this.groups.leave(bare, port, i);
+      throw err;
     }
-    gs.ifaces.set(ifaceAddr, refs + 1);
   }
 
   async leave(group: string, port: number, iface?: string): Promise<void> {
-    const { address: bare, zone } = splitZone(group);
-    const family = ipFamily(group);
-    const ifaceAddr =
-      iface ?? (zone ? `::%${zone}` : family === 4 ? this.options.ipv4Interface : this.options.ipv6Interface);
-    const key = `${bare}|${port}`;
-    const gs = this.groups.get(key);
-    if (gs === undefined || ifaceAddr === undefined) return;
-    const refs = gs.ifaces.get(ifaceAddr);
-    if (refs === undefined) return;
-    if (refs > 1) {
-      gs.ifaces.set(ifaceAddr, refs - 1);
-      return;
-    }
-    gs.ifaces.delete(ifaceAddr);
-    try {
-      gs.socket.dropMembership(bare, ifaceAddr);
-    } catch {
-      // The interface may have gone away; the socket is closed below if nothing else holds it.
-    }
-    // Closing the socket matters: with IP_MULTICAST_ALL a socket bound to the group keeps
-    // receiving while any other socket on the host is joined.
-    if (gs.ifaces.size === 0) {
-      this.groups.delete(key);
-      await new Promise<void>((r) => gs.socket.close(() => r()));
-    }
+    const bare = splitZone(group).address;
+    for (const i of this.interfacesFor(group, iface)) await this.groups.leave(bare, port, i);
   }
 
   memberships(): JoinedGroup[] {
-    const out: JoinedGroup[] = [];
-    for (const gs of this.groups.values()) {
-      for (const [iface, refs] of gs.ifaces) out.push({ group: gs.group, port: gs.port, iface, refs });
-    }
-    return out;
+    return this.groups.memberships();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const all = [...this.bound.map((b) => b.socket), ...[...this.groups.values()].map((g) => g.socket)];
-    this.groups.clear();
+    const all = [...this.bound.map((b) => b.socket), ...this.groups.takeAll()];
     await Promise.all(all.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }

@@ -161,14 +161,14 @@ describe('the packed package', { timeout: 600_000 }, () => {
 
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('is built by prepare: dist/, bin/, docs/, README.md and LICENSE; nothing from tests or src/', () => {
+  it('is built by prepare: dist/, bin/, docs/, systemd/, README.md and LICENSE; nothing from tests or src/', () => {
     assert.ok(packed, 'npm pack did not run');
     assert.equal(packed.code, 0, show(packed));
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/coap-group.js'])
       assert.ok(files.includes(f), `${f} is not in the package`);
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'docs/errors.md'])
+    for (const f of ['LICENSE', 'README.md', 'package.json', 'docs/errors.md', 'systemd/coap-group.service'])
       assert.ok(files.includes(f), `${f} is not in the package`);
-    const foreign = files.filter((f) => !/^(dist|bin|docs)\//.test(f) && !/^[^/]+$/.test(f));
+    const foreign = files.filter((f) => !/^(dist|bin|docs|systemd)\//.test(f) && !/^[^/]+$/.test(f));
     assert.deepEqual(foreign, []);
     assert.deepEqual(files.filter((f) => /^[^/]+$/.test(f)).sort(), ['LICENSE', 'README.md', 'package.json']);
     assert.ok(!files.includes('dist/.build-stamp'));

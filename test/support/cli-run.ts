@@ -118,14 +118,18 @@ export interface ServeNode {
 /**
  * Starts `coap-group serve ...args` (or another long-running `command`, such as `rd`) and
  * resolves once it prints its `ready` line. Rejects, with what it printed, when it exits first
- * or is not ready within `timeoutMs` (it is then killed).
+ * or is not ready within `timeoutMs` (it is then killed). `prefix` runs it through another
+ * command that ends by exec'ing it, such as `ip netns exec NS` (so the signals of `stop()` reach
+ * the node itself).
  */
 export async function startServe(
   args: readonly string[],
   timeoutMs = 15_000,
   command = 'serve',
+  prefix: readonly string[] = [],
 ): Promise<ServeNode> {
-  const child = spawn(process.execPath, [BIN, command, ...args], {
+  const argv = [...prefix, process.execPath, BIN, command, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
