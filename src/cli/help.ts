@@ -83,8 +83,9 @@ Exit 3 when no node answered.`,
   --pairwise-responses     with --oscore: answer Group OSCORE group requests in the pairwise mode
                            (no countersignature: 64 bytes and a signature less per response)
   --config-controller KID[@IDCONTEXT]  only this OSCORE identity may change /coap-group (repeatable)
-  --pid-file FILE          write this process's ID to FILE when ready (removed on exit), so that
-                           'kill $(cat FILE)' stops the node itself, also when started through npx
+  --pid-file FILE          write this process's ID to FILE when ready (with --rd: registered and in
+                           its groups, if the directory answers), removed on exit: a script can wait
+                           for FILE, and 'kill $(cat FILE)' stops the node itself, also through npx
   --rd URI|auto            register with this resource directory (auto: ask All CoAP Nodes on --iface)
   --sector NAME            with --rd: the sector (d) to register in and to take groups from
   --ep NAME                with --rd: the endpoint name (default coap-group-ADDR-PORT)
@@ -110,6 +111,8 @@ A resource directory (RFC 9176): registration at /rd, lookups at /rd-lookup/ep a
   --leisure SECONDS         Leisure for multicast discovery answers (default 5)
   --max-registrations N     registrations at most (default 10000); past it, 5.03 with Max-Age
   --no-simple-registration  do not serve /.well-known/rd
+  --pid-file FILE           write this process's ID to FILE when ready (removed on exit), so that a
+                            script can wait for FILE, and 'kill $(cat FILE)' stops the directory itself
 Then: coap-group rd register-group --help, coap-group rd lookup --help.
 Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; stops on SIGTERM or SIGINT.`,
   'rd register-group': `Usage: coap-group rd register-group RD-URI --name NAME --base coap://GROUP [options]

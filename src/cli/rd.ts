@@ -3,8 +3,10 @@
  * `coap-group rd`: an RFC 9176 resource directory that knows groups (its Appendix A), with its
  * registrations kept in `--state DIR`; commissioning tools (`--allow-ct-from`, loopback by
  * default) may register groups and for other addresses. Prints one `ready ` line when bound and
- * exits cleanly on SIGTERM or SIGINT (design.md §CLI contract). `rd register-group` and
- * `rd lookup` are the commissioning tool's and the lookup client's side (cli/rd-tool).
+ * its state loaded (writing `--pid-file` just before, so that the file too means ready), and
+ * exits cleanly on SIGTERM or SIGINT, removing the file (design.md §CLI contract).
+ * `rd register-group` and `rd lookup` are the commissioning tool's and the lookup client's side
+ * (cli/rd-tool).
  */
 import {
   attachResourceDirectory,
@@ -17,6 +19,7 @@ import {
 } from '../index.js';
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
+import { removePidFile, writePidFile } from './pid-file.js';
 import { runLookup, runRegisterGroup } from './rd-tool.js';
 import { Exit, integer, parseCommand, seconds, UsageError } from './usage.js';
 
@@ -31,6 +34,7 @@ const OPTIONS = {
   leisure: { type: 'string' },
   'max-registrations': { type: 'string' },
   'no-simple-registration': { type: 'boolean' },
+  'pid-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -81,7 +85,8 @@ export async function runRd(argv: string[]): Promise<number> {
   };
   const server = new CoapServer(options);
   const info = await server.listen();
-  let rd: ResourceDirectory;
+  const pidFile = values['pid-file'];
+  let rd: ResourceDirectory | undefined;
   try {
     rd = await attachResourceDirectory(server, {
       ...(values.state !== undefined ? { store: values.state } : {}),
@@ -90,7 +95,10 @@ export async function runRd(argv: string[]): Promise<number> {
       ...(maxRegistrations !== undefined ? { limits: { maxRegistrations } } : {}),
       simpleRegistration: values['no-simple-registration'] !== true,
     });
+    // Last, so that the file appears only once the directory answers, and no failure leaves it.
+    if (pidFile !== undefined) writePidFile(pidFile);
   } catch (err) {
+    await rd?.close();
     await server.close();
     throw err;
   }
@@ -106,7 +114,11 @@ export async function runRd(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-  await rd.close();
-  await server.close();
+  try {
+    await rd.close();
+    await server.close();
+  } finally {
+    if (pidFile !== undefined) removePidFile(pidFile);
+  }
   return Exit.OK;
 }

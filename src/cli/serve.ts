@@ -2,11 +2,12 @@
  * @module cli/serve
  * `coap-group serve`: one CoAP node with value resources, group memberships and discovery.
  * Every resource, `/coap-group` included, is in place before the first socket is bound, so no
- * request ever finds one missing. Prints exactly one `ready ...` line once every socket is bound
- * and every group joined (and writes `--pid-file` just before), and exits cleanly, status 0, on
- * SIGTERM or SIGINT (design.md §CLI contract). A handler that fails is logged on stderr.
+ * request ever finds one missing. Prints exactly one `ready ...` line once every socket is bound,
+ * every group joined and, with `--rd`, the node registered and in its directory groups (and
+ * writes `--pid-file` just before, so that the file too means ready), and exits cleanly, status
+ * 0, on SIGTERM or SIGINT (design.md §CLI contract). A handler that fails is logged on stderr.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   type AccessPolicy,
   attachGroupConfig,
@@ -23,6 +24,7 @@ import {
 } from '../index.js';
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';
+import { removePidFile, writePidFile } from './pid-file.js';
 import { interfaceAddresses, socketUri, watchAddresses } from './serve-addresses.js';
 import { readServeConfig } from './serve-config.js';
 import { checkServeRd, RD_SERVE_OPTIONS, type ServeRd, startServeRd } from './serve-rd.js';
@@ -207,7 +209,6 @@ export async function runServe(argv: string[], session: Session): Promise<number
     info = await server.listen();
     // Before 'ready': a restarted node is back in its /coap-group groups.
     await groupConfig.refresh();
-    if (values['pid-file'] !== undefined) writePidFile(values['pid-file']);
   } catch (err) {
     // Counters and clocks already tick: stop them, or the process would not exit.
     for (const stop of stops) stop();
@@ -232,13 +233,19 @@ export async function runServe(argv: string[], session: Session): Promise<number
     );
   }
   // Registered with the resource directory and in its groups before 'ready' (when reachable).
-  let rd: ServeRd;
+  // The PID file is the last thing written, so that it appears only once the node is ready and
+  // no failure can leave it behind.
+  const pidFile = values['pid-file'];
+  let rd: ServeRd | undefined;
   try {
     rd = await startServeRd(server, values, groupPaths);
+    if (pidFile !== undefined) writePidFile(pidFile);
   } catch (err) {
     for (const stop of stops) stop();
+    await rd?.close();
     await groupConfig.close();
     await server.close();
+    offErrors();
     throw err;
   }
   const uris = info.endpoints.map(socketUri).join(' ');
@@ -260,32 +267,14 @@ export async function runServe(argv: string[], session: Session): Promise<number
     else session.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   unwatch();
-  for (const stop of stops) stop();
-  await rd.close();
-  await groupConfig.close();
-  await server.close();
-  offErrors();
-  if (values['pid-file'] !== undefined) removePidFile(values['pid-file']);
+  try {
+    for (const stop of stops) stop();
+    await rd.close();
+    await groupConfig.close();
+    await server.close();
+    offErrors();
+  } finally {
+    if (pidFile !== undefined) removePidFile(pidFile);
+  }
   return 0;
-}
-
-/** Writes this process's PID, so that a script can stop the node itself (not a wrapper such as npx). */
-function writePidFile(file: string): void {
-  try {
-    writeFileSync(file, `${process.pid}\n`);
-  } catch (err) {
-    throw new UsageError(
-      `cannot write --pid-file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      'give a path in a writable directory',
-    );
-  }
-}
-
-/** Removes the PID file, unless another node has written its own there since. */
-function removePidFile(file: string): void {
-  try {
-    if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file);
-  } catch {
-    // Already gone: nothing to clean up.
-  }
 }

@@ -30,8 +30,38 @@ const DOCS = readdirSync(join(ROOT, 'docs'))
   .sort()
   .map((f) => `docs/${f}`);
 
-/** What some examples must print, beyond exiting 0. */
-const EXPECT: Record<string, Record<string, RegExp[]>> = {
+/**
+ * What an example must print, beyond exiting 0: a pattern that its stdout matches; or, with
+ * `lines`, a pattern that exactly that many of its lines match (on stderr with `stderr`).
+ */
+type Expectation = RegExp | { readonly re: RegExp; readonly lines: number; readonly stderr?: true };
+
+/** What some examples must print. */
+const EXPECT: Record<string, Record<string, Expectation[]>> = {
+  'docs/resource-directory.md': {
+    cli: [
+      // register-group prints the group's registration resource.
+      /^coap:\/\/127\.0\.0\.50\/rd\/\d+$/m,
+      // The endpoint lookup of room 3: the group and the two nodes of the room, not the hall's.
+      { re: /base="/, lines: 3 },
+      { re: /base="coap:\/\/239\.255\.0\.33"/, lines: 1 },
+      { re: /base="coap:\/\/127\.0\.0\.51"/, lines: 1 },
+      { re: /base="coap:\/\/127\.0\.0\.52"/, lines: 1 },
+      // The resource lookup resolves the group's links against its multicast address.
+      /^\{"href":"coap:\/\/239\.255\.0\.33\/light","rt":"light"\}$/m,
+      // The group PUT is answered by exactly the two nodes of room 3.
+      { re: /^\S+:\d+ {2}\d\.\d\d /, lines: 2 },
+      { re: /^127\.0\.0\.51:5683 {2}2\.04 Changed$/, lines: 1 },
+      { re: /^127\.0\.0\.52:5683 {2}2\.04 Changed$/, lines: 1 },
+      // Every node registers and, stopped, deregisters; only room 3's join the group.
+      { re: /rd: registered as coap:\/\/127\.0\.0\.50\/rd\/\d+$/, lines: 3, stderr: true },
+      { re: /rd: joined group 239\.255\.0\.33:5683 for \/light$/, lines: 2, stderr: true },
+      { re: /rd: removed coap:\/\/127\.0\.0\.50\/rd\/\d+$/, lines: 3, stderr: true },
+    ],
+    library: [
+      /^2\.01\njoined 239\.255\.0\.34:5683\n127\.0\.0\.61 off\n\[ '\/rd\/1 lamp-1', '\/rd\/2 room3-lights' \]\n$/,
+    ],
+  },
   'docs/security.md': {
     library: [/^2\.05 hello 01$/m, /^127\.0\.0\.2 2\.05 hello 01$/m],
     cli: [/^127\.0\.0\.2:5683 {2}2\.05 Content {2}on$/m],
@@ -40,6 +70,21 @@ const EXPECT: Record<string, Record<string, RegExp[]>> = {
     cli: [/^127\.0\.0\.2:5683 {2}2\.05 Content {2}off$/m, /rt="light"/],
   },
 };
+
+/** Asserts that an example's output meets an expectation; `what` names the example. */
+function assertPrinted(e: Expectation, out: { stdout: string; stderr: string }, what: string): void {
+  if (e instanceof RegExp) {
+    assert.match(out.stdout, e, `${what} printed:\n${out.stdout}`);
+    return;
+  }
+  const text = e.stderr ? out.stderr : out.stdout;
+  const matching = text.split('\n').filter((l) => e.re.test(l));
+  assert.equal(
+    matching.length,
+    e.lines,
+    `${what}: ${e.lines} lines should match ${e.re} on ${e.stderr ? 'stderr' : 'stdout'}:\n${text}`,
+  );
+}
 
 /** Resolves whether 127.0.0.2:5683 is free, i.e. no node was left serving there. */
 function portFree(): Promise<boolean> {
@@ -107,21 +152,21 @@ if (!insideNetns()) {
           for (const b of all) if (b.file !== undefined) writeFileSync(join(dir, b.file), b.code);
           for (const b of blocks) {
             const what = `${doc} example ${b.name} (line ${b.line})`;
-            let out: string;
+            let out: { stdout: string; stderr: string };
             if (b.lang === 'ts') {
               // Inside the installed tree, so that 'coap-group' resolves as it would for a user.
               const file = join(installed, `run-${b.name}.mts`);
               writeFileSync(file, b.code);
               const r = await runTypeScript(file, dir, 60_000);
               assert.equal(r.status, 0, `${what} failed:\n${r.stdout}${r.stderr}`);
-              out = r.stdout;
+              out = r;
             } else {
               const r = await runShell(b.code, dir, 120_000);
               assert.equal(r.leftover, false, `${what} left a process running`);
               assert.equal(r.status, 0, `${what} failed:\n${r.stdout}${r.stderr}`);
-              out = r.stdout;
+              out = r;
             }
-            for (const re of EXPECT[doc]?.[b.name!] ?? []) assert.match(out, re, `${what} printed:\n${out}`);
+            for (const e of EXPECT[doc]?.[b.name!] ?? []) assertPrinted(e, out, what);
             assert.ok(await portFree(), `${what} left a node on 127.0.0.2:5683`);
           }
         } finally {
