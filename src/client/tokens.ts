@@ -6,7 +6,20 @@
  * NON_LIFETIME + MAX_LATENCY + MAX_SERVER_RESPONSE_DELAY, more than 500 s by default).
  */
 import { CoapError } from '../errors.js';
+import type { CoapMessage } from '../message/types.js';
 import type { Runtime } from '../runtime.js';
+import type { Address, LocalSocket } from '../transport/types.js';
+
+/** What the client's token table holds for each outstanding request. */
+export interface TokenOwner {
+  /** A response with this token; false when it is not for this request (then nobody claims it). */
+  deliver(message: CoapMessage, remote: Address, local: LocalSocket): boolean;
+  /**
+   * Ends the request with `err` (the client is closing). An observation deregisters and
+   * returns a promise that settles once its deregistration has left.
+   */
+  abort(err: Error): void | Promise<void>;
+}
 
 /** A bounded FIFO of retired tokens with their retirement time. */
 export class TokenTable<T> {

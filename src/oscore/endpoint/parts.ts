@@ -7,7 +7,7 @@
  * `coap:oscore:rejected`, which reports a discarded message by sender and code, never by content.
  */
 import diagnostics from 'node:diagnostics_channel';
-import type { MessageParts } from '../../client/security.js';
+import type { MessageParts } from '../../client/exchanger.js';
 import { Code } from '../../message/codes.js';
 import { type CoapMessage, type CoapOption, EMPTY, MessageType } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
