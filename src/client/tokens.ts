@@ -3,7 +3,8 @@
  * Tokens (RFC 7252 §5.3.1) and their reuse rules for groups (RFC 7390 §2.5, RFC 7967 §2.3):
  * every request gets fresh random bytes; a token is never handed out while it is active, nor
  * while it sits in the bounded table of recently retired group tokens (the reuse interval
- * NON_LIFETIME + MAX_LATENCY + MAX_SERVER_RESPONSE_DELAY, more than 500 s by default).
+ * NON_LIFETIME + MAX_LATENCY + MAX_SERVER_RESPONSE_DELAY, more than 500 s by default). Each
+ * active token has a `TokenOwner`, the exchange that a response with that token goes to.
  */
 import { CoapError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
