@@ -26,7 +26,18 @@ export type BlockExchange = Omit<ExchangeRequest, 'parts' | 'screen'>;
 
 /** One block's exchange: `ex.request` as a `CoapResponse` from the destination. */
 async function exchange(ex: Exchanger, x: BlockExchange, parts: Parts): Promise<CoapResponse> {
-  return new CoapResponse(await ex.request({ ...x, parts }), x.dest);
+  // Spelled out, not spread: this runs for every request, and a literal of fixed shape is cheap.
+  const req: ExchangeRequest = {
+    dest: x.dest,
+    parts,
+    kind: x.kind,
+    confirmable: x.confirmable,
+    timeout: x.timeout,
+    signal: x.signal,
+    maxBodySize: x.maxBodySize,
+    unprotected: x.unprotected,
+  };
+  return new CoapResponse(await ex.request(req), x.dest);
 }
 
 const MAX_RESTARTS = 3;
