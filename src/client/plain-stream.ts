@@ -1,7 +1,7 @@
 /**
  * @module client/plain-stream
  * A request whose responses come as a stream, at the bottom of the client (client/exchanger has
- * the contract): a fresh 8-byte token (RFC 7390 §2.5 wants it unpredictable), the request sent
+ * the contract): a fresh random 8-byte token (RFC 7252 §5.3.1, RFC 7390 §2.5), the request sent
  * at once, and every response on the token handed to the sink: from any source for a group
  * (RFC 7252 §8.2), from the destination alone otherwise (§5.3.2). Later requests on the token (a
  * re-registration, RFC 7641 §3.3.1; a request to one member) are tracked until the stream
