@@ -5,7 +5,8 @@
  * the window closes, the limit is reached or the signal aborts. Late responses find no token and
  * are rejected by the message layer. NSTART = 1 per group (groupcomm-bis §3.6.1): the next
  * request to the same group waits for this window to close. A group that answered nothing is
- * probed no faster than PROBING_RATE (RFC 7252 §4.7).
+ * probed no faster than PROBING_RATE (RFC 7252 §4.7). A stage above the core's exchanger: the
+ * request is one `stream` (client/exchanger), which a layer may refuse before anything is sent.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { encodeBlock, sizeToSzx } from '../block/index.js';

@@ -5,7 +5,9 @@
  * larger representation is completed with plain GETs (RFC 7959 §2.6). If no notification comes
  * within Max-Age (plus a margin) the client registers again with the same token (§3.3.1).
  * Leaving the loop, `cancel()` or the signal deregisters with a GET carrying Observe 1 (§3.6);
- * a notification that still arrives finds no token and is rejected (RST for a CON).
+ * a notification that still arrives finds no token and is rejected (RST for a CON). A stage
+ * above the core's exchanger: the registration is one `stream` (client/exchanger), and a layer
+ * around the exchanger sees the re-registrations and the deregistration too.
  */
 import { decodeBlock } from '../block/index.js';
 import { CoapAbortError, CoapResetError, CoapTimeoutError, GroupRequestError } from '../errors.js';
