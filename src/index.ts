@@ -7,6 +7,18 @@ export * from './block/index.js';
 export { BlockTransferError } from './client/block-transfer-error.js';
 export type { RequestOptions, ResponseClass } from './client/build.js';
 export { type ClientOptions, CoapClient, type UnicastRequestOptions } from './client/client.js';
+export type {
+  ExchangeKind,
+  ExchangeRequest,
+  Exchanger,
+  ExchangerLayer,
+  LayerContext,
+  MessageParts,
+  ResponseStream,
+  Screen,
+  SendListener,
+  StreamSink,
+} from './client/exchanger.js';
 export {
   type GroupRequestOptions,
   GroupResponse,
@@ -17,7 +29,6 @@ export { Observation, type ObserveRequestOptions } from './client/observe.js';
 export { type Resolver, resolveHost, systemResolver } from './client/resolve.js';
 export { CoapResponse } from './client/response.js';
 export { parseRequestUri } from './client/scheme.js';
-export type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from './client/security.js';
 export * from './constants.js';
 export * from './errors.js';
 export { FakeRuntime, type SettleOptions } from './fake-runtime.js';

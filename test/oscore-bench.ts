@@ -6,7 +6,7 @@
  *   node --import tsx test/oscore-bench.ts [seconds-per-case]
  */
 import { CoapClient } from '../src/client/client.js';
-import type { MessageParts } from '../src/client/security.js';
+import type { MessageParts } from '../src/client/exchanger.js';
 import { FakeRuntime } from '../src/fake-runtime.js';
 import { encodeMessage } from '../src/message/encode.js';
 import { MessageType } from '../src/message/types.js';

@@ -9,7 +9,6 @@
  * shows that no door moved.
  */
 import {
-  type ClientSecurity,
   type CoapClient,
   type CoapServer,
   type GroupResponse,
@@ -26,7 +25,7 @@ export const SECURE_GROUP = '239.255.0.5';
 
 /** Key material of one run: member 1 is the controller, member i + 2 is node i. */
 export interface DemoKeys {
-  readonly controller: ClientSecurity;
+  readonly controller: OscoreClientSecurity;
   node(i: number): ServerSecurity;
 }
 

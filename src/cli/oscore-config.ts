@@ -1,11 +1,11 @@
 /**
  * @module cli/oscore-config
  * `--oscore FILE` for `serve` and `get|put|post|delete`: loads the key material (docs/security.md;
- * RFC 8613 §3.2, draft-ietf-core-oscore-groupcomm §2) into the server or client security hook.
+ * RFC 8613 §3.2, draft-ietf-core-oscore-groupcomm §2) into the server's security hook or the
+ * client's security layer.
  * A bad file is a usage error naming the field; its values are never printed.
  */
 import {
-  type ClientSecurity,
   loadOscoreConfig,
   OscoreClientSecurity,
   OscoreConfigError,
@@ -26,8 +26,8 @@ function load(file: string): OscoreKeyring {
   }
 }
 
-/** The client hook for `--oscore FILE`, or undefined without the option. */
-export function clientSecurity(file: string | undefined): ClientSecurity | undefined {
+/** The client's security layer for `--oscore FILE`, or undefined without the option. */
+export function clientSecurity(file: string | undefined): OscoreClientSecurity | undefined {
   return file === undefined ? undefined : new OscoreClientSecurity(load(file));
 }
 

@@ -5,7 +5,8 @@
  * stay apart (RFC 9175 §3); a smaller SZX in a 2.31 answer is honoured (§2.5). A response with
  * Block2 M=1 is continued block by block (§2.4) and reassembled; if the ETag changes mid-transfer
  * the download starts over, a bounded number of times (§2.4). `blockSize` on a GET asks for
- * smaller blocks from the start (early negotiation, §2.4).
+ * smaller blocks from the start (early negotiation, §2.4). Each block is one request through an
+ * exchanger (client/exchanger), so a layer around it handles every block as a request of its own.
  */
 import { type BlockValue, decodeBlock, encodeBlock, sizeToSzx, szxToSize } from '../block/index.js';
 import { CoapError, InvalidArgumentError } from '../errors.js';
@@ -13,13 +14,31 @@ import { Code } from '../message/codes.js';
 import type { CoapMessage, CoapOption } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, withOption } from '../options/values.js';
-import type { Address } from '../transport/types.js';
+import type { Runtime } from '../runtime.js';
 import { BlockTransferError } from './block-transfer-error.js';
-import type { CoapClient, UnicastRequestOptions } from './client.js';
-import { exchangeOnce } from './exchange.js';
+import type { ExchangeRequest, Exchanger, MessageParts } from './exchanger.js';
 import { CoapResponse } from './response.js';
 
-type Parts = Pick<CoapMessage, 'code' | 'payload' | 'options'>;
+type Parts = MessageParts;
+
+/** An exchange of the transfer without its parts: where it goes and how (each block adds its parts). */
+export type BlockExchange = Omit<ExchangeRequest, 'parts' | 'screen'>;
+
+/** One block's exchange: `ex.request` as a `CoapResponse` from the destination. */
+async function exchange(ex: Exchanger, x: BlockExchange, parts: Parts): Promise<CoapResponse> {
+  // Spelled out, not spread: this runs for every request, and a literal of fixed shape is cheap.
+  const req: ExchangeRequest = {
+    dest: x.dest,
+    parts,
+    kind: x.kind,
+    confirmable: x.confirmable,
+    timeout: x.timeout,
+    signal: x.signal,
+    maxBodySize: x.maxBodySize,
+    unprotected: x.unprotected,
+  };
+  return new CoapResponse(await ex.request(req), x.dest);
+}
 
 const MAX_RESTARTS = 3;
 /** Largest body reassembled by default (`maxBodySize`). */
@@ -41,23 +60,27 @@ function blockOf(res: CoapResponse, number: number): BlockValue | undefined {
   }
 }
 
-function configuredSzx(o: UnicastRequestOptions): number | undefined {
-  if (o.blockSize === undefined) return undefined;
+function configuredSzx(blockSize: number | undefined): number | undefined {
+  if (blockSize === undefined) return undefined;
   try {
-    return sizeToSzx(o.blockSize);
+    return sizeToSzx(blockSize);
   } catch {
-    throw new InvalidArgumentError(`blockSize ${o.blockSize} must be a power of two from 16 to 1024`);
+    throw new InvalidArgumentError(`blockSize ${blockSize} must be a power of two from 16 to 1024`);
   }
 }
 
-/** Sends a request, block-wise as needed, and resolves with the complete response. */
+/**
+ * Sends a request through `ex`, block-wise as needed, and resolves with the complete response.
+ * `runtime` draws the Request-Tag of an upload; `blockSize` asks for blocks of that size.
+ */
 export async function transfer(
-  client: CoapClient,
-  o: UnicastRequestOptions,
-  dest: Address,
+  ex: Exchanger,
+  runtime: Runtime,
+  x: BlockExchange,
   parts: Parts,
+  blockSize?: number,
 ): Promise<CoapResponse> {
-  const szx = configuredSzx(o);
+  const szx = configuredSzx(blockSize);
   let first = parts;
   if (
     szx !== undefined &&
@@ -72,22 +95,22 @@ export async function transfer(
   }
   const res =
     parts.payload.length > szxToSize(szx ?? 6)
-      ? await upload(client, o, dest, parts, szx ?? 6)
-      : await exchangeOnce(client, o, dest, first);
+      ? await upload(ex, runtime, x, parts, szx ?? 6)
+      : await exchange(ex, x, first);
   const b2 = blockOf(res, Opt.Block2);
   if (b2 === undefined || !b2.more || res.code >> 5 !== 2) return res;
-  return download(client, o, dest, parts, res, b2);
+  return download(ex, x, parts, res, b2);
 }
 
 async function upload(
-  client: CoapClient,
-  o: UnicastRequestOptions,
-  dest: Address,
+  ex: Exchanger,
+  runtime: Runtime,
+  x: BlockExchange,
   parts: Parts,
   szx0: number,
 ): Promise<CoapResponse> {
   const body = parts.payload;
-  const tag = client.messenger.runtime.randomBytes(4);
+  const tag = runtime.randomBytes(4);
   let base = withOption(parts.options, Opt.RequestTag, tag);
   base = withOption(base, Opt.Size1, encodeUint(body.length));
   let szx = szx0;
@@ -99,7 +122,7 @@ async function upload(
     const more = offset + size < body.length;
     const chunk = body.subarray(offset, offset + size);
     const options = withOption(base, Opt.Block1, encodeBlock({ num, more, szx }));
-    const res = await exchangeOnce(client, o, dest, { code: parts.code, options, payload: chunk });
+    const res = await exchange(ex, x, { code: parts.code, options, payload: chunk });
     if (!more) return res;
     const ack = blockOf(res, Opt.Block1);
     // 2.31 asks for the next block (atomic, RFC 7959 §2.5); a 2.xx carrying Block1 means the
@@ -129,14 +152,13 @@ export interface DownloadResult {
  * Reset, ERR_COAP_BODY_TOO_LARGE, ERR_COAP_BLOCK_CHANGED).
  */
 export async function download(
-  client: CoapClient,
-  o: UnicastRequestOptions,
-  dest: Address,
+  ex: Exchanger,
+  x: BlockExchange,
   parts: Parts,
   firstRes: CoapResponse,
   firstBlock: BlockValue,
 ): Promise<CoapResponse> {
-  const r = await downloadRest(client, o, dest, parts, firstRes, firstBlock);
+  const r = await downloadRest(ex, x, parts, firstRes, firstBlock);
   const stop = r.incomplete;
   if (stop === undefined) return r.response;
   throw stop.response !== undefined ? stop : stop.cause;
@@ -144,14 +166,14 @@ export async function download(
 
 /** Like `download`, but a body that stops short resolves with what arrived and why it stopped. */
 export async function downloadRest(
-  client: CoapClient,
-  o: UnicastRequestOptions,
-  dest: Address,
+  ex: Exchanger,
+  x: BlockExchange,
   parts: Parts,
   firstRes: CoapResponse,
   firstBlock: BlockValue,
 ): Promise<DownloadResult> {
-  const max = o.maxBodySize ?? DEFAULT_MAX_BODY;
+  const dest = x.dest;
+  const max = x.maxBodySize ?? DEFAULT_MAX_BODY;
   // Later blocks are fetched with the request's options but no payload or Block1 (RFC 7959 §2.4).
   const base = without(parts.options, Opt.Block1, Opt.Size1, Opt.RequestTag, Opt.Observe);
   // RFC 7959 §2.4, §3.3: later blocks are asked for with the same method, without payload.
@@ -182,7 +204,7 @@ export async function downloadRest(
       asked = next.num;
       if (size > max) return stop(next.num, undefined, tooLarge());
       try {
-        res = await exchangeOnce(client, o, dest, {
+        res = await exchange(ex, x, {
           code,
           payload: Buffer.alloc(0),
           options: withOption(base, Opt.Block2, encodeBlock(next)),
@@ -221,7 +243,7 @@ export async function downloadRest(
     // RFC 7959 §2.4: the representation changed; start again from block 0.
     let again: CoapResponse;
     try {
-      again = await exchangeOnce(client, o, dest, {
+      again = await exchange(ex, x, {
         code,
         payload: Buffer.alloc(0),
         options: withOption(base, Opt.Block2, encodeBlock({ num: 0, more: false, szx: block.szx })),

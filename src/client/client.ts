@@ -1,33 +1,33 @@
 /**
  * @module client/client
- * The client: unicast requests as promises (RFC 7252 §5) and group requests as async iterables
- * (RFC 7390 §2.5, see `client/group`). Responses are matched by token; for unicast the source
- * must also be the endpoint the request went to (RFC 7252 §5.3.2), for groups only the token
- * counts (RFC 7252 §8.2). NSTART applies per server (RFC 7252 §4.7).
+ * The client's public front: unicast requests as promises (RFC 7252 §5), group requests as
+ * async iterables (RFC 7390 §2.5, client/group) and observations (RFC 7641, client/observe).
+ * Responses are matched by token; for unicast the source must also be the endpoint the request
+ * went to (RFC 7252 §5.3.2), for groups only the token counts (RFC 7252 §8.2). NSTART applies
+ * per server (RFC 7252 §4.7). Its state is a `ClientCore` (client/core) in a private field;
+ * the stages take the core, and nothing but the package's index imports this file.
  */
 import type { TransmissionParameters } from '../constants.js';
 import { abortError, CoapClosedError, GroupRequestError } from '../errors.js';
-import type { CoapMessage } from '../message/types.js';
 import { Messenger } from '../messenger/messenger.js';
-import { ConcurrencyLimiter } from '../messenger/nstart.js';
 import type { Runtime } from '../runtime.js';
 import { systemRuntime } from '../runtime.js';
 import { resolveInterface } from '../transport/interfaces.js';
-import type { Address, LocalSocket, Transport } from '../transport/types.js';
+import type { Address, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
+import { peerKey } from '../util/peer-key.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
+import { type ClientCore, createCore, listen } from './core.js';
 import { DEREGISTER_WAIT_MS, within } from './deregister.js';
-import { sendOnly } from './exchange.js';
+import { type ExchangerLayer, recognizedWith } from './exchanger.js';
 import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
-import { checkNotBroadcast, localBroadcasts } from './group-policy.js';
+import { checkNotBroadcast } from './group-policy.js';
 import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
-import { type ClientSecurity, recognizedWith, type SecuredRequest } from './security.js';
-import { TokenTable } from './tokens.js';
 
 /** Options of `CoapClient.create`. */
 export interface ClientOptions {
@@ -45,8 +45,12 @@ export interface ClientOptions {
   hops?: number;
   /** Host-name resolver; default `getaddrinfo`. */
   resolver?: Resolver;
-  /** Message protection (e.g. `OscoreClientSecurity`): requests to destinations it knows are protected. */
-  security?: ClientSecurity;
+  /**
+   * Message protection, as a layer around the client's exchanger (docs/security.md shows the
+   * one this package has): requests to destinations it knows are protected, and it never sends
+   * in the clear what it cannot protect unless told to.
+   */
+  security?: ExchangerLayer;
 }
 
 /** Per-request options beyond `RequestOptions`. */
@@ -59,21 +63,6 @@ export interface UnicastRequestOptions extends RequestOptions {
   maxBodySize?: number;
   /** Overall time limit in ms; default: the RFC 7252 §4.8.2 limits of the exchange. */
   timeout?: number;
-  /**
-   * @internal Protection chosen by the caller instead of the security hook's choice by
-   * destination (a group responder's follow-ups, bound to its verified identity).
-   */
-  protectWith?: (parts: Pick<CoapMessage, 'code' | 'payload' | 'options'>) => SecuredRequest;
-}
-
-/** @internal What the token table holds for each outstanding request. */
-export interface TokenOwner {
-  deliver(message: CoapMessage, remote: Address, local: LocalSocket): boolean;
-  /**
-   * Ends the request with `err` (the client is closing). An observation deregisters and
-   * returns a promise that settles once its deregistration has left.
-   */
-  abort(err: Error): void | Promise<void>;
 }
 
 /**
@@ -86,69 +75,46 @@ export interface TokenOwner {
  * await client.close();
  */
 export class CoapClient {
-  readonly messenger: Messenger;
-  /** @internal */
-  readonly tokens: TokenTable<TokenOwner>;
-  /** @internal */
-  readonly peers: ConcurrencyLimiter;
-  /** @internal */
-  readonly resolver: Resolver;
-  /** @internal The multicast TTL / hop limit of this client's transport (for the scope check). */
-  hops = 1;
-  /** @internal Aborted when the client closes, to wake anything waiting on a timer. */
-  readonly closing = new AbortController();
-  /** @internal Groups that answered nothing: key -> earliest next request time (PROBING_RATE). Bounded. */
-  readonly silentGroups = new Map<string, number>();
-  /** @internal This host's IPv4 broadcast addresses, refused as destinations (group-policy). */
-  readonly broadcasts: ReadonlySet<string> = localBroadcasts();
-  /** The message-protection hook (RFC 8613, Group OSCORE), if any. */
-  security: ClientSecurity | undefined;
-  private readonly ownsMessenger: boolean;
-  private closed = false;
+  readonly #core: ClientCore;
+  readonly #ownsMessenger: boolean;
+  readonly #closing = new AbortController();
+  #closed = false;
   /** Stops this client's listening on the messenger (which may be shared). */
-  private readonly unlisten: () => void;
+  readonly #unlisten: () => void;
 
-  private constructor(messenger: Messenger, owns: boolean, resolver: Resolver) {
-    this.messenger = messenger;
-    this.ownsMessenger = owns;
-    this.resolver = resolver;
-    const t = messenger.times;
-    // RFC 7390 §2.5: reuse only after NON_LIFETIME + MAX_LATENCY + MSRD (250 s when unknown).
-    this.tokens = new TokenTable(
-      messenger.runtime,
-      (t.nonLifetime + messenger.params.maxLatency + 250) * 1000,
-    );
-    this.peers = new ConcurrencyLimiter(messenger.params.nstart);
-    this.unlisten = messenger.addResponseListener(
-      (msg, remote, local) => this.tokens.get(msg.token)?.deliver(msg, remote, local) ?? false,
-    );
+  private constructor(messenger: Messenger, owns: boolean, options: ClientOptions) {
+    this.#ownsMessenger = owns;
+    this.#core = createCore(messenger, {
+      resolver: options.resolver ?? systemResolver,
+      hops: options.hops ?? 1,
+      layer: options.security,
+      closing: this.#closing.signal,
+      isClosed: () => this.#closed,
+    });
+    this.#unlisten = listen(this.#core);
   }
 
   /** Creates a client; binds UDP sockets unless a transport or messenger is given. */
   static async create(options: ClientOptions = {}): Promise<CoapClient> {
-    if (options.messenger) {
-      const shared = new CoapClient(options.messenger, false, options.resolver ?? systemResolver);
-      shared.hops = options.hops ?? 1;
-      shared.security = options.security;
-      return shared;
-    }
+    if (options.messenger) return new CoapClient(options.messenger, false, options);
     let transport = options.transport;
     if (transport === undefined) {
       const iface = options.iface === undefined ? undefined : resolveInterface(options.iface);
       transport = await createClientTransport(options.bind, iface?.ipv4, iface?.ipv6, options.hops);
     }
+    const critical = options.security?.criticalOptions;
     const messenger = new Messenger({
       transport,
       runtime: options.runtime ?? systemRuntime,
       ...(options.transmission ? { transmission: options.transmission } : {}),
-      ...(options.security
-        ? { isRecognizedOption: recognizedWith(options.security.criticalOptions ?? []) }
-        : {}),
+      ...(critical ? { isRecognizedOption: recognizedWith(critical) } : {}),
     });
-    const client = new CoapClient(messenger, true, options.resolver ?? systemResolver);
-    client.hops = options.hops ?? 1;
-    client.security = options.security;
-    return client;
+    return new CoapClient(messenger, true, options);
+  }
+
+  /** The message layer this client sends through (shared with a server when given as `messenger`). */
+  get messenger(): Messenger {
+    return this.#core.messenger;
   }
 
   /** Outstanding requests and tables, for monitoring and leak tests. */
@@ -158,11 +124,12 @@ export class CoapClient {
     peers: number;
     messenger: ReturnType<Messenger['stats']>;
   } {
+    const c = this.#core;
     return {
-      tokens: this.tokens.size,
-      retiredTokens: this.tokens.retiredSize,
-      peers: this.peers.size,
-      messenger: this.messenger.stats(),
+      tokens: c.tokens.size,
+      retiredTokens: c.tokens.retiredSize,
+      peers: c.peers.size,
+      messenger: c.messenger.stats(),
     };
   }
 
@@ -175,13 +142,14 @@ export class CoapClient {
    */
   async request(target: string | UnicastRequestOptions): Promise<CoapResponse> {
     const o: UnicastRequestOptions = typeof target === 'string' ? { uri: target } : target;
-    if (this.closed) throw new CoapClosedError();
+    if (this.#closed) throw new CoapClosedError();
     if (o.signal?.aborted) throw abortError(o.signal);
+    const c = this.#core;
     const uri = toUri(o.uri);
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions(o);
-    const address = await resolveHost(uri.host, this.resolver);
-    checkNotBroadcast(address, this.broadcasts);
+    const address = await resolveHost(uri.host, c.resolver);
+    checkNotBroadcast(address, c.broadcasts);
     if (isMulticast(address)) {
       throw new GroupRequestError(
         'ERR_COAP_GROUP_USE_GROUP',
@@ -190,12 +158,26 @@ export class CoapClient {
     }
     const dest: Address = { address, port: uri.port };
     options.push(...uriToOptions(uri, dest));
-    const key = `${address}|${uri.port}`;
-    await this.peers.acquire(key, o.signal);
+    const key = peerKey(dest);
+    await c.peers.acquire(key, o.signal);
     try {
-      return await transfer(this, o, dest, { code, payload, options });
+      return await transfer(
+        c.exchanger,
+        c.runtime,
+        {
+          dest,
+          kind: 'unicast',
+          confirmable: o.confirmable ?? true,
+          timeout: o.timeout,
+          signal: o.signal,
+          maxBodySize: o.maxBodySize,
+          unprotected: o.unprotected,
+        },
+        { code, payload, options },
+        o.blockSize,
+      );
     } finally {
-      this.peers.release(key);
+      c.peers.release(key);
     }
   }
 
@@ -205,13 +187,14 @@ export class CoapClient {
    */
   async send(target: string | UnicastRequestOptions): Promise<void> {
     const o: UnicastRequestOptions = typeof target === 'string' ? { uri: target } : target;
-    if (this.closed) throw new CoapClosedError();
+    if (this.#closed) throw new CoapClosedError();
     if (o.signal?.aborted) throw abortError(o.signal);
+    const c = this.#core;
     const uri = toUri(o.uri);
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions({ ...o, noResponse: 26 });
-    const address = await resolveHost(uri.host, this.resolver);
-    checkNotBroadcast(address, this.broadcasts);
+    const address = await resolveHost(uri.host, c.resolver);
+    checkNotBroadcast(address, c.broadcasts);
     if (isMulticast(address)) {
       throw new GroupRequestError(
         'ERR_COAP_GROUP_USE_GROUP',
@@ -220,7 +203,14 @@ export class CoapClient {
     }
     const dest: Address = { address, port: uri.port };
     options.push(...uriToOptions(uri, dest));
-    return sendOnly(this, o, dest, { code, payload, options });
+    return c.exchanger.send({
+      dest,
+      parts: { code, payload, options },
+      kind: 'unicast',
+      confirmable: o.confirmable ?? false,
+      signal: o.signal,
+      unprotected: o.unprotected,
+    });
   }
 
   /**
@@ -229,8 +219,8 @@ export class CoapClient {
    */
   group(target: string | GroupRequestOptions): GroupResponses {
     const o: GroupRequestOptions = typeof target === 'string' ? { uri: target } : target;
-    if (this.closed) throw new CoapClosedError();
-    return startGroupRequest(this, o);
+    if (this.#closed) throw new CoapClosedError();
+    return startGroupRequest(this.#core, o);
   }
 
   /**
@@ -239,15 +229,15 @@ export class CoapClient {
    */
   observe(target: string | ObserveRequestOptions): Observation {
     const o: ObserveRequestOptions = typeof target === 'string' ? { uri: target } : target;
-    if (this.closed) throw new CoapClosedError();
-    return startObservation(this, o);
+    if (this.#closed) throw new CoapClosedError();
+    return startObservation(this.#core, o);
   }
 
   /** Sends a CoAP ping (empty CON, RFC 7252 §4.3); true if the peer answered. */
   async ping(uri: string): Promise<boolean> {
     const u = toUri(uri);
-    const address = await resolveHost(u.host, this.resolver);
-    return this.messenger.ping({ address, port: u.port });
+    const address = await resolveHost(u.host, this.#core.resolver);
+    return this.#core.messenger.ping({ address, port: u.port });
   }
 
   /**
@@ -256,18 +246,20 @@ export class CoapClient {
    * once those deregistrations have left (waiting at most 1 s).
    */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.closing.abort();
-    this.peers.rejectAll(new CoapClosedError());
-    const leaving = [...this.tokens.values()].map((owner) => owner.abort(new CoapClosedError()) ?? undefined);
-    await within(this.messenger, leaving, DEREGISTER_WAIT_MS);
-    this.unlisten();
-    if (this.ownsMessenger) await this.messenger.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    const c = this.#core;
+    this.#closing.abort();
+    c.peers.rejectAll(new CoapClosedError());
+    const leaving = [...c.tokens.values()].map((owner) => owner.abort(new CoapClosedError()) ?? undefined);
+    await within(c.messenger, leaving, DEREGISTER_WAIT_MS);
+    this.#unlisten();
+    if (this.#ownsMessenger) await c.messenger.close();
   }
 
+  /** True once `close()` was called. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.#closed;
   }
 }
 

@@ -6,48 +6,49 @@
  * them (RFC 7959 §2.8, RFC 7390 §2.8). With Observe (groupcomm-bis §3.7) each responder's
  * notifications pass its own freshness check (RFC 7641 §3.4), and the responders that
  * registered are remembered so that ending the request deregisters each of them by unicast
- * (RFC 7641 §3.6).
+ * (RFC 7641 §3.6). What goes to one responder by unicast goes through the exchanger the
+ * request's stream gives for it (client/exchanger), so a layer that protected the group request
+ * protects it for that responder.
  */
 import { decodeBlock } from '../block/index.js';
-import { InvalidArgumentError } from '../errors.js';
 import type { CoapMessage, CoapOption } from '../message/types.js';
-import { EMPTY, MessageType } from '../message/types.js';
+import { EMPTY } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption } from '../options/values.js';
+import type { Runtime } from '../runtime.js';
 import type { Address } from '../transport/types.js';
 import type { CoapUri } from '../uri/index.js';
+import { peerKey } from '../util/peer-key.js';
 import { BlockTransferError } from './block-transfer-error.js';
 import { downloadRest } from './blockwise.js';
-import type { CoapClient } from './client.js';
-import { sendOnce } from './deregister.js';
+import type { Exchanger, ResponseStream } from './exchanger.js';
 import { Freshness } from './freshness.js';
 import { GroupResponse } from './group-response.js';
-import type { MessageParts, SecuredRequest } from './security.js';
 
 export class GroupCollector {
   private pending = 0;
   private idle: (() => void) | undefined;
   private readonly fresh = new Map<string, Freshness>();
   private readonly registered = new Map<string, Address>();
-  private readonly client: CoapClient;
+  private readonly runtime: Runtime;
   private readonly uri: CoapUri;
   private readonly code: number;
   private readonly options: CoapOption[];
   private readonly sentAt: number;
-  /** The group request's protection: what follows by unicast is protected per responder. */
-  private readonly secured: SecuredRequest | undefined;
+  /** The exchanger for unicast requests to one responder (`ResponseStream.followUpExchanger`). */
+  private readonly followUp: (remote: Address) => Exchanger;
   private readonly push: (r: GroupResponse) => void;
 
   constructor(
-    client: CoapClient,
+    runtime: Runtime,
     uri: CoapUri,
     code: number,
     options: readonly CoapOption[],
     sentAt: number,
-    secured: SecuredRequest | undefined,
+    followUp: (remote: Address) => Exchanger,
     push: (r: GroupResponse) => void,
   ) {
-    this.client = client;
+    this.runtime = runtime;
     this.uri = uri;
     this.code = code;
     // Continuations and deregistrations reuse the request's options, minus the per-request ones.
@@ -55,15 +56,15 @@ export class GroupCollector {
       (o) => o.number !== Opt.Observe && o.number !== Opt.Block2 && o.number !== Opt.NoResponse,
     );
     this.sentAt = sentAt;
-    this.secured = secured;
+    this.followUp = followUp;
     this.push = push;
   }
 
   /** Number of responses delivered or being completed. */
   take(msg: CoapMessage, remote: Address): void {
-    const key = `${remote.address}|${remote.port}`;
+    const key = peerKey(remote);
     const seq = findOption(msg.options, Opt.Observe);
-    const now = this.client.messenger.runtime.now();
+    const now = this.runtime.now();
     if (seq !== undefined && msg.code >> 5 === 2) {
       let f = this.fresh.get(key);
       if (f === undefined) this.fresh.set(key, (f = new Freshness()));
@@ -87,9 +88,8 @@ export class GroupCollector {
     const dest: Address = { address: remote.address, port: remote.port };
     const block = decodeBlock(b2!.value);
     downloadRest(
-      this.client,
-      { uri: first.baseUri, ...this.protectFor(dest) },
-      dest,
+      this.followUp(dest),
+      { dest, kind: 'unicast', confirmable: true },
       { code: this.code, payload: EMPTY, options: this.options },
       first,
       block,
@@ -107,32 +107,12 @@ export class GroupCollector {
         }),
       )
       .then(({ message, incomplete }) => {
-        const elapsed = this.client.messenger.runtime.now() - this.sentAt;
+        const elapsed = this.runtime.now() - this.sentAt;
         this.push(new GroupResponse(message, remote, elapsed, this.uri, incomplete));
       })
       .finally(() => {
         if (--this.pending === 0) this.idle?.();
       });
-  }
-
-  /**
-   * For a protected group request: continuations go protected for that responder, or not at
-   * all. Those of an unprotected one (sent so by an explicit choice) go unprotected too.
-   */
-  private protectFor(dest: Address): {
-    protectWith?: (p: MessageParts) => SecuredRequest;
-    unprotected?: true;
-  } {
-    const secured = this.secured;
-    if (secured === undefined) return { unprotected: true };
-    return {
-      protectWith: (p) => {
-        const s = secured.forResponder?.(p, dest, 'unicast');
-        if (s === undefined)
-          throw new InvalidArgumentError(`no verified member answered from ${dest.address}`);
-        return s;
-      },
-    };
   }
 
   /** Resolves once no continuation is in flight. */
@@ -144,28 +124,17 @@ export class GroupCollector {
   }
 
   /**
-   * RFC 7641 §3.6: a GET with Observe 1 and the same token to every responder that registered.
-   * Resolves once they have left.
+   * RFC 7641 §3.6: a GET with Observe 1 and the request's token to every responder that
+   * registered, through `stream` (a layer that protected the observation protects each for its
+   * responder, or sends nothing: its options are confidential). Resolves once they have left.
    */
-  deregisterAll(token: Buffer): Promise<void> {
-    const m = this.client.messenger;
-    const leaving: Promise<void>[] = [];
+  deregisterAll(stream: ResponseStream): Promise<void> {
     const options = [...this.options, { number: Opt.Observe, value: encodeUint(1) }].sort(
       (a, b) => a.number - b.number,
     );
-    for (const dest of this.registered.values()) {
-      // A protected observation is cancelled by a request protected for that member alone.
-      const plain = { code: this.code, options, payload: EMPTY };
-      try {
-        // Never in the clear when the observation was protected (its options are confidential).
-        const wire =
-          this.secured === undefined ? plain : this.secured.forResponder?.(plain, dest, 'unicast')?.parts;
-        if (wire === undefined) continue;
-        leaving.push(sendOnce(m, { type: MessageType.NON, token, ...wire }, dest));
-      } catch {
-        // Closing, or no Sequence Number left: the observation lapses on its own (RFC 7641 §3.6).
-      }
-    }
+    const leaving = [...this.registered.values()].map((dest) =>
+      stream.sendLast({ code: this.code, options, payload: EMPTY }, dest),
+    );
     this.registered.clear();
     return Promise.all(leaving).then(() => {});
   }

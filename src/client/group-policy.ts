@@ -30,7 +30,7 @@ export function checkGroupRequest(i: GroupPolicyInput): void {
   if (i.uri.scheme === 'coaps') {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_SECURE_SCHEME',
-      'coaps:// cannot address a group: DTLS is unicast only (RFC 7390 §5.1); use coap:// (and Group OSCORE for protection)',
+      'coaps:// cannot address a group: DTLS is unicast only (RFC 7390 §5.1); use coap:// (protected, if need be, by a group security layer: the client option security)',
     );
   }
   if (i.confirmable === true) {

@@ -6,6 +6,7 @@
 import type { CoapMessage } from '../message/types.js';
 import type { Address } from '../transport/types.js';
 import { type CoapUri, resolveLocation } from '../uri/index.js';
+import { peerKey } from '../util/peer-key.js';
 import type { BlockTransferError } from './block-transfer-error.js';
 import { AsyncQueue } from './queue.js';
 import { CoapResponse } from './response.js';
@@ -92,7 +93,7 @@ export class GroupResponses implements AsyncIterable<GroupResponse> {
   push(r: GroupResponse): void {
     if (this.queue.isEnded) return;
     this.count++;
-    this.endpoints.add(`${r.source.address}|${r.source.port}`);
+    this.endpoints.add(peerKey(r.source));
     this.queue.push(r);
   }
 

@@ -5,7 +5,8 @@
  * the window closes, the limit is reached or the signal aborts. Late responses find no token and
  * are rejected by the message layer. NSTART = 1 per group (groupcomm-bis §3.6.1): the next
  * request to the same group waits for this window to close. A group that answered nothing is
- * probed no faster than PROBING_RATE (RFC 7252 §4.7).
+ * probed no faster than PROBING_RATE (RFC 7252 §4.7). A stage above the core's exchanger: the
+ * request is one `stream` (client/exchanger), which a layer may refuse before anything is sent.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { encodeBlock, sizeToSzx } from '../block/index.js';
@@ -17,22 +18,21 @@ import {
   InvalidArgumentError,
 } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
-import { MessageType } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { decodeUint, encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
 import { type CoapUri, uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
+import { peerKey } from '../util/peer-key.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import { bodyAndOptions, methodCode, type RequestOptions } from './build.js';
-import type { CoapClient, TokenOwner } from './client.js';
+import type { ClientCore } from './core.js';
+import type { ResponseStream } from './exchanger.js';
 import { GroupCollector } from './group-collect.js';
-import { FollowUps } from './group-follow-up.js';
 import { checkGroupRequest, checkNotBroadcast, checkScope } from './group-policy.js';
 import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
 import { resolveHost } from './resolve.js';
 import { parseRequestUri } from './scheme.js';
-import type { SecuredRequest } from './security.js';
 
 export { GroupResponse, GroupResponses, type GroupSummary };
 
@@ -70,7 +70,7 @@ function groupSzx(size: number): number {
 }
 
 /** @internal Validates synchronously, then sends and collects in the background. */
-export function startGroupRequest(client: CoapClient, o: GroupRequestOptions): GroupResponses {
+export function startGroupRequest(core: ClientCore, o: GroupRequestOptions): GroupResponses {
   // `coaps` is refused by checkGroupRequest with its own code (RFC 7390 §5.1).
   const uri = parseRequestUri(o.uri, { group: true });
   const code = methodCode(o.method);
@@ -86,7 +86,7 @@ export function startGroupRequest(client: CoapClient, o: GroupRequestOptions): G
   }
   options.sort((a, b) => a.number - b.number);
   const out = new GroupResponses();
-  run(client, o, uri, code, payload, options, out).catch((err: Error) => {
+  run(core, o, uri, code, payload, options, out).catch((err: Error) => {
     // Aborting or closing while queued behind NSTART ends the request as it would in flight.
     const bySignal =
       err instanceof CoapAbortError || (err instanceof CoapTimeoutError && err.cause === o.signal?.reason);
@@ -107,7 +107,7 @@ export function startGroupRequest(client: CoapClient, o: GroupRequestOptions): G
 }
 
 async function run(
-  client: CoapClient,
+  core: ClientCore,
   o: GroupRequestOptions,
   uri: CoapUri,
   code: number,
@@ -115,99 +115,75 @@ async function run(
   options: CoapMessage['options'],
   out: GroupResponses,
 ): Promise<void> {
-  const m = client.messenger;
-  const address = await resolveHost(uri.host, client.resolver);
-  checkNotBroadcast(address, client.broadcasts);
+  const m = core.messenger;
+  const address = await resolveHost(uri.host, core.resolver);
+  checkNotBroadcast(address, core.broadcasts);
   if (!isMulticast(address)) {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_NOT_MULTICAST',
       `${uri.host} is not a multicast address; send unicast requests with request()`,
     );
   }
-  checkScope(address, client.hops, o.allowWideScope ?? false);
+  checkScope(address, core.hops, o.allowWideScope ?? false);
   const dest: Address = { address, port: uri.port };
   options.push(...uriToOptions(uri, dest));
-  // Group OSCORE (draft-ietf-core-oscore-groupcomm §7.1): protected once, opened per responder.
-  // Refused (nothing sent) when it cannot be protected, unless plaintext was chosen explicitly.
-  const secured = o.unprotected
-    ? undefined
-    : client.security?.protect({ code, options, payload }, dest, 'group');
-  const key = `group|${address}|${uri.port}`;
-  await client.peers.acquire(key, o.signal);
+  const key = `group|${peerKey(dest)}`;
+  await core.peers.acquire(key, o.signal);
   let released = false;
   const release = () => {
-    if (!released) client.peers.release(key);
+    if (!released) core.peers.release(key);
     released = true;
   };
-  if (o.signal?.aborted || client.isClosed || out.ended) {
+  if (o.signal?.aborted || core.isClosed() || out.ended) {
     release();
-    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, ...stopped(client, o) });
+    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, ...stopped(core, o) });
     return;
   }
   try {
-    await waitForProbingBudget(client, key, dest, o.signal);
+    await waitForProbingBudget(core, key, dest, o.signal);
   } catch (err) {
     release();
     throw err;
   }
-  if (o.signal?.aborted || client.isClosed || out.ended) {
+  if (o.signal?.aborted || core.isClosed() || out.ended) {
     release();
-    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, ...stopped(client, o) });
+    out.end({ responses: 0, endpoints: 0, elapsedMs: 0, ...stopped(core, o) });
     return;
   }
   const sentAt = m.runtime.now();
   let timer: Scheduled | undefined;
   let finished = false;
-  const collector = new GroupCollector(client, uri, code, options, sentAt, secured, (r) => {
-    if (finished && !draining) return;
-    out.push(r);
-    if (o.limit !== undefined && out.count >= o.limit) finish('limit');
-  });
   let draining = false;
-  const followUps = secured === undefined ? undefined : new FollowUps(client, secured, o.observe === true);
-  const owner: TokenOwner = {
-    deliver: (msg, remote) => {
-      if (finished) return false;
-      if (secured === undefined) {
-        collector.take(msg, remote);
-        return true;
-      }
-      const via = followUps!.of(remote);
-      const opened = openQuietly(via ?? secured, msg, remote);
-      if (opened === undefined) return true;
-      // Group OSCORE draft §10: a member's Echo challenge is answered by unicast, once.
-      const again = via === undefined ? secured.retry?.(opened) : undefined;
-      if (again === undefined || !followUps!.send(again, remote, token)) collector.take(opened, remote);
-      return true;
+  // Filled in once the stream exists: the collector's continuations go through it.
+  let stream: ResponseStream | undefined;
+  const collector = new GroupCollector(
+    core.runtime,
+    uri,
+    code,
+    options,
+    sentAt,
+    (remote) => stream!.followUpExchanger(remote),
+    (r) => {
+      if (finished && !draining) return;
+      out.push(r);
+      if (o.limit !== undefined && out.count >= o.limit) finish('limit');
     },
-    abort: () => {
-      finish('closed');
-      return deregistered;
-    },
-  };
-  let token: Buffer;
-  try {
-    token = client.tokens.allocate(8, owner);
-  } catch (err) {
-    release();
-    throw err;
-  }
+  );
   /** The deregistrations of an observation, once it ends (client close waits for them). */
   let deregistered = Promise.resolve();
   const onAbort = () => finish('aborted', undefined, o.signal?.reason);
   const finish = (reason: GroupSummary['reason'], err?: Error, cause?: unknown) => {
-    if (finished) return;
+    if (finished || stream === undefined) return;
     finished = true;
     m.timers.cancel(timer);
-    outgoing.cancel();
-    followUps?.cancel();
-    if (o.observe) deregistered = collector.deregisterAll(token);
+    if (o.observe) deregistered = collector.deregisterAll(stream);
     // RFC 7390 §2.5: the token stays out of use for the reuse interval after the window.
-    client.tokens.release(token, true);
+    stream.close(true);
     o.signal?.removeEventListener('abort', onAbort);
     // A request that asked for no responses is silent by design, not a group that does not answer.
     const wanted = findOption(options, Opt.NoResponse) === undefined;
-    if (out.count === 0 && reason === 'window' && wanted) noteSilentGroup(client, key, sentAt, outgoing.size);
+    if (out.count === 0 && reason === 'window' && wanted)
+      core.silentGroups.note(key, sentAt, stream.size, m.params.probingRate);
     release();
     // Block-wise continuations already under way finish before the iteration ends.
     draining = reason === 'window';
@@ -221,11 +197,32 @@ async function run(
     if (!draining) return out.end(summary(), err);
     collector.whenIdle().then(() => out.end(summary(), err));
   };
+  try {
+    // A layer may refuse the request here (e.g. no protection for this group): nothing is sent.
+    stream = core.exchanger.stream(
+      {
+        dest,
+        parts: { code, options, payload },
+        kind: 'group',
+        confirmable: false,
+        unprotected: o.unprotected,
+      },
+      {
+        response: (msg, remote) => {
+          if (!finished) collector.take(msg, remote);
+        },
+        error: (err) => finish('aborted', err),
+        end: () => {
+          finish('closed');
+          return deregistered;
+        },
+      },
+    );
+  } catch (err) {
+    release();
+    throw err;
+  }
   out.cleanup = (reason) => finish(reason);
-  const wire = secured?.parts ?? { code, options, payload };
-  const outgoing = m.send({ type: MessageType.NON, token, ...wire }, dest, undefined, {
-    onError: (err) => finish('aborted', err),
-  });
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const nr = findOption(options, Opt.NoResponse);
   // RFC 7967 §2.1: with every class disclaimed, the client should stop listening.
@@ -234,44 +231,26 @@ async function run(
     return;
   }
   // An observation lasts until it is cancelled, unless a window is given.
-  const leisure = secured?.leisure ?? m.params.defaultLeisure;
+  const leisure = stream.leisure ?? m.params.defaultLeisure;
   const window = o.window ?? (o.observe ? undefined : (leisure + 1) * 1000);
   if (window !== undefined) timer = m.timers.schedule(window, () => finish('window'));
 }
 
 /** Why a request ends before it was sent: the client closed, or it was aborted (by its signal?). */
-function stopped(client: CoapClient, o: GroupRequestOptions): Pick<GroupSummary, 'reason' | 'cause'> {
-  if (client.isClosed) return { reason: 'closed' };
+function stopped(core: ClientCore, o: GroupRequestOptions): Pick<GroupSummary, 'reason' | 'cause'> {
+  if (core.isClosed()) return { reason: 'closed' };
   return o.signal?.aborted ? { reason: 'aborted', cause: o.signal.reason } : { reason: 'aborted' };
 }
 
-/** A response that fails verification is discarded; the other members' responses still count. */
-function openQuietly(secured: SecuredRequest, msg: CoapMessage, remote: Address): CoapMessage | undefined {
-  try {
-    return secured.open(msg, remote);
-  } catch {
-    return undefined;
-  }
-}
-
-/** RFC 7252 §4.7: after a silent window, the next request waits until bytes / time <= PROBING_RATE. */
-function noteSilentGroup(client: CoapClient, key: string, sentAt: number, bytes: number): void {
-  const map = client.silentGroups;
-  if (map.size >= 1024) map.delete(map.keys().next().value as string);
-  map.set(key, sentAt + (bytes / client.messenger.params.probingRate) * 1000);
-}
-
 async function waitForProbingBudget(
-  client: CoapClient,
+  core: ClientCore,
   key: string,
   dest: Address,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const map = client.silentGroups;
-  const until = map.get(key);
+  const until = core.silentGroups.take(key);
   if (until === undefined) return;
-  map.delete(key);
-  const m = client.messenger;
+  const m = core.messenger;
   const wait = until - m.runtime.now();
   if (wait <= 0) return;
   // Announced, so that a caller can tell a deliberate wait from a hang.
@@ -279,7 +258,7 @@ async function waitForProbingBudget(
   await new Promise<void>((resolve) => {
     const t = m.timers.schedule(wait, () => {
       signal?.removeEventListener('abort', done);
-      client.closing.signal.removeEventListener('abort', done);
+      core.closing.removeEventListener('abort', done);
       resolve();
     });
     const done = () => {
@@ -287,7 +266,7 @@ async function waitForProbingBudget(
       resolve();
     };
     signal?.addEventListener('abort', done, { once: true });
-    client.closing.signal.addEventListener('abort', done, { once: true });
+    core.closing.addEventListener('abort', done, { once: true });
   });
-  if (client.isClosed) throw new CoapClosedError();
+  if (core.isClosed()) throw new CoapClosedError();
 }

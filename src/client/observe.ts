@@ -5,13 +5,13 @@
  * larger representation is completed with plain GETs (RFC 7959 §2.6). If no notification comes
  * within Max-Age (plus a margin) the client registers again with the same token (§3.3.1).
  * Leaving the loop, `cancel()` or the signal deregisters with a GET carrying Observe 1 (§3.6);
- * a notification that still arrives finds no token and is rejected (RST for a CON).
+ * a notification that still arrives finds no token and is rejected (RST for a CON). A stage
+ * above the core's exchanger: the registration is one `stream` (client/exchanger), and a layer
+ * around the exchanger sees the re-registrations and the deregistration too.
  */
 import { decodeBlock } from '../block/index.js';
 import { CoapAbortError, CoapResetError, CoapTimeoutError, GroupRequestError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
-import { MessageType } from '../message/types.js';
-import type { Outgoing } from '../messenger/messenger.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
@@ -20,14 +20,13 @@ import { isMulticast } from '../util/ip.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, type RequestOptions, toUri } from './build.js';
-import type { CoapClient, TokenOwner } from './client.js';
-import { sendOnce } from './deregister.js';
+import type { ClientCore } from './core.js';
+import type { ResponseStream } from './exchanger.js';
 import { Freshness } from './freshness.js';
 import { checkNotBroadcast } from './group-policy.js';
 import { AsyncQueue } from './queue.js';
 import { resolveHost } from './resolve.js';
 import { CoapResponse } from './response.js';
-import type { MessageParts, SecuredRequest } from './security.js';
 
 /** Re-register this long after Max-Age ran out without a notification (RFC 7641 §3.3.1). */
 const REREGISTER_MARGIN_MS = 5_000;
@@ -56,21 +55,21 @@ export class Observation implements AsyncIterable<CoapResponse> {
 }
 
 /** @internal */
-export function startObservation(client: CoapClient, o: ObserveRequestOptions): Observation {
+export function startObservation(core: ClientCore, o: ObserveRequestOptions): Observation {
   const obs = new Observation();
   // Cancelled before the registration went out (during name resolution): end, send nothing.
   obs.stop = async () => obs.queue.end();
-  run(client, o, obs).catch((err: Error) => obs.queue.end(err));
+  run(core, o, obs).catch((err: Error) => obs.queue.end(err));
   return obs;
 }
 
-async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observation): Promise<void> {
-  const m = client.messenger;
+async function run(core: ClientCore, o: ObserveRequestOptions, obs: Observation): Promise<void> {
+  const m = core.messenger;
   const uri = toUri(o.uri);
   const { payload, options } = bodyAndOptions(o);
-  const address = await resolveHost(uri.host, client.resolver);
-  if (obs.queue.isEnded || client.isClosed || o.signal?.aborted) return obs.queue.end();
-  checkNotBroadcast(address, client.broadcasts);
+  const address = await resolveHost(uri.host, core.resolver);
+  if (obs.queue.isEnded || core.isClosed() || o.signal?.aborted) return obs.queue.end();
+  checkNotBroadcast(address, core.broadcasts);
   if (isMulticast(address)) {
     throw new GroupRequestError(
       'ERR_COAP_GROUP_USE_GROUP',
@@ -80,82 +79,27 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
   const dest: Address = { address, port: uri.port };
   options.push(...uriToOptions(uri, dest));
   const base = options.filter((x) => x.number !== Opt.Observe);
-  const register = [...base, { number: Opt.Observe, value: encodeUint(0) }].sort(
-    (a, b) => a.number - b.number,
-  );
+  const withObserve = (value: number) =>
+    [...base, { number: Opt.Observe, value: encodeUint(value) }].sort((a, b) => a.number - b.number);
+  const register = withObserve(0);
+  const confirmable = o.confirmable !== false;
   const fresh = new Freshness();
   let timer: Scheduled | undefined;
   let ended = false;
   let registered = false;
-  // RFC 8613 §8.1, §4.1.3.5: each registration is protected anew; its notifications are opened
-  // with the latest one's binding (older ones fail verification and are discarded).
-  let secured: SecuredRequest | undefined;
-  let echoed = false;
-  // Unprotected only by an explicit choice: `unprotected`, or the security layer's (client/security).
-  const shield = (plain: MessageParts) =>
-    o.unprotected ? undefined : client.security?.protect(plain, dest, 'observe');
-  const protect = (opts: typeof register): MessageParts | undefined => {
-    const plain = { code: 1, options: opts, payload };
-    try {
-      return shield(plain)?.parts ?? plain;
-    } catch {
-      return undefined; // not protectable now (e.g. sequence numbers exhausted): not sent
-    }
-  };
-  /** Sends a registration; one that cannot be protected is not sent and ends the observation. */
-  const send = (opts: typeof register, onTimeout?: () => void): Outgoing | undefined => {
-    const plain = { code: 1, options: opts, payload };
-    try {
-      secured = shield(plain);
-    } catch (err) {
-      end(err as Error);
-      return undefined;
-    }
-    return m.send(
-      {
-        type: o.confirmable === false ? MessageType.NON : MessageType.CON,
-        token,
-        ...(secured?.parts ?? plain),
-      },
-      dest,
-      undefined,
-      {
-        onReset: () => end(new CoapResetError(`${address}:${uri.port} answered with Reset`)),
-        onTimeout:
-          onTimeout ??
-          (() =>
-            end(new CoapTimeoutError(`no answer from ${address}:${uri.port} to the Observe registration`))),
-        onError: (err) => end(err),
-      },
-    );
-  };
-  const rearm = (maxAge: number) => {
-    if (ended) return;
-    m.timers.cancel(timer);
-    timer = m.timers.schedule(maxAge * 1000 + REREGISTER_MARGIN_MS, () => {
-      outgoing?.cancel();
-      // RFC 7641 §3.3.1: a re-registration nobody acknowledges means the server is gone.
-      outgoing = send(register, () =>
-        end(new CoapTimeoutError(`${address}:${uri.port} stopped answering the observation`)),
-      );
-    });
-  };
+  const noAnswer = () =>
+    new CoapTimeoutError(`no answer from ${address}:${uri.port} to the Observe registration`);
   const complete = async (msg: CoapMessage, remote: Address): Promise<void> => {
     let res = new CoapResponse(msg, remote);
     const b2 = findOption(msg.options, Opt.Block2);
     if (b2 !== undefined && decodeBlock(b2.value).more) {
       // RFC 7959 §2.6: the rest of a notification's representation comes by plain GET.
-      const rest = {
-        uri,
-        ...(o.accept !== undefined ? { accept: o.accept } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.unprotected ? { unprotected: true } : {}),
-      };
-      res = await transfer(client, rest, dest, {
-        code: 1,
-        payload: Buffer.alloc(0),
-        options: base,
-      });
+      res = await transfer(
+        core.exchanger,
+        core.runtime,
+        { dest, kind: 'unicast', confirmable: true, signal: o.signal, unprotected: o.unprotected },
+        { code: 1, payload: Buffer.alloc(0), options: base },
+      );
       res = new CoapResponse(
         { ...msg, payload: res.payload, options: msg.options.filter((x) => x.number !== Opt.Block2) },
         remote,
@@ -163,66 +107,56 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     }
     obs.queue.push(res);
   };
-  const owner: TokenOwner = {
-    deliver: (raw, remote) => {
-      if (ended || remote.address !== address || remote.port !== uri.port) return false;
-      let msg = raw;
-      if (secured !== undefined) {
-        let opened: CoapMessage | undefined;
-        try {
-          opened = secured.open(raw, remote);
-        } catch (err) {
-          end(err as Error);
-          return true;
-        }
-        if (opened === undefined) return true;
-        msg = opened;
-        // RFC 9175 §2.4: a 4.01 with Echo is answered by registering again with the Echo, once.
-        const again = echoed ? undefined : secured.retry?.(opened);
-        if (again !== undefined) {
-          echoed = true;
-          outgoing?.cancel();
-          outgoing = send(again.options);
-          return true;
-        }
+  const rearm = (maxAge: number) => {
+    if (ended) return;
+    m.timers.cancel(timer);
+    timer = m.timers.schedule(maxAge * 1000 + REREGISTER_MARGIN_MS, () => {
+      // RFC 7641 §3.3.1: a re-registration nobody acknowledges means the server is gone; one
+      // that cannot be sent (a layer refused it) ends the observation, unsent.
+      try {
+        stream?.resend({ code: 1, options: register, payload }, dest, confirmable, (err) =>
+          end(
+            err instanceof CoapTimeoutError
+              ? new CoapTimeoutError(`${address}:${uri.port} stopped answering the observation`)
+              : err,
+          ),
+        );
+      } catch (err) {
+        end(err as Error);
       }
-      const seq = findOption(msg.options, Opt.Observe);
-      const final = seq === undefined || msg.code >> 5 !== 2;
-      if (!final && !fresh.accept(new CoapResponse(msg, remote).observe ?? 0, m.runtime.now())) return true;
-      registered = registered || !final;
-      complete(msg, remote).then(
-        () => {
-          // A response without Observe (or an error) ends the observation (RFC 7641 §3.2, §4.2).
-          if (final) end();
-          else rearm(new CoapResponse(msg, remote).maxAge);
-        },
-        (err: Error) => end(err),
-      );
-      return true;
-    },
-    abort: (err) => end(err),
+    });
   };
-  const token = client.tokens.allocate(8, owner);
+  const take = (msg: CoapMessage, remote: Address) => {
+    if (ended) return;
+    const seq = findOption(msg.options, Opt.Observe);
+    const final = seq === undefined || msg.code >> 5 !== 2;
+    if (!final && !fresh.accept(new CoapResponse(msg, remote).observe ?? 0, m.runtime.now())) return;
+    registered = registered || !final;
+    complete(msg, remote).then(
+      () => {
+        // A response without Observe (or an error) ends the observation (RFC 7641 §3.2, §4.2).
+        if (final) end();
+        else rearm(new CoapResponse(msg, remote).maxAge);
+      },
+      (err: Error) => end(err),
+    );
+  };
+  let stream: ResponseStream | undefined;
   /** Ends the observation; resolves once its deregistration (if any) has left. */
   const end = (err?: Error): Promise<void> => {
     if (ended) return Promise.resolve();
     ended = true;
     m.timers.cancel(timer);
-    outgoing?.cancel();
     o.signal?.removeEventListener('abort', onAbort);
     let leaving = Promise.resolve();
     // Also when the client closes (before its sockets do): the server should not keep
     // notifying an endpoint that is gone.
-    if (registered && !(err instanceof CoapResetError)) {
+    if (stream !== undefined && registered && !(err instanceof CoapResetError)) {
       // RFC 7641 §3.6: deregister with a GET carrying Observe 1 and the same token; its answer
       // is not awaited (a later notification finds no token and is rejected anyway).
-      const dereg = [...base, { number: Opt.Observe, value: encodeUint(1) }].sort(
-        (a, b) => a.number - b.number,
-      );
-      const parts = protect(dereg);
-      if (parts !== undefined) leaving = sendOnce(m, { type: MessageType.NON, token, ...parts }, dest);
+      leaving = stream.sendLast({ code: 1, options: withObserve(1), payload }, dest);
     }
-    client.tokens.release(token, true);
+    stream?.close(true);
     // Aborting ends the iteration quietly, as for group requests (docs/decisions.md).
     obs.queue.end(bySignal(err) ? undefined : err);
     return leaving;
@@ -232,16 +166,31 @@ async function run(client: CoapClient, o: ObserveRequestOptions, obs: Observatio
     (err instanceof CoapTimeoutError && o.signal?.aborted === true && err.cause === o.signal.reason);
   const onAbort = () => void end();
   obs.stop = () => end();
-  let outgoing: Outgoing | undefined;
-  outgoing = send(register);
-  if (ended) return; // refused: nothing was sent
+  try {
+    // A layer may refuse the registration here: nothing is sent, and the observation ends.
+    stream = core.exchanger.stream(
+      {
+        dest,
+        parts: { code: 1, options: register, payload },
+        kind: 'observe',
+        confirmable,
+        unprotected: o.unprotected,
+      },
+      {
+        response: take,
+        error: (err) => end(err instanceof CoapTimeoutError ? noAnswer() : err),
+        end: (err) => end(err),
+      },
+    );
+  } catch (err) {
+    end(err as Error);
+    return;
+  }
   // A registration must be answered in time (RFC 7252 §4.8.2): a lost NON, or an empty ACK
   // never followed by the response, ends the observation instead of waiting forever. The first
   // response replaces this timer with the Max-Age one.
-  const firstWait = (o.confirmable === false ? m.times.maxTransmitWait : m.times.exchangeLifetime) * 1000;
-  timer = m.timers.schedule(firstWait, () =>
-    end(new CoapTimeoutError(`no answer from ${address}:${uri.port} to the Observe registration`)),
-  );
+  const firstWait = (confirmable ? m.times.exchangeLifetime : m.times.maxTransmitWait) * 1000;
+  timer = m.timers.schedule(firstWait, () => end(noAnswer()));
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) end();
 }

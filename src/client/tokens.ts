@@ -3,10 +3,24 @@
  * Tokens (RFC 7252 §5.3.1) and their reuse rules for groups (RFC 7390 §2.5, RFC 7967 §2.3):
  * every request gets fresh random bytes; a token is never handed out while it is active, nor
  * while it sits in the bounded table of recently retired group tokens (the reuse interval
- * NON_LIFETIME + MAX_LATENCY + MAX_SERVER_RESPONSE_DELAY, more than 500 s by default).
+ * NON_LIFETIME + MAX_LATENCY + MAX_SERVER_RESPONSE_DELAY, more than 500 s by default). Each
+ * active token has a `TokenOwner`, the exchange that a response with that token goes to.
  */
 import { CoapError } from '../errors.js';
+import type { CoapMessage } from '../message/types.js';
 import type { Runtime } from '../runtime.js';
+import type { Address, LocalSocket } from '../transport/types.js';
+
+/** What the client's token table holds for each outstanding request. */
+export interface TokenOwner {
+  /** A response with this token; false when it is not for this request (then nobody claims it). */
+  deliver(message: CoapMessage, remote: Address, local: LocalSocket): boolean;
+  /**
+   * Ends the request with `err` (the client is closing). An observation deregisters and
+   * returns a promise that settles once its deregistration has left.
+   */
+  abort(err: Error): void | Promise<void>;
+}
 
 /** A bounded FIFO of retired tokens with their retirement time. */
 export class TokenTable<T> {

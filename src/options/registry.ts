@@ -92,6 +92,9 @@ const DEFINITIONS: readonly OptionDefinition[] = [
 const BY_NUMBER = new Map<number, OptionDefinition>(DEFINITIONS.map((d) => [d.number, d]));
 const BY_NAME = new Map<string, OptionDefinition>(DEFINITIONS.map((d) => [d.name.toLowerCase(), d]));
 
+/** Critical options the message layer leaves to the layers above unless told otherwise: OSCORE (9), Q-Block1 (19), Q-Block2 (31), EDHOC (21). */
+export const LEFT_TO_UPPER_LAYERS: ReadonlySet<number> = new Set([9, 19, 21, 31]);
+
 /** The definition of a registered option, or undefined. */
 export function optionDefinition(number: number): OptionDefinition | undefined {
   return BY_NUMBER.get(number);

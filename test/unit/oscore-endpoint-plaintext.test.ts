@@ -10,9 +10,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CoapClient } from '../../src/client/client.js';
-import type { ClientSecurity, MessageParts, SecuredKind } from '../../src/client/security.js';
+import type { MessageParts } from '../../src/client/exchanger.js';
 import { Code, encodeUint, Opt } from '../../src/index.js';
 import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
+import { protectionLayer } from '../../src/oscore/endpoint/client-exchanger.js';
+import type { RequestProtection, SecuredKind } from '../../src/oscore/endpoint/client-protection.js';
 import { OscoreNoContextError } from '../../src/oscore/endpoint/errors.js';
 import type { Address } from '../../src/transport/types.js';
 import { memSetup } from '../support/mem-net.js';
@@ -151,9 +153,9 @@ describe('a client with OSCORE key material refuses what it cannot protect', () 
  * A security layer that lets the first request go (as a plaintext choice or protected by a
  * stand-in that echoes), then refuses: what follows must then not be sent at all.
  */
-class FirstOnly implements ClientSecurity {
+class FirstOnly implements RequestProtection {
   calls = 0;
-  constructor(private readonly first: (parts: MessageParts) => ReturnType<ClientSecurity['protect']>) {}
+  constructor(private readonly first: (parts: MessageParts) => ReturnType<RequestProtection['protect']>) {}
   protect(parts: MessageParts, dest: Address, kind: SecuredKind) {
     if (this.calls++ === 0) return this.first(parts);
     throw new OscoreNoContextError(dest, kind);
@@ -174,7 +176,11 @@ describe('what follows a request is held to the same rule', () => {
       }),
     );
     const security = new FirstOnly(() => undefined);
-    const client = await CoapClient.create({ transport: m.clientT, runtime: m.rt, security });
+    const client = await CoapClient.create({
+      transport: m.clientT,
+      runtime: m.rt,
+      security: protectionLayer(security),
+    });
     const got: string[] = [];
     const run = (async () => {
       for await (const n of client.observe('coap://192.0.2.2/obs')) got.push(n.text());
@@ -196,7 +202,11 @@ describe('what follows a request is held to the same rule', () => {
     m.server((ex) => ex.respond({ code: Code.Content, options: [], payload: Buffer.from('x') }));
     // A stand-in protection whose answer asks for the request once more (as an Echo 4.01 does).
     const security = new FirstOnly((parts) => ({ parts, open: (msg) => msg, retry: () => parts }));
-    const client = await CoapClient.create({ transport: m.clientT, runtime: m.rt, security });
+    const client = await CoapClient.create({
+      transport: m.clientT,
+      runtime: m.rt,
+      security: protectionLayer(security),
+    });
     await assert.rejects(
       settle(m.rt, client.request({ uri: 'coap://192.0.2.2/x', method: 'PUT', payload: SECRET })),
       noContext('unicast', '192.0.2.2'),

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MessageParts } from '../../src/client/security.js';
+import type { MessageParts } from '../../src/client/exchanger.js';
 import { Code } from '../../src/message/codes.js';
 import { type CoapMessage, MessageType } from '../../src/message/types.js';
 import { Opt } from '../../src/options/registry.js';

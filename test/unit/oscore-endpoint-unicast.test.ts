@@ -404,7 +404,7 @@ describe('send() to a protected resource (RFC 9175 §2.4 with RFC 7967)', () => 
       await n.rt.advance(5000);
       assert.deepEqual(got, ['on', 'off'], 'fresh now: delivered at once');
       assert.equal(atServer.length, 3);
-      assert.equal(client.tokens.size, 0, 'no token left listening');
+      assert.equal(client.stats().tokens, 0, 'no token left listening');
       await n.close();
     },
   );

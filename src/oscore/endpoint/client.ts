@@ -1,6 +1,6 @@
 /**
  * @module oscore/endpoint/client
- * The client side of OSCORE as a layer around messages (`client/security` hook): unicast
+ * The client side of OSCORE as a layer around the client's exchanger (client-exchanger): unicast
  * requests and observations protected with the RFC 8613 context for their destination (§8.1),
  * responses and notifications verified (§8.4, §7.4.1), the Echo challenge answered once
  * (RFC 9175 §2.4, RFC 8613 Appendix B.1.2), and group requests protected in the Group OSCORE
@@ -10,13 +10,14 @@
  * destination was chosen explicitly (`plaintext` option).
  */
 
-import type { ClientSecurity, MessageParts, SecuredKind, SecuredRequest } from '../../client/security.js';
+import type { Exchanger, ExchangerLayer, LayerContext } from '../../client/exchanger.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { CoapMessage, CoapOption } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
 import { findOption } from '../../options/values.js';
 import type { Address } from '../../transport/types.js';
 import { ipFamily } from '../../util/ip.js';
+import { peerKey } from '../../util/peer-key.js';
 import type { RequestBinding } from '../binding.js';
 import type { SecurityContext } from '../context.js';
 import { protectGroupRequest } from '../group/protect.js';
@@ -24,6 +25,8 @@ import { unprotectGroupResponse } from '../group/unprotect.js';
 import { decodeOscoreOption } from '../option.js';
 import { protectRequest } from '../protect.js';
 import { isOscoreMessage, unprotectResponse } from '../unprotect.js';
+import { SecuredExchanger } from './client-exchanger.js';
+import type { MessageParts, RequestProtection, SecuredKind, SecuredRequest } from './client-protection.js';
 import { OscoreNoContextError } from './errors.js';
 import { type Destination, type GroupEntry, groupLeisure, matches, type OscoreKeyring } from './keyring.js';
 import { MemberRequest } from './member-client.js';
@@ -89,7 +92,7 @@ class GroupRequest implements SecuredRequest {
   }
 
   forResponder(parts: MessageParts, remote: Address, kind: SecuredKind): SecuredRequest | undefined {
-    const kid = this.#responders.get(`${remote.address}|${remote.port}`);
+    const kid = this.#responders.get(peerKey(remote));
     if (kid === undefined) return undefined;
     const member = { group: this.#group, kid };
     this.#keyring.ensureRecipient(this.#group, kid);
@@ -117,7 +120,7 @@ class GroupRequest implements SecuredRequest {
       // A responder whose credential is known gets its Recipient Context now (draft §3.2).
       if (kid !== undefined) created = this.#keyring.ensureRecipient(this.#group, kid);
       const r = unprotectGroupResponse(msg, this.#group.context, this.#binding);
-      this.#responders.set(`${remote.address}|${remote.port}`, r.serverId);
+      this.#responders.set(peerKey(remote), r.serverId);
       return observeFromPartialIv(r.response, r.partialIv);
     } catch (err) {
       if (created && kid !== undefined) this.#group.context.removeRecipient(kid);
@@ -151,9 +154,10 @@ function checkPlaintext(p: OscoreClientOptions['plaintext']): void {
 }
 
 /**
- * The client hook of the OSCORE layer: give it to `CoapClient.create({ security })`. A request
- * to a destination without a context is refused (`ERR_OSCORE_NO_CONTEXT`), never sent in the
- * clear, unless the `plaintext` option allows it.
+ * The client side of the OSCORE layer: give it to `CoapClient.create({ security })`, which
+ * wraps the client's exchanger with it (`wrap`, client-exchanger). A request to a destination
+ * without a context is refused (`ERR_OSCORE_NO_CONTEXT`), never sent in the clear, unless the
+ * `plaintext` option allows it. `protect` is the same protection, one request at a time.
  *
  * @example
  * ```ts
@@ -162,7 +166,7 @@ function checkPlaintext(p: OscoreClientOptions['plaintext']): void {
  * const res = await client.request('coap://127.0.0.2/light'); // protected, verified
  * ```
  */
-export class OscoreClientSecurity implements ClientSecurity {
+export class OscoreClientSecurity implements RequestProtection, ExchangerLayer {
   readonly keyring: OscoreKeyring;
   /** OSCORE (RFC 8613 §2) is critical: the messenger must pass it up. */
   readonly criticalOptions: readonly number[] = [Opt.Oscore];
@@ -187,6 +191,11 @@ export class OscoreClientSecurity implements ClientSecurity {
     const secured = this.#protect(parts, dest, kind);
     if (secured !== undefined || this.#allowsPlaintext(dest)) return secured;
     throw new OscoreNoContextError(dest, kind);
+  }
+
+  /** The client's exchanger, wrapped: what it sends is protected, what comes back opened. */
+  wrap(inner: Exchanger, context: LayerContext): Exchanger {
+    return new SecuredExchanger(inner, context, (parts, dest, kind) => this.protect(parts, dest, kind));
   }
 
   #allowsPlaintext(dest: Address): boolean {

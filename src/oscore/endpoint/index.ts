@@ -1,11 +1,13 @@
 /**
  * @module oscore/endpoint
  * OSCORE (RFC 8613) and Group OSCORE (draft-ietf-core-oscore-groupcomm) as a layer around the
- * client's and server's messages, through the `client/security` and `server/security` hooks:
+ * client's exchanger (client/exchanger) and the server's messages (`server/security` hook):
  * the key-material file (docs/security.md), the keyring, the client and server sides with Echo
  * (RFC 9175), and commissioning helpers.
  */
 export { type OscoreClientOptions, OscoreClientSecurity } from './client.js';
+export { protectionLayer } from './client-exchanger.js';
+export type { RequestProtection, SecuredKind, SecuredRequest } from './client-protection.js';
 export { loadOscoreConfig, type OscoreConfigOptions, parseOscoreConfig } from './config.js';
 export {
   OscoreConfigError,

@@ -9,11 +9,12 @@
  * The response must come from that member: the pairwise key, or the check of its 'kid' before
  * the signature, binds it (§8.5, §7.4).
  */
-import type { MessageParts, SecuredKind } from '../../client/security.js';
+
 import type { CoapMessage } from '../../message/types.js';
 import type { GroupRequestBinding } from '../group/mode.js';
 import { protectGroupRequest } from '../group/protect.js';
 import { unprotectGroupResponse } from '../group/unprotect.js';
+import type { MessageParts, SecuredKind } from './client-protection.js';
 import type { MemberAt } from './keyring.js';
 import { OneServerRequest, type Verified } from './one-server.js';
 import { asMessage, partsOf } from './parts.js';

@@ -8,10 +8,11 @@
  * discarded, so the genuine one can still arrive; a verified 4.01 with Echo asks for the request
  * again (RFC 9175 §2.4).
  */
-import type { MessageParts, SecuredKind, SecuredRequest } from '../../client/security.js';
+
 import { type CoapMessage, type CoapOption, MessageType } from '../../message/types.js';
 import type { Address } from '../../transport/types.js';
 import { isOscoreMessage } from '../unprotect.js';
+import type { MessageParts, SecuredKind, SecuredRequest } from './client-protection.js';
 import { OscoreExchangeError, unprotectedAnswer } from './errors.js';
 import { echoRetry, hasOuterBlock, observeFromPartialIv, reportRejected } from './parts.js';
 

@@ -2,12 +2,12 @@
  * @module oscore/endpoint/parts
  * Small pieces the client and server sides of the endpoint layer share: message parts to and
  * from whole messages (the primitives of RFC 8613 §8 take messages), the outer Block check
- * (RFC 8613 §4.1.3.4.2: the server pipeline and the client join Outer Block fragments before
- * the hooks see a message), and the diagnostics channel
+ * (RFC 8613 §4.1.3.4.2: the server pipeline and the client's security wrapper join Outer Block
+ * fragments before a message is opened), and the diagnostics channel
  * `coap:oscore:rejected`, which reports a discarded message by sender and code, never by content.
  */
 import diagnostics from 'node:diagnostics_channel';
-import type { MessageParts } from '../../client/security.js';
+import type { MessageParts } from '../../client/exchanger.js';
 import { Code } from '../../message/codes.js';
 import { type CoapMessage, type CoapOption, EMPTY, MessageType } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';

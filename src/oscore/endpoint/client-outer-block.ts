@@ -1,18 +1,18 @@
 /**
- * @module client/outer-block
+ * @module oscore/endpoint/client-outer-block
  * A protected response that an intermediary cut into Outer Block2 fragments (RFC 8613
- * §4.1.3.4.2): the security layer cannot open a fragment, so the rest is fetched first by
- * repeating the same protected request with Outer Block2 (RFC 7959 §2.4), and the whole is opened
- * once joined ("until all blocks of the message have been received"). The total is bounded by
- * the request's `maxBodySize`.
+ * §4.1.3.4.2): no fragment can be opened, so the rest is fetched first by repeating the same
+ * protected request with Outer Block2 (RFC 7959 §2.4), and the whole is opened once joined
+ * ("until all blocks of the message have been received"). The total is bounded by the
+ * request's `maxBodySize`.
  */
-import { type BlockValue, decodeBlock, encodeBlock } from '../block/index.js';
-import { CoapError } from '../errors.js';
-import { type CoapMessage, MessageType } from '../message/types.js';
-import { Opt } from '../options/registry.js';
-import { findOption, withOption } from '../options/values.js';
-import { DEFAULT_MAX_BODY } from './blockwise.js';
-import type { MessageParts } from './security.js';
+import { type BlockValue, decodeBlock, encodeBlock } from '../../block/index.js';
+import { DEFAULT_MAX_BODY } from '../../client/blockwise.js';
+import type { MessageParts } from '../../client/exchanger.js';
+import { CoapError } from '../../errors.js';
+import { type CoapMessage, MessageType } from '../../message/types.js';
+import { Opt } from '../../options/registry.js';
+import { findOption, withOption } from '../../options/values.js';
 
 /** The Outer Block2 of a protected message, else undefined. */
 export function outerBlock2(msg: CoapMessage): BlockValue | undefined {
@@ -27,9 +27,9 @@ export function outerBlock2(msg: CoapMessage): BlockValue | undefined {
 }
 
 /**
- * Fetches the remaining fragments of `first` with `fetch` (one unprotected-layer exchange each)
- * and returns the joined protected message, as an ACK so that a failed verification ends the
- * request. @throws CoapError `ERR_COAP_BLOCK_OPTION` for fragments out of order,
+ * Fetches the remaining fragments of `first` with `fetch` (one exchange below the protection
+ * each) and returns the joined protected message, as an ACK so that a failed verification ends
+ * the request. @throws CoapError `ERR_COAP_BLOCK_OPTION` for fragments out of order,
  * `ERR_COAP_BODY_TOO_LARGE` beyond `maxBodySize`.
  */
 export async function joinOuter(
@@ -50,6 +50,7 @@ export async function joinOuter(
       'the first Outer Block2 fragment is not block 0 of its size',
     );
   }
+  // Bounded: every fragment but the last is a whole block, so the size limit ends the loop.
   while (current.more) {
     const num = current.num + 1;
     const options = withOption(wire.options, Opt.Block2, encodeBlock({ num, more: false, szx: block.szx }));
@@ -57,6 +58,9 @@ export async function joinOuter(
     const b = outerBlock2(next);
     if (b === undefined || b.num !== num || b.szx !== block.szx) {
       throw new CoapError('ERR_COAP_BLOCK_OPTION', `expected Outer Block2 fragment ${num}`);
+    }
+    if (b.more && next.payload.length !== blockSize) {
+      throw new CoapError('ERR_COAP_BLOCK_OPTION', `Outer Block2 fragment ${num} is not a whole block`);
     }
     size += next.payload.length;
     if (size > limit)

@@ -1,20 +1,20 @@
 /**
- * @module client/security
- * The hook through which a message-protection layer wraps a client's requests and opens their
- * responses (design.md: security as a layer that wraps messages, as in aiocoap). The client
- * knows nothing of OSCORE: `oscore/endpoint` implements this interface (RFC 8613 §8.1, §8.4;
- * Group OSCORE draft-ietf-core-oscore-groupcomm §7.1, §7.4), and the client calls it in
- * `exchangeOnce`, `sendOnly`, group requests and observations.
+ * @module oscore/endpoint/client-protection
+ * What the client side of the security layer asks of a protection scheme, one request at a
+ * time: protect a request for its destination, open the responses to it (RFC 8613 §8.1, §8.4;
+ * Group OSCORE draft-ietf-core-oscore-groupcomm §7.1, §7.4), ask for it again when a verified
+ * answer is an Echo challenge (RFC 9175 §2.4), and protect what follows by unicast for one
+ * responder of a group request (draft §8, §10). The exchanger wrapper (client-exchanger) does
+ * the rest: when to open, when to retry, what to send to whom.
  */
-import type { CoapMessage, CoapOption } from '../message/types.js';
-import { optionDefinition } from '../options/registry.js';
-import type { Address } from '../transport/types.js';
+import type { ExchangeKind, MessageParts } from '../../client/exchanger.js';
+import type { CoapMessage, CoapOption } from '../../message/types.js';
+import type { Address } from '../../transport/types.js';
 
-/** The parts of a request (or of a response) that protection changes. */
-export type MessageParts = Pick<CoapMessage, 'code' | 'options' | 'payload'>;
+export type { MessageParts };
 
 /** What kind of exchange a request starts; decides which context applies and how errors end it. */
-export type SecuredKind = 'unicast' | 'observe' | 'group';
+export type SecuredKind = ExchangeKind;
 
 /** One protected request, kept for as long as its responses may come. */
 export interface SecuredRequest {
@@ -54,9 +54,10 @@ export interface SecuredRequest {
  * Protects requests for their destination. A client given a security layer never sends a
  * request in the clear on its own: only an explicit choice does (the layer's, e.g.
  * `OscoreClientSecurity`'s `plaintext` option, or the request's `unprotected: true`).
+ * `protectionLayer()` turns one into the layer a client takes (`CoapClient.create({ security })`).
  */
-export interface ClientSecurity {
-  /** Critical options this layer processes in responses (e.g. OSCORE, 9); the messenger accepts them. */
+export interface RequestProtection {
+  /** Critical options this scheme processes in responses (e.g. OSCORE, 9); the messenger accepts them. */
   readonly criticalOptions?: readonly number[];
   /**
    * The protected request. `undefined` means "send it as it is" and must be returned only for
@@ -64,16 +65,4 @@ export interface ClientSecurity {
    * otherwise throws a `CoapError` (e.g. `ERR_OSCORE_NO_CONTEXT`), and nothing is sent.
    */
   protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined;
-}
-
-/** Critical options the messenger leaves to the layers above by default (messenger.ts: OSCORE, Q-Block, EDHOC). */
-const LEFT_TO_UPPER_LAYERS = new Set([9, 19, 21, 31]);
-
-/**
- * The messenger's `isRecognizedOption` when a security layer is installed: the registry's
- * options, plus those the layer processes (RFC 7252 §5.4.1: critical options must be understood;
- * OSCORE, number 9, is critical, RFC 8613 §2).
- */
-export function recognizedWith(extra: readonly number[]): (n: number) => boolean {
-  return (n) => extra.includes(n) || (optionDefinition(n) !== undefined && !LEFT_TO_UPPER_LAYERS.has(n));
 }

@@ -1,0 +1,106 @@
+/**
+ * @module client/core
+ * The narrow record the client's stages take (as the server's helpers take `ServerContext`):
+ * the messenger, the token table (RFC 7252 §5.3.1, RFC 7390 §2.5), NSTART per peer (RFC 7252
+ * §4.7), the resolver, the multicast scope (RFC 7390 §5.4.2), the PROBING_RATE budget of silent
+ * groups (RFC 7252 §4.7), and the exchanger the stages send through: the plain one, wrapped by
+ * the client's layer if it has one (client/exchanger). `CoapClient` is only its public front.
+ */
+
+import type { Messenger } from '../messenger/messenger.js';
+import { ConcurrencyLimiter } from '../messenger/nstart.js';
+import type { Runtime } from '../runtime.js';
+import type { Exchanger, ExchangerLayer } from './exchanger.js';
+import { localBroadcasts } from './group-policy.js';
+import { PlainExchanger } from './plain-exchanger.js';
+import type { Resolver } from './resolve.js';
+import { type TokenOwner, TokenTable } from './tokens.js';
+
+/** Silent groups remembered at most (oldest dropped first). */
+const MAX_SILENT_GROUPS = 1024;
+
+/**
+ * When each group that answered nothing may be asked again (RFC 7252 §4.7: PROBING_RATE), by
+ * `group|address|port`; bounded.
+ */
+export class ProbingBudget {
+  readonly #until = new Map<string, number>();
+
+  /** Notes a silent window: `bytes` sent at `sentAt` (ms) at `rate` bytes/s. */
+  note(key: string, sentAt: number, bytes: number, rate: number): void {
+    const map = this.#until;
+    if (map.size >= MAX_SILENT_GROUPS) map.delete(map.keys().next().value as string);
+    map.set(key, sentAt + (bytes / rate) * 1000);
+  }
+
+  /** The time from which `key` may be asked again, forgotten once read; undefined: at once. */
+  take(key: string): number | undefined {
+    const until = this.#until.get(key);
+    this.#until.delete(key);
+    return until;
+  }
+}
+
+/** What the client's stages take. */
+export interface ClientCore {
+  readonly messenger: Messenger;
+  readonly runtime: Runtime;
+  readonly tokens: TokenTable<TokenOwner>;
+  /** NSTART per server, and per group (`group|address|port`). */
+  readonly peers: ConcurrencyLimiter;
+  readonly resolver: Resolver;
+  /** The multicast TTL / hop limit of this client's transport (for the scope check). */
+  readonly hops: number;
+  /** Aborted when the client closes, to wake anything waiting on a timer. */
+  readonly closing: AbortSignal;
+  readonly silentGroups: ProbingBudget;
+  /** This host's IPv4 broadcast addresses, refused as destinations (client/group-policy). */
+  readonly broadcasts: ReadonlySet<string>;
+  /** The exchanger the stages send through. */
+  readonly exchanger: Exchanger;
+  isClosed(): boolean;
+}
+
+/** What `createCore` needs besides the messenger. */
+export interface CoreOptions {
+  readonly resolver: Resolver;
+  readonly hops: number;
+  readonly layer: ExchangerLayer | undefined;
+  readonly closing: AbortSignal;
+  readonly isClosed: () => boolean;
+}
+
+/**
+ * Offers every response the messenger receives to the core's token table (RFC 7252 §5.3.2: the
+ * token matches a response to its request). Returns the function that stops it.
+ */
+export function listen(core: ClientCore): () => void {
+  const tokens = core.tokens;
+  return core.messenger.addResponseListener(
+    (msg, remote, local) => tokens.get(msg.token)?.deliver(msg, remote, local) ?? false,
+  );
+}
+
+/** The core of a client over `messenger`; it hears responses once `listen` is called. */
+export function createCore(messenger: Messenger, o: CoreOptions): ClientCore {
+  const t = messenger.times;
+  // RFC 7390 §2.5: reuse only after NON_LIFETIME + MAX_LATENCY + MSRD (250 s when unknown).
+  const tokens = new TokenTable<TokenOwner>(
+    messenger.runtime,
+    (t.nonLifetime + messenger.params.maxLatency + 250) * 1000,
+  );
+  const plain = new PlainExchanger(messenger, tokens);
+  return {
+    messenger,
+    runtime: messenger.runtime,
+    tokens,
+    peers: new ConcurrencyLimiter(messenger.params.nstart),
+    resolver: o.resolver,
+    hops: o.hops,
+    closing: o.closing,
+    silentGroups: new ProbingBudget(),
+    broadcasts: localBroadcasts(),
+    exchanger: o.layer === undefined ? plain : o.layer.wrap(plain, { params: messenger.params }),
+    isClosed: o.isClosed,
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * @module client/plain-exchanger
+ * The exchanger at the bottom of every client (client/exchanger has the contract): one request
+ * and its one response (RFC 7252 §5): a CON retransmitted by the messenger until ACK or RST, an
+ * empty ACK then a separate response (§5.2.2), or a NON with a wait of MAX_TRANSMIT_WAIT; the
+ * response must come from the endpoint the request went to (§5.3.2). A request that wants no
+ * response (RFC 7967 §2.1) settles once sent. Streams are in client/plain-stream. Used raw, it
+ * follows no Block2 and retries nothing.
+ */
+import { abortError, CoapResetError, CoapTimeoutError } from '../errors.js';
+import type { CoapMessage } from '../message/types.js';
+import { MessageType } from '../message/types.js';
+import type { Messenger, Outgoing } from '../messenger/messenger.js';
+import type { Scheduled } from '../util/timer-queue.js';
+import type { ExchangeRequest, Exchanger, ResponseStream, SendListener, StreamSink } from './exchanger.js';
+import { PlainStream } from './plain-stream.js';
+import type { TokenOwner, TokenTable } from './tokens.js';
+
+const where = (x: ExchangeRequest) => `${x.dest.address}:${x.dest.port}`;
+
+/** The plain exchanger over one messenger and the client's token table. */
+export class PlainExchanger implements Exchanger {
+  readonly #m: Messenger;
+  readonly #tokens: TokenTable<TokenOwner>;
+
+  constructor(messenger: Messenger, tokens: TokenTable<TokenOwner>) {
+    this.#m = messenger;
+    this.#tokens = tokens;
+  }
+
+  request(x: ExchangeRequest): Promise<CoapMessage> {
+    const m = this.#m;
+    const tokens = this.#tokens;
+    const { dest, signal } = x;
+    // A signal that fired while the name was resolved or a slot awaited: nothing is sent.
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise<CoapMessage>((resolve, reject) => {
+      let timer: Scheduled | undefined;
+      let done = false;
+      const owner: TokenOwner = {
+        deliver: (msg, remote) => {
+          if (remote.address !== dest.address || remote.port !== dest.port) return false;
+          let res: CoapMessage | undefined = msg;
+          if (x.screen !== undefined) {
+            try {
+              res = x.screen(msg, remote);
+            } catch (err) {
+              fail(err as Error);
+              return true;
+            }
+            // Discarded by the screen (e.g. it failed verification): another may still come.
+            if (res === undefined) return true;
+          }
+          finish();
+          resolve(res);
+          return true;
+        },
+        abort: (err) => fail(err),
+      };
+      const token = tokens.allocate(4, owner);
+      const finish = () => {
+        if (done) return;
+        done = true;
+        tokens.release(token, false);
+        outgoing?.cancel();
+        m.timers.cancel(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (err: Error) => {
+        if (done) return;
+        finish();
+        reject(err);
+      };
+      const onAbort = () => fail(abortError(signal));
+      const wait = (ms: number, what: string) => {
+        m.timers.cancel(timer);
+        timer = m.timers.schedule(x.timeout !== undefined ? Math.min(ms, x.timeout) : ms, () =>
+          fail(new CoapTimeoutError(`no response from ${where(x)} ${what}`)),
+        );
+      };
+      let outgoing: Outgoing | undefined;
+      try {
+        outgoing = m.send(
+          { type: x.confirmable ? MessageType.CON : MessageType.NON, token, ...x.parts },
+          dest,
+          undefined,
+          {
+            onAck: (ack) => {
+              // An empty ACK means a separate response follows (RFC 7252 §5.2.2).
+              if (ack.code === 0) wait(m.times.exchangeLifetime * 1000, 'after its empty ACK');
+            },
+            onReset: () => fail(new CoapResetError(`${where(x)} answered with Reset`)),
+            onTimeout: () =>
+              fail(
+                new CoapTimeoutError(
+                  `no ACK from ${where(x)} after ${m.params.maxRetransmit} retransmissions`,
+                ),
+              ),
+            onError: (err) => fail(err),
+          },
+        );
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+      if (!x.confirmable) wait(m.times.maxTransmitWait * 1000, 'to the NON request');
+      else if (x.timeout !== undefined) wait(x.timeout, `within ${x.timeout} ms`);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * A NON settles once handed to the socket, a CON once acknowledged. Without a listener the
+   * token is one nobody waits for, so a response that still comes is rejected (RST for a CON).
+   */
+  send(x: ExchangeRequest, listener?: SendListener): Promise<void> {
+    const m = this.#m;
+    const { dest, signal } = x;
+    if (signal?.aborted) {
+      listener?.stopped();
+      return Promise.reject(abortError(signal));
+    }
+    const token = this.#listen(x, listener) ?? m.runtime.randomBytes(4);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        outgoing?.cancel();
+        reject(abortError(signal));
+      };
+      const settle = (err?: Error) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      let outgoing: Outgoing | undefined;
+      // `m.send` throws when the messenger is closed: the listener, if any, then stops at its time.
+      outgoing = m.send(
+        { type: x.confirmable ? MessageType.CON : MessageType.NON, token, ...x.parts },
+        dest,
+        undefined,
+        x.confirmable
+          ? {
+              onAck: () => settle(),
+              onReset: () => settle(new CoapResetError(`${where(x)} answered with Reset`)),
+              onTimeout: () => settle(new CoapTimeoutError(`no ACK from ${where(x)}`)),
+              onError: (err) => settle(err),
+            }
+          : { onError: (err) => settle(err) },
+      );
+      if (!x.confirmable) {
+        // The send callback has run once a microtask passes without an error; forget the NON.
+        setImmediate(() => {
+          outgoing?.cancel();
+          settle();
+        });
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Holds a token for `listener`, or returns undefined (no listener, or no token free). */
+  #listen(x: ExchangeRequest, listener: SendListener | undefined): Buffer | undefined {
+    if (listener === undefined) return undefined;
+    const m = this.#m;
+    let timer: Scheduled | undefined;
+    let done = false;
+    const stop = () => {
+      if (done) return;
+      done = true;
+      m.timers.cancel(timer);
+      this.#tokens.release(token, false);
+      listener.stopped();
+    };
+    const owner: TokenOwner = {
+      deliver: (msg, remote) => {
+        if (remote.address !== x.dest.address || remote.port !== x.dest.port) return false;
+        if (!done && listener.response(msg, remote)) stop();
+        return true;
+      },
+      abort: () => stop(),
+    };
+    let token: Buffer;
+    try {
+      token = this.#tokens.allocate(4, owner);
+    } catch {
+      listener.stopped();
+      return undefined;
+    }
+    timer = m.timers.schedule(listener.ms, stop);
+    return token;
+  }
+
+  stream(x: ExchangeRequest, sink: StreamSink): ResponseStream {
+    return new PlainStream(this.#m, this.#tokens, this, x, sink);
+  }
+}
