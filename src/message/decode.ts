@@ -58,8 +58,8 @@ export function decodeMessage(buf: Buffer): CoapMessage {
   }
   // The first two options wait in locals: an empty `[]` gets a backing store of 17 slots at its
   // first push, a quarter of the bytes a short response's decode allocated. A message with one or
-  // two options (most of them) so gets an array of exactly that size; from the third option on,
-  // the array grows once, as before.
+  // two options (most of them) so gets an array of exactly that size. From the third option on,
+  // the array grows to 17 slots, as before.
   let options: CoapOption[] | undefined;
   let first: CoapOption | undefined;
   let second: CoapOption | undefined;
@@ -106,8 +106,11 @@ export function decodeMessage(buf: Buffer): CoapMessage {
     else if (first === undefined) first = option;
     else if (second === undefined) second = option;
     else {
+      // One push at a time, so that it grows once, to 17 slots (three at once would make 20).
       options = [];
-      options.push(first, second, option);
+      options.push(first);
+      options.push(second);
+      options.push(option);
     }
     pos += length;
   }
