@@ -56,7 +56,13 @@ export function decodeMessage(buf: Buffer): CoapMessage {
   if (code === 0 && (tkl !== 0 || pos !== len)) {
     throw new MessageFormatError('an Empty message (0.00) must have no token, options or payload', 4);
   }
-  const options: CoapOption[] = [];
+  // The first two options wait in locals: an empty `[]` gets a backing store of 17 slots at its
+  // first push, a quarter of the bytes a short response's decode allocated. A message with one or
+  // two options (most of them) so gets an array of exactly that size. From the third option on,
+  // the array grows to 17 slots, as before.
+  let options: CoapOption[] | undefined;
+  let first: CoapOption | undefined;
+  let second: CoapOption | undefined;
   let number = 0;
   let payload = EMPTY;
   while (pos < len) {
@@ -95,8 +101,20 @@ export function decodeMessage(buf: Buffer): CoapMessage {
     number += delta;
     if (number > 65535) throw new MessageFormatError(`option number ${number} exceeds 65535`, start);
     if (pos + length > len) throw new MessageFormatError(`option ${number} value runs past the end`, pos);
-    options.push(length === 0 ? { number, value: EMPTY } : new LazyOption(number, buf, pos, pos + length));
+    const option = length === 0 ? { number, value: EMPTY } : new LazyOption(number, buf, pos, pos + length);
+    if (options !== undefined) options.push(option);
+    else if (first === undefined) first = option;
+    else if (second === undefined) second = option;
+    else {
+      // One push at a time, so that it grows once, to 17 slots (three at once would make 20).
+      options = [];
+      options.push(first);
+      options.push(second);
+      options.push(option);
+    }
     pos += length;
   }
+  if (options === undefined)
+    options = first === undefined ? [] : second === undefined ? [first] : [first, second];
   return { type, code, messageId, token, options, payload };
 }

@@ -178,6 +178,21 @@ describe('decodeMessage: message format errors (RFC 7252 §3, §4.1)', () => {
     assert.equal(m.options[0]!.value.buffer, wire.buffer);
     assert.equal(m.payload.toString(), 'b');
   });
+
+  it('decodes 0 to 4 options in order, each decode with an options array of its own', () => {
+    for (let n = 0; n <= 4; n++) {
+      const options = Array.from({ length: n }, (_, i) => opt(Opt.UriPath, `s${i}`));
+      const wire = encodeMessage(message({ options, payload: Buffer.from('p') }));
+      const a = decodeMessage(wire);
+      const b = decodeMessage(wire);
+      assert.deepEqual(optionPairs(a), optionPairs(message({ options })), `${n} options`);
+      assert.notEqual(a.options, b.options);
+      a.options.push(opt(Opt.ContentFormat, EMPTY));
+      assert.equal(b.options.length, n);
+      assert.equal(decodeMessage(wire).options.length, n);
+      assert.equal(a.payload.toString(), 'p');
+    }
+  });
 });
 
 describe('encodeMessage: encode errors', () => {
