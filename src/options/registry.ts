@@ -121,3 +121,6 @@ export function isUnsafe(number: number): boolean {
 export function isNoCacheKey(number: number): boolean {
   return (number & 0x1e) === 0x1c;
 }
+
+/** Critical options the message layer leaves to the layers above: OSCORE 9, Q-Block1 19, EDHOC 21, Q-Block2 31. */
+export const LEFT_TO_UPPER_LAYERS: ReadonlySet<number> = new Set([9, 19, 21, 31]);
