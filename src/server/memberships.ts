@@ -19,6 +19,11 @@ export function ifaceFor(group: string, iface: ResolvedInterface | undefined): s
   return ipFamily(group) === 4 ? iface?.ipv4 : iface?.ipv6;
 }
 
+/** A membership as the transport counts it: group, port and interface (design.md §Multicast on Node). */
+function membershipKey(group: string, port: number, iface: string | undefined): string {
+  return `${group}|${port}|${iface ?? ''}`;
+}
+
 /** Joins and leaves on one transport, counted. */
 export class Memberships {
   readonly #transport: Transport;
@@ -63,7 +68,7 @@ export class Memberships {
     const g = parseGroupSpec(spec, this.#port);
     const iface = g.iface ?? this.ifaceFor(g.group);
     await this.#transport.join(g.group, g.port, iface);
-    const key = `${g.group}|${g.port}|${iface ?? ''}`;
+    const key = membershipKey(g.group, g.port, iface);
     this.#joins.set(key, (this.#joins.get(key) ?? 0) + 1);
     return { group: g.group, port: g.port, iface: iface ?? '', refs: 1 };
   }
@@ -75,7 +80,7 @@ export class Memberships {
   async leave(spec: GroupSpec): Promise<string | undefined> {
     const g = parseGroupSpec(spec, this.#port);
     const iface = g.iface ?? this.ifaceFor(g.group);
-    const key = `${g.group}|${g.port}|${iface ?? ''}`;
+    const key = membershipKey(g.group, g.port, iface);
     const n = this.#joins.get(key);
     if (n === undefined) return undefined;
     if (n <= 1) this.#joins.delete(key);

@@ -61,9 +61,9 @@ export interface SiteHost {
   readonly runtime: Runtime;
   readonly timers: TimerQueue;
   /** The server's Block1 reassembly buffer (RFC 7959 §2.5), bounded; layers key their bodies apart. */
-  readonly block1: Block1Assembler;
+  readonly block1: Pick<Block1Assembler, 'receive'>;
   /** The server's representation cache for later blocks (RFC 7959 §2.4). */
-  readonly representations: RepresentationCache;
+  readonly representations: Pick<RepresentationCache, 'get' | 'put'>;
   /** Largest block size exponent the server sends (RFC 7959 §2.2). */
   readonly maxSzx: number;
 }
