@@ -6,8 +6,11 @@
  */
 import type { MethodName } from '../message/codes.js';
 import type { IncomingRequest } from './request.js';
+import type { RespondOptions } from './responder.js';
 import type { ResponseInit } from './response.js';
 import { DEFAULT_SUPPRESSION, type SuppressionPolicy } from './suppression.js';
+
+const DEFAULT_RESPOND: RespondOptions = Object.freeze({ policy: DEFAULT_SUPPRESSION });
 
 /** A request handler. Throw `CoapResponseError` to answer with an error code. */
 export type Handler = (
@@ -53,6 +56,8 @@ export class Resource {
   meta: ResourceMeta = {};
   multicast = false;
   suppression: SuppressionPolicy = DEFAULT_SUPPRESSION;
+  /** How its responses are sent: made once, not per response. */
+  respondOptions: RespondOptions = DEFAULT_RESPOND;
   accepts: readonly number[] | undefined;
   /** Requests no layer verified are refused. */
   protected = false;
@@ -70,6 +75,10 @@ export class Resource {
       this.multicast = multicast !== false;
       this.suppression =
         typeof multicast === 'object' ? { ...DEFAULT_SUPPRESSION, ...multicast } : DEFAULT_SUPPRESSION;
+      this.respondOptions =
+        this.suppression === DEFAULT_SUPPRESSION
+          ? DEFAULT_RESPOND
+          : Object.freeze({ policy: this.suppression });
     }
   }
 }

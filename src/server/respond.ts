@@ -14,14 +14,14 @@ import { encodeUint, findOption, uintOption } from '../options/values.js';
 import { contentEtag, sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
 import type { Resource } from './resource.js';
-import type { Responder } from './responder.js';
+import type { Responder, RespondOptions } from './responder.js';
 import type { InboundRequest } from './site.js';
-import type { SuppressionPolicy } from './suppression.js';
 
 /** What the router learned about the request that shapes its response. */
 export interface ResponseContext {
   readonly resource: Resource | undefined;
-  readonly policy: SuppressionPolicy;
+  /** How the response is sent (the resource's suppression policy). */
+  readonly how: RespondOptions | undefined;
   /** Block2 the client asked for, if any. */
   readonly block2: BlockValue | undefined;
   /** Block1 of the final block of a reassembled body, echoed in the response (RFC 7959 §2.3). */
@@ -111,5 +111,5 @@ export function finishResponse(
     options.sort((a, b) => a.number - b.number);
     p = { ...p, options };
   }
-  res.respond(p, { policy: rc.policy });
+  res.respond(p, rc.how);
 }

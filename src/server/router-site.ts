@@ -24,7 +24,6 @@ import type { Resource } from './resource.js';
 import { finishResponse, type ResponseContext, simple } from './respond.js';
 import type { Responder } from './responder.js';
 import type { InboundRequest, Site } from './site.js';
-import { DEFAULT_SUPPRESSION } from './suppression.js';
 
 /** The router pipeline as a site. */
 export function routerSite(ctx: ServerContext): Site {
@@ -53,8 +52,8 @@ function handleRequest(ctx: ServerContext, req: InboundRequest, res: Responder):
     res.finish();
     return;
   }
-  const policy = resource?.suppression ?? DEFAULT_SUPPRESSION;
-  const answer = (parts: ResponseParts) => res.respond(parts, { policy });
+  const how = resource?.respondOptions;
+  const answer = (parts: ResponseParts) => res.respond(parts, how);
   if (req.security === undefined && resource !== undefined && ctx.isProtected(resource)) {
     // Protection required: 4.01 for unicast (RFC 7252 §5.9.2.2), silence for a group.
     if (req.multicast) return res.finish();
@@ -105,7 +104,7 @@ function handleRequest(ctx: ServerContext, req: InboundRequest, res: Responder):
   }
   const rc: ResponseContext = {
     resource,
-    policy,
+    how,
     block2,
     block1: finalBlock1,
     representationKey: key,

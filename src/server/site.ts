@@ -44,7 +44,18 @@ export interface InboundRequest {
   readonly security: RequestSecurity | undefined;
 }
 
-/** What answers requests: the router, a proxy handler, or a layer around one of them. */
+/**
+ * What answers requests: the router, a proxy handler, or a layer around one of them.
+ *
+ * @example
+ * // A proxy handler that relays two answers on the request's token, then ends the exchange.
+ * server.setProxyHandler({
+ *   handle(req, res) {
+ *     res.respond({ code: 0x45, options: [], payload: Buffer.from('first') }, { more: true });
+ *     res.respond({ code: 0x45, options: [], payload: Buffer.from('second') });
+ *   },
+ * });
+ */
 export interface Site {
   /** Takes one request; answers it, now or later, through `responder`. */
   handle(request: InboundRequest, responder: Responder): void;
@@ -72,6 +83,15 @@ export interface SiteHost {
  * A layer around a site: given the site inside, returns the site the server calls. Installed with
  * `new CoapServer({ security })` (outermost) or `server.use(layer)`; `wrap` is called when the
  * server starts listening.
+ *
+ * @example
+ * // Upper-cases every text payload on its way out, notifications included.
+ * server.use({
+ *   wrap: (inner) => ({
+ *     handle: (req, res) =>
+ *       inner.handle(req, res.through({ encode: (p) => ({ ...p, payload: Buffer.from(p.payload.toString().toUpperCase()) }) })),
+ *   }),
+ * });
  */
 export interface SiteLayer {
   /** Critical options this layer processes in requests (RFC 7252 §5.4.1); the messenger passes them up. */
