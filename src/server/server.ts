@@ -22,7 +22,7 @@ import { type Handler, Resource, type ResourceOptions, type SecureResourceOption
 import { Router } from './router.js';
 import { checkServerOptions, type ServerOptions } from './server-options.js';
 import { type Running, startServing } from './serving.js';
-import type { Site, SiteLayer } from './site.js';
+import type { Site, SiteHost, SiteLayer } from './site.js';
 
 /** What `listen()` did. */
 export interface ListenInfo {
@@ -157,7 +157,7 @@ export class CoapServer {
     if (typeof layer?.wrap !== 'function')
       throw new InvalidArgumentError('a layer needs wrap(site, host), returning the site around site');
     this.#addLayer(layer);
-    if (this.#run !== undefined) this.#site = this.#compose(this.#run);
+    if (this.#run !== undefined) this.#site = this.#wrap(this.#run.inner, this.#run.host);
     return this;
   }
 
@@ -181,9 +181,10 @@ export class CoapServer {
     return this;
   }
 
-  #compose(run: Running): Site {
-    let site = run.inner;
-    for (let i = this.#layers.length - 1; i >= 0; i--) site = this.#layers[i]!.wrap(site, run.host);
+  /** `inner` inside every layer, the first one outermost. */
+  #wrap(inner: Site, host: SiteHost): Site {
+    let site = inner;
+    for (let i = this.#layers.length - 1; i >= 0; i--) site = this.#layers[i]!.wrap(site, host);
     return site;
   }
 
@@ -198,11 +199,13 @@ export class CoapServer {
       maxSzx: this.#maxSzx,
       critical: this.#critical,
       site: () => this.#site!,
+      compose: (inner, host) => {
+        this.#site = this.#wrap(inner, host);
+      },
       proxy: () => this.#proxy,
       leisureMs: (requestDefault) => this.#leisureMs ?? requestDefault ?? this.#plainLeisureMs,
     });
     this.#run = run;
-    this.#site = this.#compose(run);
     const warnings: string[] = [];
     try {
       if (o.joinAllCoapNodes !== false) await run.memberships.joinDefaults(warnings);

@@ -50,6 +50,8 @@ export interface ServingParts {
   readonly critical: ReadonlySet<number>;
   /** The outermost site now. */
   site(): Site;
+  /** Wraps the layers around `inner`; called before the first request can arrive. */
+  compose(inner: Site, host: SiteHost): void;
   /** The proxy handler now, if any. */
   proxy(): Site | undefined;
   /** Leisure in ms for a request whose layers give `requestDefault` (server/responder). */
@@ -126,6 +128,7 @@ export async function startServing(o: ServerOptions, parts: ServingParts): Promi
     representations: ctx.representations,
     maxSzx: parts.maxSzx,
   };
+  parts.compose(inner, host);
   const release = messenger.setRequestHandler((ex) =>
     parts.site().handle(inboundOf(ex), new ExchangeResponder(ex, responders)),
   );

@@ -20,8 +20,7 @@ import type { InboundRequest, Site, SiteHost } from '../../server/site.js';
 import { isSuppressed, NOTHING_SUPPRESSED } from '../../server/suppression.js';
 import { isOscoreMessage } from '../unprotect.js';
 import { hasOuterBlock } from './parts.js';
-import type { OuterBlocks } from './server-outer-block.js';
-import { receiveOuter, sliceOuter } from './server-outer-block.js';
+import { type OuterBlocks, receiveOuter, sliceOuter } from './server-outer-block.js';
 import type { OpenedRequest, SecurityVerdict } from './server-verdict.js';
 
 /** What the site needs of the layer: its verification step and its default Leisure. */
