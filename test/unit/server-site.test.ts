@@ -68,7 +68,7 @@ const path = (s: string) => ({ number: Opt.UriPath, value: Buffer.from(s) });
 
 /** The messages with `token` in a log, in arrival order. */
 function onToken(log: readonly Received[], token: Buffer): CoapMessage[] {
-  return log.flatMap((r) => (r.msg !== undefined && r.msg.token.equals(token) ? [r.msg] : []));
+  return log.flatMap((r) => (r.msg?.token.equals(token) ? [r.msg] : []));
 }
 
 describe('a proxy handler installed from outside', () => {
