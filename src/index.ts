@@ -111,16 +111,9 @@ export type { Runtime, TimerHandle } from './runtime.js';
 export { systemRuntime } from './runtime.js';
 export type { LeisureSetting } from './server/leisure.js';
 export { IncomingRequest } from './server/request.js';
-export type { Handler, ResourceMeta, ResourceOptions } from './server/resource.js';
+export type { Handler, ResourceMeta, ResourceOptions, SecureResourceOptions } from './server/resource.js';
+export type { Responder, ResponderStage, RespondOptions } from './server/responder.js';
 export type { ResponseInit } from './server/response.js';
-export type {
-  OpenedRequest,
-  RequestOrigin,
-  RequestSecurity,
-  SecureResourceOptions,
-  SecurityVerdict,
-  ServerSecurity,
-} from './server/security.js';
 export {
   CoapServer,
   type GroupSpec,
@@ -129,6 +122,14 @@ export {
   ResourceBuilder,
   type ServerOptions,
 } from './server/server.js';
+export type {
+  InboundRequest,
+  RequestSecurity,
+  ServerSecurity,
+  Site,
+  SiteHost,
+  SiteLayer,
+} from './server/site.js';
 export { DEFAULT_SUPPRESSION, type SuppressionPolicy } from './server/suppression.js';
 export { type ResolvedInterface, resolveInterface } from './transport/interfaces.js';
 export {

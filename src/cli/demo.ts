@@ -16,6 +16,7 @@ import {
   attachGroupConfig,
   CoapClient,
   CoapServer,
+  ContentFormat,
   type GroupConfig,
   type GroupResponse,
 } from '../index.js';
@@ -114,7 +115,7 @@ export async function runDemo(argv: string[]): Promise<number> {
         uri: `coap://${at.address}:${at.port}/coap-group`,
         method: 'POST',
         payload: JSON.stringify({ n: 'room3.lights', a: roomGroup }),
-        format: 256,
+        format: ContentFormat.CoapGroupJson,
       });
       const where = res.options
         .filter((o) => o.number === 8)

@@ -15,6 +15,7 @@ import {
   CoapError,
   type CoapResponse,
   type CoapUri,
+  ContentFormat,
   findOptions,
   formatCollection,
   formatMembership,
@@ -42,9 +43,6 @@ import { Exit, seconds, UsageError } from './usage.js';
  * `Membership` is the transport's type of the same name.
  */
 type GroupMembership = ReturnType<typeof parseMembership>;
-
-/** `application/coap-group+json` (RFC 7390 §6.2). */
-const GROUP_JSON = 256;
 
 export const GROUPS_HELP = `Usage: coap-group groups COMMAND NODE-URI [options]
 
@@ -259,12 +257,15 @@ export async function runGroups(
     };
     const context = { uri, index, count: collection?.size, json: values.json === true };
     // Read first: the node answers a DELETE of a missing index with 2.02 too.
-    const entry = sub === 'remove' ? await client.request({ ...common, accept: GROUP_JSON }) : undefined;
+    const entry =
+      sub === 'remove' ? await client.request({ ...common, accept: ContentFormat.CoapGroupJson }) : undefined;
     const res = await client.request({
       ...common,
       method: sub === 'list' ? 'GET' : sub === 'add' ? 'POST' : sub === 'remove' ? 'DELETE' : 'PUT',
-      ...(payload !== undefined ? { payload: Buffer.from(payload), format: GROUP_JSON } : {}),
-      ...(sub === 'list' ? { accept: GROUP_JSON } : {}),
+      ...(payload !== undefined
+        ? { payload: Buffer.from(payload), format: ContentFormat.CoapGroupJson }
+        : {}),
+      ...(sub === 'list' ? { accept: ContentFormat.CoapGroupJson } : {}),
     });
     // A refused DELETE says why (4.01, 4.03, 5.03); an accepted one of nothing is the 4.04 read.
     if (res.ok && entry?.codeString === '4.04') return report(io, sub, entry, context);

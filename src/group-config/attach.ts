@@ -4,7 +4,8 @@
  * memberships, registers `/coap-group` (rt="core.gp", ct=256, RFC 7390 §2.6.2.1, §6.1) and joins
  * the groups, so a restarted node is back in exactly its groups before it says ready. With
  * `beforeListen` the resource is registered before the server binds, so no request ever finds it
- * missing, and the groups are joined by `refresh()` once the server listens.
+ * missing, and the groups are joined by `refresh()` once the server listens. Joins and leaves go
+ * through the server's reference-counted `join()`/`leave()`.
  */
 import type { Resolver } from '../client/resolve.js';
 import { systemResolver } from '../client/resolve.js';
@@ -176,15 +177,15 @@ export async function attachGroupConfig(
   const initial = await loadState(store, options.startEmpty === true, warnings);
 
   let config: GroupConfig | undefined;
-  // The transport is looked up at each join: with beforeListen it does not exist yet here.
+  // Through the server's counted joins, so its bookkeeping holds every membership; with
+  // beforeListen the server only listens by the time the first join is made.
   const sync = new MembershipSync(
     {
       join: async (group, port) => {
-        const iface = server.ifaceFor(group);
-        await server.messenger.transport.join(group, port, iface);
-        return iface;
+        const joined = await server.join({ group, port });
+        return joined.iface === '' ? undefined : joined.iface;
       },
-      leave: (group, port, iface) => server.messenger.transport.leave(group, port, iface),
+      leave: (group, port, iface) => server.leave({ group, port, ...(iface !== undefined ? { iface } : {}) }),
     },
     runtime,
     graceMs,

@@ -31,7 +31,6 @@ export {
   LOOPBACK_PREFIXES,
 } from './policy.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions, TokenBucket } from './rate-limit.js';
-export { COAP_GROUP_JSON } from './resource.js';
 export { emptyState, type GroupConfigState } from './state-file.js';
 export {
   FileGroupConfigStore,

@@ -17,6 +17,7 @@ import {
   parseCollection,
   parseMembership,
 } from '../group-json/index.js';
+import { ContentFormat } from '../options/content-format.js';
 import type { IncomingRequest } from '../server/request.js';
 import type { ResponseInit } from '../server/response.js';
 import type { CoapServer } from '../server/server.js';
@@ -24,9 +25,6 @@ import type { GroupConfig } from './config.js';
 import { GroupConfigFullError, GroupStateError } from './errors.js';
 import { type AccessPolicy, enforce } from './policy.js';
 import type { TokenBucket } from './rate-limit.js';
-
-/** `application/coap-group+json` (RFC 7390 §6.2; IANA CoAP Content-Formats registry). */
-export const COAP_GROUP_JSON = 256;
 
 /** What the handlers work with. */
 export interface ResourceParts {
@@ -57,7 +55,7 @@ function indexOf(req: IncomingRequest, code: '4.00' | '4.04'): string {
 /** RFC 7252 §5.10.4: only 256 can be produced. */
 function acceptable(req: IncomingRequest): void {
   const a = req.accept;
-  if (a !== undefined && a !== COAP_GROUP_JSON) {
+  if (a !== undefined && a !== ContentFormat.CoapGroupJson) {
     throw new CoapResponseError('4.06', 'only Content-Format 256 (application/coap-group+json) is available');
   }
 }
@@ -75,7 +73,7 @@ function parse<T>(read: () => T): T {
 }
 
 function content(payload: string): ResponseInit {
-  return { code: '2.05', payload, format: COAP_GROUP_JSON };
+  return { code: '2.05', payload, format: ContentFormat.CoapGroupJson };
 }
 
 /**
@@ -104,7 +102,7 @@ export function registerGroupConfigResource(server: CoapServer, parts: ResourceP
   /** Authorization, then the Content-Format of a body (4.15 also when it is missing, R50). */
   const write = async (req: IncomingRequest, body: boolean): Promise<void> => {
     enforce(await policy.authorizeWrite(req), 'change');
-    if (body && req.format !== COAP_GROUP_JSON) {
+    if (body && req.format !== ContentFormat.CoapGroupJson) {
       throw new CoapResponseError('4.15', 'use Content-Format 256 (application/coap-group+json)');
     }
   };
@@ -141,7 +139,12 @@ export function registerGroupConfigResource(server: CoapServer, parts: ResourceP
   };
 
   server
-    .resource(path, { rt: 'core.gp', ct: COAP_GROUP_JSON, accepts: [COAP_GROUP_JSON], multicast: false })
+    .resource(path, {
+      rt: 'core.gp',
+      ct: ContentFormat.CoapGroupJson,
+      accepts: [ContentFormat.CoapGroupJson],
+      multicast: false,
+    })
     .get(async (req) => {
       await read(req);
       return content(config.document());
@@ -165,8 +168,8 @@ export function registerGroupConfigResource(server: CoapServer, parts: ResourceP
   server
     .resource(itemPath, {
       hidden: true,
-      ct: COAP_GROUP_JSON,
-      accepts: [COAP_GROUP_JSON],
+      ct: ContentFormat.CoapGroupJson,
+      accepts: [ContentFormat.CoapGroupJson],
       multicast: false,
     })
     .get(async (req) => {

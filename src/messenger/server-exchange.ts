@@ -4,14 +4,17 @@
  * request is answered by a piggy-backed ACK if the response is ready within the ACK delay, and
  * otherwise by an empty ACK followed by a separate CON response. A NON request, or one that
  * arrived via multicast, gets a NON response and never an ACK or RST (RFC 7252 §5.2.3, §8.1).
- * The reply is remembered in the dedup entry so duplicates get the same bytes (§4.5).
+ * The reply is remembered in the dedup entry so duplicates get the same bytes (§4.5). Several
+ * responses on one token (a proxy relaying each group member's answer) go as separate responses
+ * after an empty ACK.
  */
 import type { CoapMessage, CoapOption } from '../message/types.js';
-import { EMPTY, MessageType } from '../message/types.js';
+import { MessageType } from '../message/types.js';
 import type { Address, Datagram, LocalSocket } from '../transport/types.js';
-import type { Scheduled } from '../util/timer-queue.js';
+import type { Scheduled, TimerQueue } from '../util/timer-queue.js';
 import type { DedupEntry } from './dedup.js';
-import type { Messenger, OutgoingCallbacks } from './messenger.js';
+import type { Outgoing, OutgoingCallbacks } from './outgoing.js';
+import { emptyMessage } from './replies.js';
 
 /** What a response carries; the message layer fills in type, Message ID and token. */
 export interface ResponseParts {
@@ -22,6 +25,22 @@ export interface ResponseParts {
   confirmable?: boolean;
 }
 
+/** What an exchange needs of its message layer (the `Messenger`). */
+export interface ExchangeHost {
+  readonly timers: TimerQueue;
+  /** ms a request may wait for its response before a CON gets an empty ACK. */
+  readonly ackDelay: number;
+  readonly isClosed: boolean;
+  allocateMessageId(): number;
+  send(
+    message: Omit<CoapMessage, 'messageId'>,
+    remote: Address,
+    via: LocalSocket | undefined,
+    callbacks?: OutgoingCallbacks,
+  ): Outgoing;
+  sendRaw(message: CoapMessage, remote: Address, via?: LocalSocket): Buffer;
+}
+
 export class ServerExchange {
   readonly request: CoapMessage;
   readonly remote: Address;
@@ -30,10 +49,12 @@ export class ServerExchange {
   readonly group: string | undefined;
   private state: 'open' | 'acked' | 'done' = 'open';
   private ackTimer: Scheduled | undefined;
-  private readonly messenger: Messenger;
+  /** True once a response went with more to follow: later ones are NON unless asked otherwise. */
+  private streaming = false;
+  private readonly messenger: ExchangeHost;
   private readonly entry: DedupEntry;
 
-  constructor(messenger: Messenger, request: CoapMessage, d: Datagram, entry: DedupEntry) {
+  constructor(messenger: ExchangeHost, request: CoapMessage, d: Datagram, entry: DedupEntry) {
     this.messenger = messenger;
     this.request = request;
     this.remote = d.remote;
@@ -75,8 +96,8 @@ export class ServerExchange {
   }
 
   /**
-   * Sends the response. Returns the separate response's handle for a CON separate response
-   * (so Observe can learn of an RST), otherwise undefined.
+   * Sends the response and ends the exchange: piggy-backed on the ACK of a CON request still
+   * open, otherwise a separate response (CON after an empty ACK unless `parts.confirmable` says).
    */
   respond(parts: ResponseParts, callbacks?: OutgoingCallbacks): void {
     // A handler that finishes after the server closed has nobody to answer to.
@@ -103,15 +124,38 @@ export class ServerExchange {
     }
     const wasAcked = this.state === 'acked';
     this.state = 'done';
-    const confirmable = parts.confirmable ?? wasAcked;
-    const msg = {
-      type: confirmable ? MessageType.CON : MessageType.NON,
-      code: parts.code,
-      token,
-      options: parts.options,
-      payload: parts.payload,
-    };
+    this.#separate(parts, wasAcked, parts.confirmable ?? (wasAcked && !this.streaming), callbacks);
+  }
+
+  /**
+   * Sends one response of several on this token, and keeps the exchange open for more (a proxy
+   * relaying each group member's answer): a separate response, after an empty ACK to a CON
+   * request (RFC 7252 §5.2.2); NON unless `parts.confirmable`. `respond()` or `finish()` ends it.
+   */
+  respondMore(parts: ResponseParts, callbacks?: OutgoingCallbacks): void {
+    if (this.state === 'done' || this.messenger.isClosed) return;
+    this.messenger.timers.cancel(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.state === 'open' && this.confirmable) this.acknowledge();
+    this.streaming = true;
+    this.#separate(parts, this.state === 'acked', parts.confirmable ?? false, callbacks);
+  }
+
+  #separate(
+    parts: ResponseParts,
+    wasAcked: boolean,
+    confirmable: boolean,
+    callbacks: OutgoingCallbacks | undefined,
+  ): void {
+    const token = this.request.token;
     if (confirmable) {
+      const msg = {
+        type: MessageType.CON,
+        code: parts.code,
+        token,
+        options: parts.options,
+        payload: parts.payload,
+      };
       this.messenger.send(msg, this.remote, this.local, callbacks);
       return;
     }
@@ -156,8 +200,4 @@ export class ServerExchange {
       this.local,
     );
   }
-}
-
-function emptyMessage(type: MessageType, messageId: number): CoapMessage {
-  return { type, code: 0, messageId, token: EMPTY, options: [], payload: EMPTY };
 }

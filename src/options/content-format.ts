@@ -26,7 +26,7 @@ const MEDIA_TYPES: ReadonlyArray<readonly [number, string]> = [
   [47, 'application/exi'],
   [50, 'application/json'],
   [60, 'application/cbor'],
-  [256, 'application/coap-group+json'],
+  [ContentFormat.CoapGroupJson, 'application/coap-group+json'],
 ];
 
 const NAME_BY_NUMBER = new Map<number, string>(MEDIA_TYPES);
@@ -40,7 +40,13 @@ export function mediaTypeOf(format: number): string | undefined {
 
 /** True for formats whose payload is text (UTF-8). */
 export function isTextFormat(format: number | undefined): boolean {
-  return format === 0 || format === 40 || format === 41 || format === 50 || format === 256;
+  return (
+    format === ContentFormat.TextPlain ||
+    format === ContentFormat.LinkFormat ||
+    format === ContentFormat.Xml ||
+    format === ContentFormat.Json ||
+    format === ContentFormat.CoapGroupJson
+  );
 }
 
 /**

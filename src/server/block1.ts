@@ -13,6 +13,7 @@ import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, uintOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
+import { peerKey } from '../util/peer-key.js';
 import type { Scheduled, TimerQueue } from '../util/timer-queue.js';
 
 /** Limits of the reassembly buffer. */
@@ -84,7 +85,7 @@ export class Block1Assembler {
   receive(msg: CoapMessage, source: Address, block: BlockValue, path: string): Block1Result {
     const tag = findOption(msg.options, Opt.RequestTag)?.value.toString('hex') ?? '';
     // RFC 9175 §3.3: the body is identified by endpoint, Request-Tag and the request's target.
-    const key = `${source.address}|${source.port}|${tag}|${msg.code}|${path}`;
+    const key = `${peerKey(source)}|${tag}|${msg.code}|${path}`;
     const size = szxToSize(block.szx);
     const offset = block.num * size;
     const size1 = uintOption(msg.options, Opt.Size1);

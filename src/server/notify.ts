@@ -11,10 +11,10 @@ import { methodName } from '../message/codes.js';
 import { Opt } from '../options/registry.js';
 import { uintOption } from '../options/values.js';
 import { pathOf, queryOf } from '../uri/index.js';
+import { peerKey } from '../util/peer-key.js';
 import { representationKey } from './block2.js';
 import type { ServerContext } from './context.js';
-import { requesterOf } from './exchange-info.js';
-import { runHandler } from './pipeline.js';
+import { runHandler } from './handler.js';
 import { IncomingRequest } from './request.js';
 import type { Resource } from './resource.js';
 import { blockwise } from './respond.js';
@@ -29,28 +29,25 @@ export function notifyObservers(ctx: ServerContext, resource: Resource): number 
       ctx.observers.remove(o.key);
       continue;
     }
+    const res = o.responder;
     const req = new IncomingRequest(
       o.request,
       pathOf(o.request.options),
       queryOf(o.request.options),
-      o.remote,
-      o.multicast,
-      o.group,
-      o.secured?.security,
+      res.remote,
+      res.multicast,
+      res.group,
+      o.security,
     );
     runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), (parts) => {
       // RFC 7959 §2.6: the first block; the rest is fetched by plain GETs from this observer,
       // which find this version in the representation cache.
       const first = blockwise(ctx, parts, undefined, true, () =>
-        representationKey({ ...o.request, code: 1 }, requesterOf({ remote: o.remote })),
+        representationKey({ ...o.request, code: 1 }, peerKey(res.remote)),
       );
-      if (!o.multicast) return ctx.observers.notify(o, first);
-      // The group's next Leisure period; never dropped for a full backlog, since each observer
-      // holds one waiting notification at most.
-      const group = o.group ?? '';
-      ctx.observers.notifyAfter(o, first, () =>
-        ctx.leisure.delay(group, ctx.leisureMs(group, o.secured !== undefined), false),
-      );
+      if (!res.multicast) return ctx.observers.notify(o, first);
+      // The group's next Leisure period.
+      ctx.observers.notifyAfter(o, first, () => res.notificationDelay());
     });
   }
   return observers.length;

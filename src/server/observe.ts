@@ -7,18 +7,21 @@
  * notification outstanding: a newer state replaces it (§4.5.2). The table is bounded.
  * Observers registered by a multicast GET (groupcomm-bis §3.7) are notified by unicast, each
  * notification after a Leisure like the first response; a newer state replaces one still
- * waiting (RFC 7641 §4.5.2 lets intermediate states be skipped).
+ * waiting (RFC 7641 §4.5.2 lets intermediate states be skipped). Notifications go out through
+ * the responder of the registering request, so whatever a layer did to that response it does
+ * to each notification.
  */
 import type { CoapMessage } from '../message/types.js';
-import { MessageType } from '../message/types.js';
 import type { Messenger, Outgoing } from '../messenger/messenger.js';
 import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint } from '../options/values.js';
-import type { Address, LocalSocket } from '../transport/types.js';
+import type { Address } from '../transport/types.js';
+import { peerKey } from '../util/peer-key.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import type { Resource } from './resource.js';
-import type { OpenedRequest } from './security.js';
+import type { Responder } from './responder.js';
+import type { RequestSecurity } from './site.js';
 
 /** RFC 7641 §4.5: at least one CON notification every 24 hours. */
 const CON_INTERVAL_MS = 24 * 3600 * 1000;
@@ -26,21 +29,18 @@ const CON_INTERVAL_MS = 24 * 3600 * 1000;
 /** One registered observer. */
 export interface Observer {
   readonly key: string;
-  readonly remote: Address;
-  readonly local: LocalSocket;
-  readonly token: Buffer;
+  /** The responder of the registering request: remote, token, group, and the way out. */
+  readonly responder: Responder;
   /** A copy of the registering request, replayed through the handler for each notification. */
   readonly request: CoapMessage;
   readonly resource: Resource;
-  readonly multicast: boolean;
-  readonly group: string | undefined;
+  /** Who a layer verified as the registering request's sender, for the handler. */
+  readonly security: RequestSecurity | undefined;
   lastCon: number;
   sent: number;
   outstanding: Outgoing | undefined;
   /** When the oldest CON notification still without ACK was sent (RFC 7641 §4.5.2). */
   unackedSince: number | undefined;
-  /** The verified registration, when it was protected: notifications are sealed (RFC 8613 §4.1.3.5). */
-  readonly secured?: OpenedRequest;
   /** A notification waiting for its Leisure (multicast registrations), with the latest state. */
   waiting?: { parts: ResponseParts; readonly timer: Scheduled } | undefined;
 }
@@ -53,7 +53,7 @@ export interface ObserveOptions {
 }
 
 function observerKey(remote: Address, token: Buffer): string {
-  return `${remote.address}|${remote.port}|${token.toString('hex')}`;
+  return `${peerKey(remote)}|${token.toString('hex')}`;
 }
 
 export class ObserverRegistry {
@@ -81,7 +81,7 @@ export class ObserverRegistry {
 
   /** Registers (or refreshes, §4.1) an observer; false when the table is full. */
   register(o: Omit<Observer, 'key' | 'lastCon' | 'sent' | 'outstanding' | 'unackedSince'>): boolean {
-    const key = observerKey(o.remote, o.token);
+    const key = observerKey(o.responder.remote, o.responder.token);
     const existing = this.observers.get(key);
     if (existing) {
       this.remove(key);
@@ -170,38 +170,17 @@ export class ObserverRegistry {
       : [...parts.options, { number: Opt.Observe, value: encodeUint(this.nextSequence()) }].sort(
           (a, b) => a.number - b.number,
         );
-    let wire = { code: parts.code, options, payload: parts.payload };
-    if (o.secured !== undefined) {
-      // Each notification gets a fresh Partial IV (RFC 8613 §4.1.3.5.2); one that cannot be
-      // protected ends the observation.
-      try {
-        wire = o.secured.seal(wire);
-      } catch {
-        this.remove(o.key);
-        return;
-      }
-    }
     o.outstanding?.cancel();
-    o.outstanding = this.messenger.send(
-      {
-        type: confirmable ? MessageType.CON : MessageType.NON,
-        token: o.token,
-        code: wire.code,
-        options: wire.options,
-        payload: wire.payload,
+    o.outstanding = o.responder.notify({ code: parts.code, options, payload: parts.payload }, confirmable, {
+      onReset: () => this.remove(o.key),
+      onTimeout: () => this.remove(o.key),
+      onAck: () => {
+        o.outstanding = undefined;
+        o.unackedSince = undefined;
       },
-      o.remote,
-      o.local,
-      {
-        onReset: () => this.remove(o.key),
-        onTimeout: () => this.remove(o.key),
-        onAck: () => {
-          o.outstanding = undefined;
-          o.unackedSince = undefined;
-        },
-      },
-    );
-    if (isError) this.remove(o.key);
+    });
+    // A notification the layers would not let go (it could not be protected) ends the observation.
+    if (isError || o.outstanding === undefined) this.remove(o.key);
   }
 
   clear(): void {

@@ -1,8 +1,8 @@
 /**
  * @module server/request
  * A request as a handler sees it: method, path, parameters, query, payload and formats, the
- * requesting endpoint, whether it arrived via multicast (RFC 7390 §2.7), and who protected it
- * (RFC 8613, Group OSCORE; see server/security).
+ * requesting endpoint, whether it arrived via multicast (RFC 7390 §2.7), and who a security
+ * layer verified as its sender (server/site `RequestSecurity`).
  */
 import { CoapResponseError } from '../errors.js';
 import { type MethodName, methodName } from '../message/codes.js';
@@ -10,7 +10,7 @@ import type { CoapMessage, CoapOption } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { findOption, uintOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
-import type { RequestSecurity } from './security.js';
+import type { RequestSecurity } from './site.js';
 
 export class IncomingRequest {
   readonly method: MethodName;
@@ -27,8 +27,8 @@ export class IncomingRequest {
   /** The group address it was sent to, for multicast requests. */
   readonly group: string | undefined;
   /**
-   * Who protected the request (OSCORE or Group OSCORE, verified), or `undefined` when it came
-   * unprotected. Access policies may authorize on it (RFC 7390 §6.2).
+   * Who a security layer verified as the sender, or `undefined` when no layer did (the request
+   * came unprotected). Access policies may authorize on it (RFC 7390 §6.2).
    */
   readonly security: RequestSecurity | undefined;
 

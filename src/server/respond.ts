@@ -1,26 +1,27 @@
 /**
  * @module server/respond
- * The last steps of a response: Accept (RFC 7252 §5.10.4: 4.06), Observe registration
- * (RFC 7641 §3.1-3.2), block-wise slicing (RFC 7959 §2.4), then suppression and No-Response
- * (RFC 7390 §2.7, RFC 7967) and Leisure for multicast (RFC 7252 §8.2); a response to a verified
- * request is sealed by the security hook just before it is sent (RFC 8613 §8.3).
+ * The last steps of a handler's response before the responder sends it: Accept (RFC 7252
+ * §5.10.4: 4.06), Observe registration (RFC 7641 §3.1-3.2, §3.6), block-wise slicing (RFC 7959
+ * §2.4; the first block only for multicast, RFC 7390 §2.8) and the Block1 option of a reassembled
+ * body, repeated in its response (RFC 7959 §2.3). Suppression, No-Response and Leisure are the responder's.
  */
 import { type BlockValue, encodeBlock } from '../block/index.js';
 import { Code } from '../message/codes.js';
 import { EMPTY } from '../message/types.js';
-import type { ResponseParts, ServerExchange } from '../messenger/server-exchange.js';
+import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption, uintOption } from '../options/values.js';
 import { contentEtag, sliceBlock } from './block2.js';
 import type { ServerContext } from './context.js';
-import { sliceOuter } from './outer-block.js';
 import type { Resource } from './resource.js';
-import { isSuppressed, type SuppressionPolicy } from './suppression.js';
+import type { Responder, RespondOptions } from './responder.js';
+import type { InboundRequest } from './site.js';
 
-/** What the pipeline learned about the request that shapes its response. */
+/** What the router learned about the request that shapes its response. */
 export interface ResponseContext {
   readonly resource: Resource | undefined;
-  readonly policy: SuppressionPolicy;
+  /** How the response is sent (the resource's suppression policy). */
+  readonly how: RespondOptions | undefined;
   /** Block2 the client asked for, if any. */
   readonly block2: BlockValue | undefined;
   /** Block1 of the final block of a reassembled body, echoed in the response (RFC 7959 §2.3). */
@@ -31,6 +32,7 @@ export interface ResponseContext {
   readonly observe: number | undefined;
 }
 
+/** A response with a code and an optional diagnostic payload (RFC 7252 §5.5.2). */
 export function simple(code: number, diagnostic = ''): ResponseParts {
   return { code, options: [], payload: diagnostic ? Buffer.from(diagnostic) : EMPTY };
 }
@@ -45,26 +47,23 @@ export function withAccept(parts: ResponseParts, accept: number | undefined): Re
 /** Adds the Observe option when the request registers and the resource is observable. */
 function observe(
   ctx: ServerContext,
-  ex: ServerExchange,
+  req: InboundRequest,
+  res: Responder,
   rc: ResponseContext,
   parts: ResponseParts,
 ): ResponseParts {
   const r = rc.resource;
-  const secured = ctx.secured?.get(ex);
-  if (rc.observe === 1) ctx.observers.deregister(ex.remote, ex.request.token);
+  if (rc.observe === 1) ctx.observers.deregister(res.remote, res.token);
   if (rc.observe !== 0 || r === undefined || !r.meta.obs || parts.code >> 5 !== 2) return parts;
   // RFC 7390 §2.10: no Observe on groups in strict mode; groupcomm-bis §3.7 allows it.
-  if (ex.multicast && !ctx.groupcommBis) return parts;
+  if (res.multicast && !ctx.groupcommBis) return parts;
+  // The request as the site saw it is replayed for notifications, which go through this
+  // responder: a layer that changed this response changes them too.
   const ok = ctx.observers.register({
-    remote: ex.remote,
-    local: ex.local,
-    token: ex.request.token,
-    // The original request, replayed for notifications, which are sealed like this response.
-    request: secured?.request ?? ex.request,
+    responder: res,
+    request: req.message,
     resource: r,
-    multicast: ex.multicast,
-    group: ex.group,
-    ...(secured !== undefined ? { secured } : {}),
+    security: req.security,
   });
   if (!ok) return parts;
   const options = [
@@ -97,73 +96,20 @@ export function blockwise(
   return sliceBlock(parts, { num, more: false, szx }, etag);
 }
 
-/** Finishes a response and sends it, or not, as the rules say. */
+/** Finishes a handler's response and hands it to the responder. */
 export function finishResponse(
   ctx: ServerContext,
-  ex: ServerExchange,
+  req: InboundRequest,
+  res: Responder,
   rc: ResponseContext,
   parts: ResponseParts,
 ): void {
-  let p = observe(ctx, ex, rc, parts);
-  p = blockwise(ctx, p, rc.block2, ex.multicast, rc.representationKey);
+  let p = observe(ctx, req, res, rc, parts);
+  p = blockwise(ctx, p, rc.block2, res.multicast, rc.representationKey);
   if (rc.block1 !== undefined && p.code >> 5 === 2) {
     const options = [...p.options, { number: Opt.Block1, value: encodeBlock(rc.block1) }];
     options.sort((a, b) => a.number - b.number);
     p = { ...p, options };
   }
-  deliver(ctx, ex, p, rc.policy);
-}
-
-/** How `deliver` treats a response beyond its suppression policy. */
-export interface DeliverOptions {
-  /** Called when the response goes out (after Leisure for multicast). */
-  readonly onSend?: () => void;
-  /**
-   * The request was verified though not opened here (a freshness challenge, already
-   * protected): its Leisure is the one of protected requests.
-   */
-  readonly verified?: boolean;
-}
-
-/**
- * Suppression, No-Response and Leisure. The Leisure follows the request received: a verified
- * one gets the protected default (groupcomm-bis §3.1.5), an unprotected one DEFAULT_LEISURE.
- */
-export function deliver(
-  ctx: ServerContext,
-  ex: ServerExchange,
-  parts: ResponseParts,
-  policy: SuppressionPolicy,
-  opts: DeliverOptions = {},
-): void {
-  const secured = ctx.secured?.get(ex);
-  // RFC 8613 §4.1.3.6: No-Response is Inner; the original request's counts.
-  const request = secured?.request ?? ex.request;
-  const noResponse = uintOption(request.options, Opt.NoResponse);
-  if (isSuppressed(parts.code, parts.payload.length, ex.multicast, policy, noResponse)) {
-    ex.finish();
-    return;
-  }
-  const send = () => {
-    opts.onSend?.();
-    if (secured === undefined) return ex.respond(parts);
-    // RFC 8613 §8.3: every response to a verified request is protected, errors included.
-    let sealed: ResponseParts;
-    try {
-      sealed = secured.seal(parts);
-    } catch {
-      return ex.finish();
-    }
-    ex.respond(sliceOuter(ctx, ex, sealed));
-  };
-  if (!ex.multicast) return send();
-  const group = ex.group ?? '';
-  const delay = ctx.leisure.delay(
-    group,
-    ctx.leisureMs(group, secured !== undefined || opts.verified === true),
-  );
-  // A full Leisure backlog (a flood of multicast requests) drops the response.
-  if (delay < 0) return ex.finish();
-  if (delay === 0) send();
-  else ctx.messenger.timers.schedule(delay, send);
+  res.respond(p, rc.how);
 }

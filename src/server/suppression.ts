@@ -22,6 +22,14 @@ export const DEFAULT_SUPPRESSION: SuppressionPolicy = Object.freeze({
   emptyContent: true,
 });
 
+/** Nothing suppressed: for an answer that is no error report, such as a challenge (only No-Response applies). */
+export const NOTHING_SUPPRESSED: SuppressionPolicy = Object.freeze({
+  success: false,
+  clientError: false,
+  serverError: false,
+  emptyContent: false,
+});
+
 /**
  * True when the response must not be sent.
  * @param noResponse the request's No-Response value, or undefined when absent.

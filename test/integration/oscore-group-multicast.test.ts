@@ -20,8 +20,8 @@ import { parseOscoreConfig } from '../../src/oscore/endpoint/config.js';
 import { generateGroup, type OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { OscoreServerSecurity } from '../../src/oscore/endpoint/server.js';
 import { CounterSequence } from '../../src/oscore/sequence.js';
-import type { RequestSecurity } from '../../src/server/security.js';
 import { CoapServer } from '../../src/server/server.js';
+import type { RequestSecurity } from '../../src/server/site.js';
 import { randomPort, trackHandles } from '../support/handles.js';
 import { assertOnlyInterfaces, insideNetns, LOOPBACK_SETUP, runSelfInNetns } from '../support/netns.js';
 

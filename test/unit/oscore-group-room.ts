@@ -5,8 +5,8 @@
 import type { GroupResponse } from '../../src/client/group.js';
 import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import type { OscoreKeyring } from '../../src/oscore/endpoint/keyring.js';
-import type { RequestSecurity } from '../../src/server/security.js';
 import type { CoapServer } from '../../src/server/server.js';
+import type { RequestSecurity } from '../../src/server/site.js';
 import type { Received } from '../support/mem-net.js';
 import { group, keyringOf, makeNet, type Net, type Storages, settle } from './oscore-endpoint-fixtures.js';
 

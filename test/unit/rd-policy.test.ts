@@ -9,7 +9,7 @@ import type { CoapResponseError } from '../../src/errors.js';
 import { MessageType } from '../../src/message/types.js';
 import { parseToolSpec, RdPolicy, requesterIdentity } from '../../src/rd/policy.js';
 import { IncomingRequest } from '../../src/server/request.js';
-import type { RequestSecurity } from '../../src/server/security.js';
+import type { RequestSecurity } from '../../src/server/site.js';
 
 function request(address: string, security?: RequestSecurity): IncomingRequest {
   const msg = {

@@ -1,7 +1,7 @@
 /**
  * @module oscore/endpoint
  * OSCORE (RFC 8613) and Group OSCORE (draft-ietf-core-oscore-groupcomm) as a layer around the
- * client's exchanger (client/exchanger) and the server's messages (`server/security` hook):
+ * client's exchanger (client/exchanger) and around the server's site (`server/site`):
  * the key-material file (docs/security.md), the keyring, the client and server sides with Echo
  * (RFC 9175), and commissioning helpers.
  */
@@ -26,3 +26,9 @@ export {
 export { type Destination, type GroupEntry, type OscoreEntry, OscoreKeyring } from './keyring.js';
 export { FileSequenceStorage } from './sequence-file.js';
 export { type OscoreServerOptions, OscoreServerSecurity } from './server.js';
+export type {
+  OpenedRequest,
+  OscoreRequestSecurity,
+  RequestOrigin,
+  SecurityVerdict,
+} from './server-verdict.js';

@@ -1,13 +1,14 @@
 /**
  * @module oscore/endpoint/server
- * The server side of OSCORE as a layer around messages (`server/security` hook): requests with
- * an OSCORE option are verified with the RFC 8613 context of their 'kid' (§8.2) or the Group
- * OSCORE context of their 'kid context' (draft-ietf-core-oscore-groupcomm §7.2, §8.4), and
- * what answers them is protected (§8.3; draft §7.3). A failure is answered as RFC 8613 §8.2 says
- * (4.02, 4.01, 4.00, unprotected, Max-Age 0) for unicast and never for multicast (draft §7.2).
- * Until a context's replay window is known to be valid (after a reboot it is not, RFC 8613
- * Appendix B.1.2), a verified request is answered by a protected 4.01 with Echo and only the
- * repeated request that echoes it is delivered (RFC 9175 §2.4), which sets the window's floor.
+ * The server side of OSCORE: a layer around the server's site (server/site `SiteLayer`; the
+ * site itself is oscore/endpoint/server-site). Requests with an OSCORE option are verified with
+ * the RFC 8613 context of their 'kid' (§8.2) or the Group OSCORE context of their 'kid context'
+ * (draft-ietf-core-oscore-groupcomm §7.2, §8.4), and what answers them is protected (§8.3;
+ * draft §7.3). A failure is answered as RFC 8613 §8.2 says (4.02, 4.01, 4.00, unprotected,
+ * Max-Age 0) for unicast and never for multicast (draft §7.2). Until a context's replay window
+ * is known to be valid (after a reboot it is not, RFC 8613 Appendix B.1.2), a verified request
+ * is answered by a protected 4.01 with Echo and only the repeated request that echoes it is
+ * delivered (RFC 9175 §2.4; oscore/endpoint/echo-guard), which sets the window's floor.
  */
 
 import { Code } from '../../message/codes.js';
@@ -17,21 +18,23 @@ import { Opt } from '../../options/registry.js';
 import { encodeUint, findOption } from '../../options/values.js';
 import type { Runtime } from '../../runtime.js';
 import { systemRuntime } from '../../runtime.js';
-import type {
-  OpenedRequest,
-  RequestOrigin,
-  RequestSecurity,
-  SecurityVerdict,
-  ServerSecurity,
-} from '../../server/security.js';
+import type { Site, SiteHost, SiteLayer } from '../../server/site.js';
 import { OscoreError, oscoreErrorResponse } from '../errors.js';
 import { protectGroupResponse } from '../group/protect.js';
 import { unprotectGroupRequest } from '../group/unprotect.js';
 import { decodeOscoreOption, decodePartialIv, type OscoreOptionValue } from '../option.js';
 import { protectResponse } from '../protect.js';
 import { isOscoreMessage, unprotectRequest } from '../unprotect.js';
+import { EchoGuard } from './echo-guard.js';
 import type { GroupEntry, OscoreKeyring } from './keyring.js';
 import { asMessage, hasOuterBlock, isNotification, partsOf, reportRejected } from './parts.js';
+import { OscoreSite } from './server-site.js';
+import type {
+  OpenedRequest,
+  OscoreRequestSecurity,
+  RequestOrigin,
+  SecurityVerdict,
+} from './server-verdict.js';
 
 /** Options of `OscoreServerSecurity`. */
 export interface OscoreServerOptions {
@@ -55,28 +58,20 @@ export interface OscoreServerOptions {
   readonly groupResponses?: 'request' | 'pairwise';
 }
 
-/** Echo challenges outstanding per group member at most (within the Echo lifetime). */
-const MAX_CHALLENGES = 4;
-
-/** Freshness state of one group member (draft §10): its window's validity and open challenges. */
-interface GroupFreshness {
-  valid: boolean;
-  challenges: Array<{ readonly value: Buffer; sentAt: number }>;
-}
-
-/** Freshness state of one RFC 8613 context (RFC 8613 Appendix B.1.2). */
-interface Freshness {
-  valid: boolean;
-  challenge: Buffer | undefined;
-  sentAt: number;
-}
+/**
+ * Echo challenges outstanding per group member at most (within the Echo lifetime): recordings
+ * replayed after a restart get silence beyond that, not a signed answer each (no amplification),
+ * while a genuine request that comes between them is still challenged.
+ */
+const MAX_GROUP_CHALLENGES = 4;
 
 /**
  * Every notification, the first included, gets its own Partial IV (RFC 8613 §8.3 with Observe
- * allows it for the first), so clients can order all of them by Partial IV (§7.4.1).
+ * allows it for the first), so clients can order all of them by Partial IV (§7.4.1); so does
+ * every response after the first to one request (only one may use the request's nonce).
  */
-function fresh(p: ResponseParts): { newPartialIv?: true } {
-  return isNotification(p) ? { newPartialIv: true } : {};
+function fresh(p: ResponseParts, again: boolean | undefined): { newPartialIv?: true } {
+  return again === true || isNotification(p) ? { newPartialIv: true } : {};
 }
 
 const PLAIN: SecurityVerdict = Object.freeze({ kind: 'plain' });
@@ -87,7 +82,8 @@ function keepConfirmable(sealed: CoapMessage, p: ResponseParts): ResponseParts {
 }
 
 /**
- * The server hook of the OSCORE layer: give it to `new CoapServer({ security })`.
+ * The server side of the OSCORE layer: give it to `new CoapServer({ security })`. It wraps the
+ * server's site; `open()` is its verification step, usable on its own.
  *
  * @example
  * ```ts
@@ -96,32 +92,42 @@ function keepConfirmable(sealed: CoapMessage, p: ResponseParts): ResponseParts {
  * server.resource('/light', { protected: true }).get((req) => ({ payload: req.security?.kid }));
  * ```
  */
-export class OscoreServerSecurity implements ServerSecurity {
+export class OscoreServerSecurity implements SiteLayer {
   readonly keyring: OscoreKeyring;
   /** OSCORE (RFC 8613 §2) is critical: the messenger must pass it up. */
   readonly criticalOptions: readonly number[] = [Opt.Oscore];
   readonly #echo: boolean;
-  readonly #echoLifetime: number;
   readonly #diagnostic: boolean;
   readonly #runtime: Runtime;
   readonly #pairwiseResponses: boolean;
-  /** By RFC 8613 context. */
-  readonly #fresh = new WeakMap<object, Freshness>();
-  /** By Group OSCORE Recipient Context (one per member): draft §10. */
-  readonly #groupFresh = new WeakMap<object, GroupFreshness>();
+  /** By RFC 8613 context (RFC 8613 Appendix B.1.2): one open value, replaced by each challenge. */
+  readonly #unicastEcho: EchoGuard;
+  /** By Group OSCORE Recipient Context, one per member (draft §10). */
+  readonly #groupEcho: EchoGuard;
 
   constructor(keyring: OscoreKeyring, options: OscoreServerOptions = {}) {
     this.keyring = keyring;
     this.#echo = options.echo ?? true;
-    this.#echoLifetime = options.echoLifetimeMs ?? 30_000;
     this.#diagnostic = options.diagnostic ?? true;
     this.#runtime = options.runtime ?? systemRuntime;
     this.#pairwiseResponses = options.groupResponses === 'pairwise';
+    const lifetimeMs = options.echoLifetimeMs ?? 30_000;
+    this.#unicastEcho = new EchoGuard(this.#runtime, { lifetimeMs, maxOpen: 1, whenFull: 'replace' });
+    this.#groupEcho = new EchoGuard(this.#runtime, {
+      lifetimeMs,
+      maxOpen: MAX_GROUP_CHALLENGES,
+      whenFull: 'silent',
+    });
   }
 
   /** groupcomm-bis §3.1.5 (20 s group mode, 13 s pairwise only) when the node is in a group. */
   get defaultLeisure(): number | undefined {
     return this.keyring.defaultLeisure;
+  }
+
+  /** The site around `inner` (server/site `SiteLayer`): opens requests, protects what answers them. */
+  wrap(inner: Site, host: SiteHost): Site {
+    return new OscoreSite(this, inner, host);
   }
 
   open(request: CoapMessage, origin: RequestOrigin): SecurityVerdict {
@@ -150,34 +156,19 @@ export class OscoreServerSecurity implements ServerSecurity {
     const ctx = u.context;
     const binding = u.binding;
     if (this.#echo) {
-      const st = this.#freshness(ctx);
-      if (!st.valid) {
-        const echo = findOption(u.request.options, Opt.Echo);
-        const now = this.#runtime.now();
-        const answered =
-          echo !== undefined &&
-          st.challenge !== undefined &&
-          echo.value.equals(st.challenge) &&
-          now - st.sentAt <= this.#echoLifetime;
-        if (!answered) {
-          // RFC 8613 Appendix B.1.2: a protected 4.01 with Echo, with the server's own Partial IV.
-          st.challenge = this.#runtime.randomBytes(8);
-          st.sentAt = now;
-          const challenge = { code: Code.Unauthorized, options: [{ number: Opt.Echo, value: st.challenge }] };
-          const sealed = protectResponse(asMessage({ ...challenge, payload: EMPTY }), ctx, binding, {
-            newPartialIv: true,
-          });
-          return { kind: 'reply', parts: partsOf(sealed) };
-        }
-        // The request is fresh: its Partial IV becomes the window's lower limit.
-        const seq = decodePartialIv(binding.partialIv);
-        ctx.recipient.replayWindow.reset(seq);
-        ctx.recipient.replayWindow.update(seq);
-        st.valid = true;
-        st.challenge = undefined;
+      const echo = findOption(u.request.options, Opt.Echo)?.value;
+      const check = this.#unicastEcho.check(ctx, echo, true);
+      if (check.kind === 'challenge') {
+        // RFC 8613 Appendix B.1.2: a protected 4.01 with Echo, with the server's own Partial IV.
+        const sealed = protectResponse(asMessage(challengeParts(check.value)), ctx, binding, {
+          newPartialIv: true,
+        });
+        return { kind: 'reply', parts: partsOf(sealed) };
       }
+      // The request is fresh: its Partial IV becomes the window's lower limit.
+      if (check.kind === 'answered') resetWindow(ctx.recipient.replayWindow, binding.partialIv);
     }
-    const security: RequestSecurity = {
+    const security: OscoreRequestSecurity = {
       kind: 'oscore',
       kid: binding.kid.toString('hex'),
       ...(ctx.common.idContext !== undefined ? { idContext: ctx.common.idContext.toString('hex') } : {}),
@@ -185,7 +176,7 @@ export class OscoreServerSecurity implements ServerSecurity {
     const opened: OpenedRequest = {
       request: u.request,
       security,
-      seal: (p) => keepConfirmable(protectResponse(asMessage(p), ctx, binding, fresh(p)), p),
+      seal: (p, again) => keepConfirmable(protectResponse(asMessage(p), ctx, binding, fresh(p, again)), p),
     };
     return { kind: 'opened', opened };
   }
@@ -211,7 +202,7 @@ export class OscoreServerSecurity implements ServerSecurity {
         const challenge = this.#groupFreshness(u, group, origin);
         if (challenge !== undefined) return challenge;
       }
-      const security: RequestSecurity = {
+      const security: OscoreRequestSecurity = {
         kind: 'group-oscore',
         kid: u.binding.kid.toString('hex'),
         idContext: group.context.common.idContext.toString('hex'),
@@ -225,9 +216,9 @@ export class OscoreServerSecurity implements ServerSecurity {
       const opened: OpenedRequest = {
         request: u.request,
         security,
-        seal: (p) =>
+        seal: (p, again) =>
           keepConfirmable(
-            protectGroupResponse(asMessage(p), group.context, u.binding, { ...fresh(p), ...mode }),
+            protectGroupResponse(asMessage(p), group.context, u.binding, { ...fresh(p, again), ...mode }),
             p,
           ),
       };
@@ -251,63 +242,29 @@ export class OscoreServerSecurity implements ServerSecurity {
     group: GroupEntry,
     origin: RequestOrigin,
   ): SecurityVerdict | undefined {
-    let st = this.#groupFresh.get(u.sender);
-    if (st === undefined) this.#groupFresh.set(u.sender, (st = { valid: false, challenges: [] }));
-    if (st.valid) return undefined;
-    const now = this.#runtime.now();
-    // Values outlive neither their lifetime nor the window they guard.
-    st.challenges = st.challenges.filter((c) => now - c.sentAt <= this.#echoLifetime);
-    const echo = findOption(u.request.options, Opt.Echo);
+    const echo = findOption(u.request.options, Opt.Echo)?.value;
     const common = group.context.common;
     const pairwise = common.aead !== undefined && common.pairwiseKeyAgreementAlgorithm !== undefined;
     // §10: the request echoing the value "MUST be a message sent unicast to that server", in
     // the pairwise mode where the group sets it (§14.6: a group mode one could be redirected).
-    const answered =
-      !origin.multicast &&
-      echo !== undefined &&
-      (!pairwise || u.mode === 'pairwise') &&
-      st.challenges.some((c) => echo.value.equals(c.value));
-    if (answered) {
-      const seq = decodePartialIv(u.binding.partialIv);
-      u.sender.replayWindow.reset(seq);
-      u.sender.replayWindow.update(seq);
-      st.valid = true;
-      st.challenges = [];
+    const mayAnswer = !origin.multicast && (!pairwise || u.mode === 'pairwise');
+    const check = this.#groupEcho.check(u.sender, echo, mayAnswer);
+    if (check.kind === 'valid') return undefined;
+    if (check.kind === 'answered') {
+      resetWindow(u.sender.replayWindow, u.binding.partialIv);
       return undefined;
     }
-    // A few challenges per member and lifetime: recordings replayed after a restart get silence
-    // beyond that, not a signed answer each (no amplification), while a genuine request that
-    // comes between them is still challenged.
-    if (st.challenges.length >= MAX_CHALLENGES) return DROP;
-    const value = this.#runtime.randomBytes(8);
-    const entry = { value, sentAt: now };
-    st.challenges.push(entry);
-    const challenge = { code: Code.Unauthorized, options: [{ number: Opt.Echo, value }] };
-    const sealed = protectGroupResponse(
-      asMessage({ ...challenge, payload: EMPTY }),
-      group.context,
-      u.binding,
-      {
-        newPartialIv: true,
-      },
-    );
-    // RFC 9175 §2.2: the value's age counts from when it is sent, which Leisure may delay.
-    const sent = () => {
-      entry.sentAt = this.#runtime.now();
-    };
-    return { kind: 'challenge', request: u.request, parts: partsOf(sealed), sent };
-  }
-
-  #freshness(key: object): Freshness {
-    let st = this.#fresh.get(key);
-    if (st === undefined) this.#fresh.set(key, (st = { valid: false, challenge: undefined, sentAt: 0 }));
-    return st;
+    if (check.kind === 'silent') return DROP;
+    const sealed = protectGroupResponse(asMessage(challengeParts(check.value)), group.context, u.binding, {
+      newPartialIv: true,
+    });
+    return { kind: 'challenge', request: u.request, parts: partsOf(sealed), sent: check.sent };
   }
 
   #outerBlock(origin: RequestOrigin): SecurityVerdict {
     reportRejected('server', origin.remote, 'ERR_OSCORE_OUTER_BLOCKWISE');
     if (origin.multicast) return DROP;
-    // CoapServer joins Outer Block fragments before this hook (server/outer-block); a message
+    // The site joins Outer Block fragments before opening (oscore/endpoint/server-outer-block); a message
     // that still carries them came another way, and they are critical (RFC 7252 §5.4.1).
     const text = this.#diagnostic ? 'Outer Block options must be joined before OSCORE processing' : '';
     return {
@@ -327,4 +284,19 @@ export class OscoreServerSecurity implements ServerSecurity {
     const r = oscoreErrorResponse(err, { diagnostic: this.#diagnostic });
     return r === undefined ? DROP : { kind: 'reply', parts: { ...r } };
   }
+}
+
+/** The protected 4.01 with Echo that challenges a request (RFC 9175 §2.4). */
+function challengeParts(value: Buffer): ResponseParts {
+  return { code: Code.Unauthorized, options: [{ number: Opt.Echo, value }], payload: EMPTY };
+}
+
+/** A fresh request's Partial IV becomes its replay window's lower limit (RFC 9175 §2.4). */
+function resetWindow(
+  window: { reset(seq: number): void; update(seq: number): void },
+  partialIv: Buffer,
+): void {
+  const seq = decodePartialIv(partialIv);
+  window.reset(seq);
+  window.update(seq);
 }
