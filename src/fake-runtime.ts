@@ -17,6 +17,21 @@ interface FakeTimer extends HeapNode {
   readonly __timer: true;
 }
 
+/**
+ * Deterministic time and randomness for tests: timers fire when the test advances the clock,
+ * and `random()` is a seeded sequence, so Leisure, retransmission and windows run the same way
+ * every time.
+ *
+ * @example
+ * const runtime = new FakeRuntime({ seed: 1 });
+ * const net = new MemoryNetwork({ runtime });
+ * const server = new CoapServer({ transport: net.createTransport({ bind: [{ address: '10.0.0.1', port: 5683 }] }), runtime });
+ * server.get('/hello', () => ({ payload: 'hi' }));
+ * await server.listen();
+ * const client = await CoapClient.create({ transport: net.createTransport({ bind: [{ address: '10.0.0.2', port: 0 }] }), runtime });
+ * // The virtual clock runs until the request is answered: no real waiting.
+ * const res = await runtime.settle(client.request('coap://10.0.0.1/hello'));
+ */
 export class FakeRuntime implements Runtime {
   private time = 0;
   private state: number;

@@ -7,7 +7,8 @@
  * RFC 7252 §4.7), so that a deliberate wait is not taken for a hang.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { type CoapMessage, decodeMessage, describeMessage } from '../index.js';
+import { decodeMessage } from '../entry/codec.js';
+import { type CoapMessage, describeMessage } from '../index.js';
 import { endpoint } from './output.js';
 
 /** Where trace lines go (stderr in the CLI, a buffer in tests). */

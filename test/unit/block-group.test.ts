@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CoapServer, decodeBlock, findOption, Opt } from '../../src/index.js';
+import { decodeBlock } from '../../src/entry/codec.js';
+import { type CoapServer, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage } from '../../src/message/types.js';
 import { body, drive, messages } from '../support/bw-mem.js';
 import { type BwRoom, bwRoom, GROUP } from '../support/bw-room.js';

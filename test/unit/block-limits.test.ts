@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Code, codeToString, decodeUint, encodeBlock, encodeUint, findOption, Opt } from '../../src/index.js';
+import { decodeUint, encodeBlock, encodeUint } from '../../src/entry/codec.js';
+import { Code, codeToString, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage, CoapOption } from '../../src/message/types.js';
 import type { Block1Limits } from '../../src/server/block1.js';
 import { type BwPair, body, bwPair, drive, type RawPeer } from '../support/bw-mem.js';

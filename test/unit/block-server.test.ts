@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codeToString, decodeBlock, decodeUint, encodeBlock, findOption, Opt } from '../../src/index.js';
+import { decodeBlock, decodeUint, encodeBlock } from '../../src/entry/codec.js';
+import { codeToString, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage, CoapOption } from '../../src/message/types.js';
 import { type BwPair, body, bwPair, drive, type RawPeer } from '../support/bw-mem.js';
 

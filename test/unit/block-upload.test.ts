@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CoapClient } from '../../src/client/client.js';
-import { type CoapServer, Code, decodeBlock, encodeBlock, findOption, Opt } from '../../src/index.js';
+import { decodeBlock, encodeBlock } from '../../src/entry/codec.js';
+import { type CoapServer, Code, findOption, Opt } from '../../src/index.js';
 import type { ServerExchange } from '../../src/messenger/server-exchange.js';
 import { BASE, blocksOf, body, bwPair, drive, messages, requestsOf } from '../support/bw-mem.js';
 import { memSetup, SERVER } from '../support/mem-net.js';

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeUint, findOption, Opt } from '../../src/index.js';
+import { decodeUint } from '../../src/entry/codec.js';
+import { findOption, Opt } from '../../src/index.js';
 import type { CoapMessage } from '../../src/message/types.js';
 import { messages } from '../support/bw-mem.js';
 import { bwRoom, GROUP } from '../support/bw-room.js';

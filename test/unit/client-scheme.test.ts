@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseUri } from '../../src/entry/codec.js';
 import {
   CoapClient,
   CoapError,
   FakeRuntime,
   MemoryNetwork,
   parseRequestUri,
-  parseUri,
   type Resolver,
   UnsupportedSchemeError,
 } from '../../src/index.js';

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CoapClient, CoapServer, FakeRuntime, MemoryNetwork, Messenger } from '../../src/index.js';
+import { Messenger } from '../../src/entry/transport.js';
+import { CoapClient, CoapServer, FakeRuntime, MemoryNetwork } from '../../src/index.js';
 
 function setup() {
   const rt = new FakeRuntime({ seed: 11 });

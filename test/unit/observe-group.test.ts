@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupResponse } from '../../src/client/group.js';
-import { decodeUint, findOption, Opt } from '../../src/index.js';
+import { decodeUint } from '../../src/entry/codec.js';
+import { findOption, Opt } from '../../src/index.js';
 import { drive, messages } from '../support/bw-mem.js';
 import { type BwRoom, bwRoom, GROUP } from '../support/bw-room.js';
 

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codeToString, decodeUint, encodeUint, findOption, MessageType, Opt } from '../../src/index.js';
+import { decodeUint, encodeUint } from '../../src/entry/codec.js';
+import { codeToString, findOption, MessageType, Opt } from '../../src/index.js';
 import type { CoapMessage, CoapOption } from '../../src/message/types.js';
 import type { ObserveOptions } from '../../src/server/observe.js';
 import { type BwPair, bwPair, drive, type RawPeer, rawPeer, SERVER_ADDR } from '../support/bw-mem.js';

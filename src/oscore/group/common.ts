@@ -51,7 +51,12 @@ export interface GroupContextInput {
   readonly countersignature?: CountersignLayout;
 }
 
-/** The Common Context of a group. Immutable. */
+/**
+ * The Common Context of a group. Immutable.
+ *
+ * @example
+ * console.log(group.common.idContext); // the Gid
+ */
 export class GroupCommonContext {
   readonly masterSecret: Buffer;
   readonly masterSalt: Buffer;

@@ -29,7 +29,12 @@ function isP256(key: KeyObject): boolean {
   return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 }
 
-/** The own Sender Context in a group. */
+/**
+ * The own Sender Context in a group.
+ *
+ * @example
+ * console.log(group.sender.id); // this member's Sender ID
+ */
 export class GroupSenderContext {
   constructor(
     readonly id: Buffer,
@@ -40,7 +45,13 @@ export class GroupSenderContext {
   ) {}
 }
 
-/** The Recipient Context of one other member. */
+/**
+ * The Recipient Context of one other member.
+ *
+ * @example
+ * const member = group.addRecipient(Buffer.from([0x52]), credential);
+ * const { sender, recipient } = member.pairwiseKeys(); // draft §2.5.1
+ */
 export class GroupRecipientContext {
   readonly publicKey: KeyObject;
   readonly #owner: GroupSecurityContext;
