@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  eagerClosure,
   forbiddenBuiltins,
   foreignImports,
   importCycles,
@@ -119,6 +120,20 @@ describe('architecture', () => {
 
   it('lets the CLI import only the public entry points', { timeout: 10_000 }, () => {
     assert.deepEqual(restrictedImports(graph, LAYERING), []);
+  });
+
+  it('loads for a one-shot request the client alone, not the server, OSCORE, group-config or rd', {
+    timeout: 10_000,
+  }, () => {
+    // cli/main imports each command's module when it runs; cli/request is the get command's.
+    const loaded = new Set([...eagerClosure(graph, 'cli/main.ts'), ...eagerClosure(graph, 'cli/request.ts')]);
+    assert.ok(loaded.has('client/client.ts'));
+    const heavy = [...loaded].filter((f) =>
+      /^(server|oscore|group-config|rd|link-format|group-json)\/|^index\.ts$|^entry\/(server|oscore|rd|codec|transport)\.ts$|^cli\/(serve|keys|demo|rd|groups)/.test(
+        f,
+      ),
+    );
+    assert.deepEqual(heavy, []);
   });
 
   it(`keeps source files small (${LIMIT} lines, a few named exceptions)`, { timeout: 10_000 }, () => {
