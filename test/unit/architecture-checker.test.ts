@@ -21,6 +21,7 @@ import {
   unranked,
   upwardImports,
 } from '../support/architecture.js';
+import { untimedTests } from '../support/test-timeouts.js';
 
 const LAYERS: Layering = {
   ranks: [
@@ -207,6 +208,32 @@ describe('architecture checker', () => {
         'client/client.ts: 310 lines (at most 300)',
         'server/server.ts: 330 lines (at most 320)',
       ],
+    );
+  });
+
+  it('finds async tests without a timeout of their own or of their suite', { timeout: 5000 }, () => {
+    const source = [
+      'const T = { timeout: 1000 };',
+      'const SLOW = { ...T, concurrency: 1 } as const;',
+      "describe('timed suite', { timeout: 5000 }, () => {",
+      "  it('inherits', async () => {});",
+      '});',
+      "describe('plain suite', () => {",
+      "  it('own literal', { timeout: 10 }, async () => {});",
+      "  it('own constant', T, async () => {});",
+      "  it('spread constant', SLOW, async () => {});",
+      "  it('sync needs none', () => {});",
+      "  it('async without', async () => {});",
+      '  for (const n of [1, 2]) test(`loop ${n}`, async function () {});',
+      "  it('other options', { skip: false }, async () => {});",
+      '});',
+      "it('top level', async (t) => {",
+      "  await t.test('inner', async () => {});",
+      '});',
+    ].join('\n');
+    assert.deepEqual(
+      untimedTests('x.test.ts', source).map((u) => `${u.line} ${u.name}`),
+      ['11 async without', '12 `loop ${n}`', '13 other options', '15 top level', '16 inner'],
     );
   });
 });

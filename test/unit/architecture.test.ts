@@ -7,8 +7,8 @@
  * docs/architecture.md is this one.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   eagerClosure,
@@ -25,6 +25,7 @@ import {
   upwardImports,
   withoutModuleComment,
 } from '../support/architecture.js';
+import { untimedTests } from '../support/test-timeouts.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -146,6 +147,19 @@ describe('architecture', () => {
 
   it('opens every source file with an @module comment', { timeout: 10_000 }, () => {
     assert.deepEqual(withoutModuleComment(graph), []);
+  });
+
+  it("gives every async test a timeout (its own, or its suite's)", { timeout: 60_000 }, () => {
+    const untimed: string[] = [];
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+      );
+    for (const f of walk(resolve(ROOT, 'test'))) {
+      for (const u of untimedTests(f, readFileSync(f, 'utf8')))
+        untimed.push(`${relative(ROOT, f)}:${u.line} ${u.name}`);
+    }
+    assert.deepEqual(untimed, []);
   });
 
   it('has the rank table of docs/architecture.md', { timeout: 10_000 }, () => {

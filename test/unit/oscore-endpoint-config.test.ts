@@ -65,7 +65,7 @@ function refuses(json: unknown, field: string, secret?: string): void {
   );
 }
 
-describe('coap-group keys', () => {
+describe('coap-group keys', { timeout: 60_000 }, () => {
   it('keys oscore writes client.json and server.json with mode 0600 that load and talk', async () => {
     const out = join(dir, 'pair');
     const r = await quiet(() => runKeys(['oscore', '--out', out, '--peer', 'coap://127.0.0.2']));

@@ -513,7 +513,9 @@ describe('ES256 key files and coap-group keys group --signature', () => {
     );
   });
 
-  it('coap-group keys group --signature es256 writes loadable files; bad values are usage errors', async () => {
+  it('coap-group keys group --signature es256 writes loadable files; bad values are usage errors', {
+    timeout: 30_000,
+  }, async () => {
     const out = join(dir, 'es256');
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = (() => true) as typeof process.stdout.write;
