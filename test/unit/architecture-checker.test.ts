@@ -224,7 +224,7 @@ describe('architecture checker', () => {
       "  it('spread constant', SLOW, async () => {});",
       "  it('sync needs none', () => {});",
       "  it('async without', async () => {});",
-      '  for (const n of [1, 2]) test(`loop ${n}`, async function () {});',
+      '  for (const n of [1, 2]) test(String(n), async function () {});',
       "  it('other options', { skip: false }, async () => {});",
       '});',
       "it('top level', async (t) => {",
@@ -233,7 +233,7 @@ describe('architecture checker', () => {
     ].join('\n');
     assert.deepEqual(
       untimedTests('x.test.ts', source).map((u) => `${u.line} ${u.name}`),
-      ['11 async without', '12 `loop ${n}`', '13 other options', '15 top level', '16 inner'],
+      ['11 async without', '12 String(n)', '13 other options', '15 top level', '16 inner'],
     );
   });
 });

@@ -162,6 +162,17 @@ describe('architecture', () => {
     assert.deepEqual(untimed, []);
   });
 
+  it('keeps only test files in the test suites: support in test/support, fixtures in test/fixtures', {
+    timeout: 10_000,
+  }, () => {
+    const stray = ['unit', 'integration', 'robust'].flatMap((suite) =>
+      readdirSync(resolve(ROOT, 'test', suite))
+        .filter((f) => !f.endsWith('.test.ts'))
+        .map((f) => `test/${suite}/${f}`),
+    );
+    assert.deepEqual(stray, []);
+  });
+
   it('has the rank table of docs/architecture.md', { timeout: 10_000 }, () => {
     const doc = readFileSync(resolve(ROOT, 'docs/architecture.md'), 'utf8');
     const rows = [...doc.matchAll(/^\| (\d+) \| ([^|]+) \|[^|]*\| ([^|]+) \|$/gm)].map((m) => ({

@@ -20,7 +20,7 @@ import { loadOscoreConfig, parseOscoreConfig } from '../../src/oscore/endpoint/c
 import { OscoreConfigError } from '../../src/oscore/endpoint/errors.js';
 import { generateOscorePair, type OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { decodeOscoreOption, decodePartialIv } from '../../src/oscore/option.js';
-import { group, pair, seededRandom } from './oscore-endpoint-fixtures.js';
+import { group, pair, seededRandom } from '../fixtures/oscore-keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coap-oscore-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
