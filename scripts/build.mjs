@@ -54,12 +54,16 @@ const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.jso
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 // The declarations name Buffer, KeyObject and other Node types. A consumer's tsconfig need not
-// list "node" in `types` (TypeScript 6 and later default `types` to []), so the entry says it
-// itself. tsc does not emit such a directive unless the source carries one (TypeScript 5.5 and
-// later), and it belongs to the package, not to src/index.ts. See docs/architecture.md, "The
-// package".
-const entry = join(dist, 'index.d.ts');
-writeFileSync(entry, `/// <reference types="node" />\n${readFileSync(entry, 'utf8')}`);
+// list "node" in `types` (TypeScript 6 and later default `types` to []), so each entry point
+// (the root and every subpath of package.json `exports`) says it itself. tsc does not emit such
+// a directive unless the source carries one (TypeScript 5.5 and later), and it belongs to the
+// package, not to src/. See docs/architecture.md, "The package".
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+for (const target of Object.values(pkg.exports)) {
+  if (typeof target !== 'object' || target.types === undefined) continue;
+  const entry = join(root, target.types);
+  writeFileSync(entry, `/// <reference types="node" />\n${readFileSync(entry, 'utf8')}`);
+}
 
 const stamp = join(dist, '.build-stamp');
 writeFileSync(stamp, `built from src/ as it was at ${started.toISOString()}\n`);

@@ -93,14 +93,24 @@ export class CoapError extends Error {
   }
 }
 
-/** An option passed to a constructor or a call is invalid; nothing was done. */
+/**
+ * An option passed to a constructor or a call is invalid; nothing was done.
+ *
+ * @example
+ * new CoapServer({ port: 70000 }); // throws InvalidArgumentError: port outside 0-65535
+ */
 export class InvalidArgumentError extends CoapError {
   constructor(message: string) {
     super('ERR_COAP_INVALID_ARGUMENT', message);
   }
 }
 
-/** Bytes that are not a well-formed CoAP message (RFC 7252 §3). `offset` is where decoding stopped. */
+/**
+ * Bytes that are not a well-formed CoAP message (RFC 7252 §3). `offset` is where decoding stopped.
+ *
+ * @example
+ * decodeMessage(Buffer.from([0x40])); // throws MessageFormatError: too short (offset 1)
+ */
 export class MessageFormatError extends CoapError {
   readonly offset: number;
   constructor(message: string, offset: number) {
@@ -109,14 +119,24 @@ export class MessageFormatError extends CoapError {
   }
 }
 
-/** A message that cannot be encoded (bad option length, token length or code). */
+/**
+ * A message that cannot be encoded (bad option length, token length or code).
+ *
+ * @example
+ * encodeMessage({ type: 0, code: 1, messageId: 1, token: Buffer.alloc(9), options: [], payload: Buffer.alloc(0) }); // throws: a token has at most 8 bytes
+ */
 export class MessageEncodeError extends CoapError {
   constructor(message: string) {
     super('ERR_COAP_MESSAGE_ENCODE', message);
   }
 }
 
-/** A URI that is not a valid `coap` URI for this use (RFC 7252 §6). */
+/**
+ * A URI that is not a valid `coap` URI for this use (RFC 7252 §6).
+ *
+ * @example
+ * await client.request('coap://[::1/x').catch((err) => err instanceof InvalidUriError); // true
+ */
 export class InvalidUriError extends CoapError {
   readonly uri: string;
   constructor(uri: string, reason: string) {
@@ -129,6 +149,9 @@ export class InvalidUriError extends CoapError {
  * No response arrived in time: a CON was retransmitted MAX_RETRANSMIT times, a NON's wait ran
  * out, or the request's signal fired with a timeout (`AbortSignal.timeout()`; `cause` is its
  * reason). `name` is `'TimeoutError'`, as for `fetch`.
+ *
+ * @example
+ * await client.request({ uri: 'coap://192.0.2.1/x', timeout: 2000 }).catch((err) => err instanceof CoapTimeoutError);
  */
 export class CoapTimeoutError extends CoapError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -137,7 +160,12 @@ export class CoapTimeoutError extends CoapError {
   }
 }
 
-/** The peer answered with a Reset (RFC 7252 §4.2). */
+/**
+ * The peer answered with a Reset (RFC 7252 §4.2).
+ *
+ * @example
+ * await client.request('coap://127.0.0.1/x').catch((err) => err instanceof CoapResetError); // the server reset the exchange
+ */
 export class CoapResetError extends CoapError {
   constructor(message: string) {
     super('ERR_COAP_RESET', message);
@@ -147,6 +175,12 @@ export class CoapResetError extends CoapError {
 /**
  * The request was cancelled through its AbortSignal. `name` is `'AbortError'`, as for `fetch`,
  * and `cause` is the signal's reason.
+ *
+ * @example
+ * const abort = new AbortController();
+ * const pending = client.request({ uri: 'coap://127.0.0.1/slow', signal: abort.signal });
+ * abort.abort();
+ * await pending.catch((err) => err instanceof CoapAbortError); // true
  */
 export class CoapAbortError extends CoapError {
   constructor(message = 'the request was aborted', options?: { cause?: unknown }) {
@@ -167,28 +201,49 @@ export function abortError(signal: AbortSignal | undefined): CoapAbortError | Co
   return new CoapAbortError('the request was aborted', { cause: reason });
 }
 
-/** The endpoint or server is closed, or closed while the request was pending. */
+/**
+ * The endpoint or server is closed, or closed while the request was pending.
+ *
+ * @example
+ * await client.close();
+ * await client.request('coap://127.0.0.1/x').catch((err) => err instanceof CoapClosedError); // true
+ */
 export class CoapClosedError extends CoapError {
   constructor(message = 'the endpoint is closed') {
     super('ERR_COAP_CLOSED', message);
   }
 }
 
-/** A group (multicast) request broke a rule of RFC 7390 / RFC 7252 §8 (CON, coaps, ETag, scope). */
+/**
+ * A group (multicast) request broke a rule of RFC 7390 / RFC 7252 §8 (CON, coaps, ETag, scope).
+ *
+ * @example
+ * client.group({ uri: 'coap://224.0.1.187/lights', confirmable: true }); // throws ERR_COAP_GROUP_CONFIRMABLE
+ */
 export class GroupRequestError extends CoapError {
   constructor(code: CoapErrorCode, message: string) {
     super(code, message);
   }
 }
 
-/** A name could not be resolved, or resolved to the wrong kind of address. */
+/**
+ * A name could not be resolved, or resolved to the wrong kind of address.
+ *
+ * @example
+ * await client.request('coap://no-such-host.invalid/x').catch((err) => err instanceof ResolveError); // true
+ */
 export class ResolveError extends CoapError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_COAP_RESOLVE', message, options);
   }
 }
 
-/** A socket, join or interface operation failed (bind, addMembership, unknown interface). */
+/**
+ * A socket, join or interface operation failed (bind, addMembership, unknown interface).
+ *
+ * @example
+ * await new CoapServer({ bind: ['192.0.2.1'] }).listen(); // throws ERR_COAP_BIND: not an address of this host
+ */
 export class TransportError extends CoapError {
   constructor(code: CoapErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
@@ -198,6 +253,11 @@ export class TransportError extends CoapError {
 /**
  * Thrown by a resource handler to answer with an error response (RFC 7252 §5.9.2, §5.9.3).
  * `code` on the wire is `responseCode`, e.g. `'4.00'`.
+ *
+ * @example
+ * server.get('/level', () => {
+ *   throw new CoapResponseError('4.04', 'no level yet'); // answered 4.04 with that diagnostic
+ * });
  */
 export class CoapResponseError extends CoapError {
   readonly responseCode: string;
@@ -216,6 +276,9 @@ export class CoapResponseError extends CoapError {
  * RFC 7252 §9) and the RFC 8323 schemes `coap+tcp`, `coaps+tcp`, `coap+ws`, `coaps+ws`. Thrown
  * before any name is resolved or anything is sent. Requests are protected with OSCORE over
  * `coap` instead (RFC 8613; the `security` option of `CoapClient.create`).
+ *
+ * @example
+ * await client.request('coaps://127.0.0.1/x').catch((err) => err instanceof UnsupportedSchemeError); // true
  */
 export class UnsupportedSchemeError extends CoapError {
   declare readonly code: 'ERR_COAP_UNSUPPORTED_SCHEME';

@@ -17,14 +17,37 @@ interface FakeTimer extends HeapNode {
   readonly __timer: true;
 }
 
+/**
+ * Deterministic time and randomness for tests: timers fire when the test advances the clock,
+ * and `random()` is a seeded sequence, so Leisure, retransmission and windows run the same way
+ * every time.
+ *
+ * @example
+ * const runtime = new FakeRuntime({ seed: 1 });
+ * const net = new MemoryNetwork({ runtime });
+ * const server = new CoapServer({ transport: net.createTransport({ bind: [{ address: '10.0.0.1', port: 5683 }] }), runtime });
+ * server.get('/hello', () => ({ payload: 'hi' }));
+ * await server.listen();
+ * const client = await CoapClient.create({ transport: net.createTransport({ bind: [{ address: '10.0.0.2', port: 0 }] }), runtime });
+ * // The virtual clock runs until the request is answered: no real waiting.
+ * const res = await runtime.settle(client.request('coap://10.0.0.1/hello'));
+ */
 export class FakeRuntime implements Runtime {
   private time = 0;
   private state: number;
   private readonly timers = new MinHeap<FakeTimer>();
+  readonly #settle: SettleOptions;
 
-  constructor(options: { seed?: number; start?: number } = {}) {
+  /**
+   * @param options.seed of `random()`; default 1.
+   * @param options.start the virtual time at the start, ms; default 0.
+   * @param options.settle the defaults of `settle()` (a test of long transfers allows more
+   *   virtual time, or larger steps, once for all its calls).
+   */
+  constructor(options: { seed?: number; start?: number; settle?: SettleOptions } = {}) {
     this.state = (options.seed ?? 1) >>> 0 || 1;
     this.time = options.start ?? 0;
+    this.#settle = { ...options.settle };
   }
 
   now(): number {
@@ -68,11 +91,12 @@ export class FakeRuntime implements Runtime {
 
   /**
    * Advances time in steps until `p` settles, then returns its value or throws its error.
-   * Throws if it is still pending after `maxMs` of virtual time.
+   * Throws if it is still pending after `maxMs` of virtual time. Options not given here are
+   * the constructor's `settle`, else 60 000 ms in steps of 10 ms.
    */
   async settle<T>(p: Promise<T>, options: SettleOptions = {}): Promise<T> {
-    const maxMs = options.maxMs ?? 60_000;
-    const step = options.step ?? 10;
+    const maxMs = options.maxMs ?? this.#settle.maxMs ?? 60_000;
+    const step = options.step ?? this.#settle.step ?? 10;
     let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
     p.then(
       (value) => {
@@ -108,7 +132,7 @@ export class FakeRuntime implements Runtime {
   }
 }
 
-/** Options of `FakeRuntime.settle`. */
+/** Options of `FakeRuntime.settle` (and its defaults, given to the constructor). */
 export interface SettleOptions {
   /** Virtual time to allow, ms; default 60 000. */
   readonly maxMs?: number;

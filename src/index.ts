@@ -1,36 +1,16 @@
 /**
  * @module index
- * The public API of coap-group. Everything a user (and the CLI) may rely on is exported here.
+ * The public API of coap-group: what an application needs. The client and server (with the
+ * errors, constants, codes and options both use: entry/client, entry/server), the in-memory
+ * network and the deterministic runtime for tests, the group configuration resource
+ * (RFC 7390 §2.6), OSCORE and Group OSCORE as layers around the client and server with their key
+ * files, and the resource directory (RFC 9176) with the node side of it. The building blocks
+ * (codecs, transports, the message layer, the OSCORE primitives, the directory's internals) are
+ * behind subpaths: coap-group/codec, coap-group/transport, coap-group/oscore, coap-group/rd.
  */
 
-export * from './block/index.js';
-export { BlockTransferError } from './client/block-transfer-error.js';
-export type { RequestOptions, ResponseClass } from './client/build.js';
-export { type ClientOptions, CoapClient, type UnicastRequestOptions } from './client/client.js';
-export type {
-  ExchangeKind,
-  ExchangeRequest,
-  Exchanger,
-  ExchangerLayer,
-  LayerContext,
-  MessageParts,
-  ResponseStream,
-  Screen,
-  SendListener,
-  StreamSink,
-} from './client/exchanger.js';
-export {
-  type GroupRequestOptions,
-  GroupResponse,
-  GroupResponses,
-  type GroupSummary,
-} from './client/group.js';
-export { Observation, type ObserveRequestOptions } from './client/observe.js';
-export { type Resolver, resolveHost, systemResolver } from './client/resolve.js';
-export { CoapResponse } from './client/response.js';
-export { parseRequestUri } from './client/scheme.js';
-export * from './constants.js';
-export * from './errors.js';
+export * from './entry/client.js';
+export * from './entry/server.js';
 export { FakeRuntime, type SettleOptions } from './fake-runtime.js';
 export {
   type AccessDecision,
@@ -66,39 +46,9 @@ export {
   type StoreFile,
   type StoreFs,
 } from './group-config/index.js';
-export * from './group-json/index.js';
 export type { Membership as GroupMembership } from './group-json/types.js';
-export * from './link-format/index.js';
-export {
-  Code,
-  codeToString,
-  Method,
-  type MethodName,
-  methodName,
-  parseCode,
-  reasonPhrase,
-} from './message/codes.js';
-export { decodeMessage } from './message/decode.js';
-export { describeMessage } from './message/describe.js';
-export { encodeMessage } from './message/encode.js';
-export type { CoapMessage, CoapOption } from './message/types.js';
-export { MessageType } from './message/types.js';
-export { Messenger, type MessengerOptions } from './messenger/messenger.js';
-export { ContentFormat, isTextFormat, mediaTypeOf, parseContentFormat } from './options/content-format.js';
-export {
-  isCritical,
-  isNoCacheKey,
-  isUnsafe,
-  Opt,
-  optionByName,
-  optionDefinition,
-} from './options/registry.js';
-export { decodeUint, encodeUint, findOption, findOptions } from './options/values.js';
-export { SecurityContext, type SecurityContextInput } from './oscore/context.js';
 export * from './oscore/endpoint/index.js';
 export { OscoreError, type OscoreErrorCode } from './oscore/errors.js';
-export { type GroupContextInput, GroupSecurityContext } from './oscore/group/context.js';
-export { ccsCredential } from './oscore/group/credential.js';
 export {
   MemorySequenceStorage,
   PersistentSequence,
@@ -106,46 +56,38 @@ export {
   type SequenceSource,
   type SequenceStorage,
 } from './oscore/sequence.js';
-export * from './rd/index.js';
+export {
+  ALL_RDS_IPV4,
+  ALL_RDS_IPV6_LINK,
+  ALL_RDS_IPV6_SITE,
+  attachResourceDirectory,
+  FileRdStore,
+  type FindRdOptions,
+  findRdInterfaces,
+  MemoryRdStore,
+  RdClientError,
+  type RdClientErrorCode,
+  type RdGroup,
+  type RdGroupEvent,
+  RdGroupMembership,
+  type RdGroupOptions,
+  type RdInterfaces,
+  RdRegistration,
+  type RdRegistrationEvent,
+  type RdRegistrationOptions,
+  RdStateError,
+  type RdStateErrorCode,
+  type RdStats,
+  type RdStore,
+  ResourceDirectory,
+  type ResourceDirectoryOptions,
+  VolatileRdStore,
+} from './rd/index.js';
 export type { Runtime, TimerHandle } from './runtime.js';
 export { systemRuntime } from './runtime.js';
-export type { LeisureSetting } from './server/leisure.js';
-export { IncomingRequest } from './server/request.js';
-export type { Handler, ResourceMeta, ResourceOptions, SecureResourceOptions } from './server/resource.js';
-export type { Responder, ResponderStage, RespondOptions } from './server/responder.js';
-export type { ResponseInit } from './server/response.js';
-export {
-  CoapServer,
-  type GroupSpec,
-  type ListenInfo,
-  parseGroupSpec,
-  ResourceBuilder,
-  type ServerOptions,
-} from './server/server.js';
-export type {
-  InboundRequest,
-  RequestSecurity,
-  ServerSecurity,
-  Site,
-  SiteHost,
-  SiteLayer,
-} from './server/site.js';
-export { DEFAULT_SUPPRESSION, type SuppressionPolicy } from './server/suppression.js';
-export { type ResolvedInterface, resolveInterface } from './transport/interfaces.js';
 export {
   type LinkConditions,
   MemoryNetwork,
   MemoryTransport,
   type NetworkStats,
 } from './transport/memory.js';
-export type {
-  Address,
-  Datagram,
-  JoinedGroup,
-  LocalSocket,
-  MulticastOptions,
-  Transport,
-} from './transport/types.js';
-export { UdpTransport, type UdpTransportOptions } from './transport/udp.js';
-export * from './uri/index.js';
-export { canonicalIPv6, cidrContains, ipFamily, isMulticast, parseCidr } from './util/ip.js';

@@ -5,8 +5,8 @@
 // timed by CPU time, in slices that alternate, so that both see the same machine. Each figure
 // is the better of two rounds, after a warm-up.
 import { generate, type Packet, parse } from 'coap-packet';
+import { decodeMessage, encodeMessage } from '../../src/entry/codec.js';
 import type { CoapMessage } from '../../src/index.js';
-import { decodeMessage, encodeMessage } from '../../src/index.js';
 import type { BenchConfig } from '../config.js';
 import type { Row, SectionResult } from '../report/types.js';
 

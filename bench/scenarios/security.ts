@@ -9,10 +9,11 @@
 // datagrams, plain against protected, and the best of `rounds` interleaved measurements. Servers
 // answer group requests with a Leisure of 0, and a group request ends with the third response
 // (`limit: 3`). Runs in every bench run; `--only` does not name it (bench/config.ts).
+
+import { decodeMessage } from '../../src/entry/codec.js';
 import {
   CoapClient,
   CoapServer,
-  decodeMessage,
   findOption,
   generateGroup,
   generateOscorePair,

@@ -6,7 +6,8 @@
  * group request nobody answered.
  */
 import { parseArgs } from 'node:util';
-import { ALL_COAP_NODES_IPV4, CoapClient, type CoapUri, parseLinks, parseUri } from '../index.js';
+import { parseLinks, parseUri } from '../entry/codec.js';
+import { ALL_COAP_NODES_IPV4, CoapClient, type CoapUri } from '../index.js';
 import { endpoint } from './output.js';
 import type { Session } from './session.js';
 import { Exit, integer, LOOPBACK, seconds, UsageError } from './usage.js';

@@ -6,7 +6,7 @@
  * nothing arrived in the time allowed. When the request disclaimed some response classes
  * (No-Response, RFC 7967) silence may be success, so it is noted and exits 0.
  */
-import type { CoapClient, GroupRequestOptions, GroupSummary, ResponseClass } from '../index.js';
+import type { CoapClient, GroupRequestOptions, GroupSummary, ResponseClass } from '../entry/client.js';
 import { endpoint, groupLine, jsonLine } from './output.js';
 import type { StopReason } from './session.js';
 import { Exit } from './usage.js';

@@ -11,31 +11,28 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  CoapClient,
-  CoapError,
-  type CoapResponse,
-  type CoapUri,
-  ContentFormat,
-  findOptions,
   formatCollection,
   formatMembership,
   GroupJsonError,
-  isMulticast,
   isValidIndex,
   type MembershipCollection,
   normaliseIndex,
-  Opt,
   parseCollection,
   parseGroupAddress,
   parseGroupName,
   type parseMembership,
   parseUri,
-  pathString,
+} from '../entry/codec.js';
+import {
+  CoapClient,
+  type CoapUri,
+  ContentFormat,
+  isMulticast,
   resolveHost,
   systemResolver,
 } from '../index.js';
+import { type GroupsIo, report, type Sub } from './groups-report.js';
 import { clientSecurity } from './oscore-config.js';
-import { endpoint } from './output.js';
 import { Exit, seconds, UsageError } from './usage.js';
 
 /**
@@ -43,6 +40,8 @@ import { Exit, seconds, UsageError } from './usage.js';
  * `Membership` is the transport's type of the same name.
  */
 type GroupMembership = ReturnType<typeof parseMembership>;
+
+export type { GroupsIo } from './groups-report.js';
 
 export const GROUPS_HELP = `Usage: coap-group groups COMMAND NODE-URI [options]
 
@@ -75,7 +74,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Sub = 'list' | 'add' | 'update' | 'remove' | 'replace';
 const SUBS: readonly Sub[] = ['list', 'add', 'update', 'remove', 'replace'];
 /** Positionals after NODE-URI, and the options each command takes. */
 const SHAPE: Record<Sub, { index: boolean; options: readonly string[] }> = {
@@ -86,12 +84,6 @@ const SHAPE: Record<Sub, { index: boolean; options: readonly string[] }> = {
   replace: { index: false, options: ['file'] },
 };
 const SPECIFIC = ['address', 'name', 'file'] as const;
-
-/** Where output goes; tests pass their own. */
-export interface GroupsIo {
-  out(text: string): void;
-  err(text: string): void;
-}
 
 const processIo: GroupsIo = {
   out: (t) => process.stdout.write(t),
@@ -273,72 +265,4 @@ export async function runGroups(
   } finally {
     await client.close();
   }
-}
-
-interface Context {
-  uri: CoapUri;
-  index: string | undefined;
-  count: number | undefined;
-  json: boolean;
-}
-
-function report(io: GroupsIo, sub: Sub, res: CoapResponse, c: Context): number {
-  const base = { from: endpoint(res.source), code: res.codeString };
-  if (!res.ok) {
-    const diag = res.text();
-    const retry = res.codeString === '5.03' ? res.maxAge : undefined;
-    if (c.json) {
-      io.out(
-        `${JSON.stringify({ ...base, error: diag, ...(retry !== undefined ? { retryAfter: retry } : {}) })}\n`,
-      );
-    } else {
-      const hint = retry !== undefined ? ` (try again in ${retry} s)` : '';
-      io.err(`coap-group: ${res.codeString} ${res.reason}${diag ? `: ${diag}` : ''}${hint}\n`);
-    }
-    return Exit.RESPONSE_ERROR;
-  }
-  const line = (o: object, text: string) =>
-    io.out(c.json ? `${JSON.stringify({ ...base, ...o })}\n` : `${text}\n`);
-  switch (sub) {
-    case 'list': {
-      let groups: MembershipCollection;
-      try {
-        groups = parseCollection(res.payload);
-      } catch (err) {
-        throw new CoapError(
-          'ERR_COAP_PAYLOAD_FORMAT',
-          `${endpoint(res.source)} answered with a payload that is not application/coap-group+json: ${(err as Error).message}`,
-        );
-      }
-      const rows = [...groups].map(([index, m]) => ({ index, ...JSON.parse(formatMembership(m)) }));
-      line({ groups: rows }, table(rows));
-      break;
-    }
-    case 'add': {
-      const path = findOptions(res.options, Opt.LocationPath).map((o) => o.value.toString('utf8'));
-      const index = path[path.length - 1] ?? '?';
-      line({ index, location: pathString(path) }, `added index ${index} (${pathString(path)})`);
-      break;
-    }
-    case 'update':
-      line({ index: c.index }, `${res.codeString === '2.01' ? 'created' : 'updated'} index ${c.index}`);
-      break;
-    case 'remove':
-      line({ index: c.index }, `removed index ${c.index}`);
-      break;
-    case 'replace':
-      line({ groups: c.count }, `replaced all memberships: ${c.count} now (${pathString(c.uri.path)})`);
-      break;
-  }
-  return Exit.OK;
-}
-
-/** A table with a header, columns padded to their widest cell. */
-function table(rows: ReadonlyArray<{ index: string; a?: string; n?: string }>): string {
-  if (rows.length === 0) return 'no group memberships';
-  const cells = [['INDEX', 'ADDRESS', 'NAME'], ...rows.map((r) => [r.index, r.a ?? '-', r.n ?? '-'])];
-  const widths = [0, 1].map((i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells
-    .map((row) => `${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}`)
-    .join('\n');
 }

@@ -2,20 +2,16 @@
  * @module cli/main
  * The `coap-group` command: dispatch, and the mapping of errors to one line and an exit code
  * (design.md §CLI contract). No stack trace is printed unless asked for (`--debug`,
- * NODE_DEBUG=coap). The CLI uses only what `index` exports.
+ * NODE_DEBUG=coap). The CLI uses only the package's entry points (`index`, `entry/*`).
+ *
+ * Each command's module is imported when that command runs, and imports only the entry points
+ * it needs: a one-shot `get` loads the client, not the server, OSCORE, the group configuration
+ * or the resource directory (docs/performance.md, "Start-up of the command").
  */
 import { readFileSync } from 'node:fs';
-import { CoapError, type MethodName } from '../index.js';
-import { runDemo } from './demo.js';
-import { runDiscover } from './discover.js';
+import { CoapError, type MethodName } from '../entry/common.js';
 import { stackOf, systemErrorLine, systemErrorOf, systemHint } from './failure.js';
-import { runGroups } from './groups.js';
 import { HELP } from './help.js';
-import { KEYS_HELP, runKeys } from './keys.js';
-import { runPing } from './ping.js';
-import { runRd } from './rd.js';
-import { runRequest } from './request.js';
-import { runServe } from './serve.js';
 import { Session } from './session.js';
 import { Exit, printError, UsageError } from './usage.js';
 
@@ -51,7 +47,7 @@ const METHODS: Record<string, MethodName> = {
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const session = new Session(argv);
-  session.start();
+  await session.start();
   try {
     const status = await dispatch(session);
     return session.stopStatus ?? status;
@@ -70,41 +66,44 @@ async function dispatch(session: Session): Promise<number> {
   if (method !== undefined) {
     if (wantsHelp) return help('request');
     session.catchSignals();
+    const { runRequest } = await import('./request.js');
     return await runRequest(method, rest, session);
   }
   switch (command) {
     case 'ping':
       if (wantsHelp) return help('ping');
       session.catchSignals();
-      return await runPing(rest, session);
+      return await (await import('./ping.js')).runPing(rest, session);
     case 'discover':
       if (wantsHelp) return help('discover');
       session.catchSignals();
-      return await runDiscover(rest, session);
+      return await (await import('./discover.js')).runDiscover(rest, session);
     case 'serve':
       if (wantsHelp) return help('serve');
       // A stop is what serve waits for: SIGTERM and SIGINT both end it cleanly (status 0).
       session.stopIsSuccess();
       session.catchSignals();
-      return await runServe(rest, session);
+      return await (await import('./serve.js')).runServe(rest, session);
     case 'groups':
-      return await runGroups(rest, undefined, session.catchSignals());
-    case 'keys':
+      return await (await import('./groups.js')).runGroups(rest, undefined, session.catchSignals());
+    case 'keys': {
+      const { KEYS_HELP, runKeys } = await import('./keys.js');
       if (wantsHelp) {
         process.stdout.write(`${KEYS_HELP}\n`);
         return Exit.OK;
       }
       return await runKeys(rest);
+    }
     case 'demo':
       if (wantsHelp) return help('demo');
-      return await runDemo(rest);
+      return await (await import('./demo.js')).runDemo(rest);
     case 'rd':
       if (wantsHelp)
         return help(rest[0] === 'register-group' || rest[0] === 'lookup' ? `rd ${rest[0]}` : 'rd');
       // The directory itself, like serve, stops cleanly on a signal; its client commands do not.
       if (rest[0] !== 'register-group' && rest[0] !== 'lookup') session.stopIsSuccess();
       session.catchSignals();
-      return await runRd(rest);
+      return await (await import('./rd.js')).runRd(rest);
     case '--version':
     case '-V':
       process.stdout.write(`${version()}\n`);

@@ -4,7 +4,8 @@
  * `<ip>:<port>  <code> <reason>  <payload>`, or with --json one object per line with `payload`
  * (text) or `payloadBase64` (binary).
  */
-import { type CoapResponse, isTextFormat } from '../index.js';
+import type { CoapResponse } from '../entry/client.js';
+import { isTextFormat } from '../entry/common.js';
 
 /** `127.0.0.2:5683` or `[::1]:5683`. */
 export function endpoint(a: { address: string; port: number }): string {

@@ -4,7 +4,9 @@
  * with a Reset (RFC 7252 §4.2, §4.3). Unicast only: a Confirmable message never goes to a group
  * (RFC 7252 §8.1). Exit 0 when the node answered, 3 when it did not.
  */
-import { CoapClient, isMulticast, parseUri, resolveHost, systemResolver } from '../index.js';
+
+import { parseUri } from '../entry/codec.js';
+import { CoapClient, isMulticast, resolveHost, systemResolver } from '../index.js';
 import { endpoint } from './output.js';
 import type { Session } from './session.js';
 import { Exit, parseCommand, seconds, UsageError } from './usage.js';

@@ -6,19 +6,15 @@
  * its registration resource; `rd lookup RD-URI ep|res [QUERY]` prints the links found
  * (RFC 9176 §6), one per line, or one JSON object per link with `--json`. RD-URI may be `auto`.
  */
+
+import { formatLinks, formatUri, type Link, LinkFormatError, parseLinks, parseUri } from '../entry/codec.js';
 import {
   CoapClient,
   type CoapResponse,
   findOptions,
   findRdInterfaces,
-  formatLinks,
-  formatUri,
   isMulticast,
-  type Link,
-  LinkFormatError,
   Opt,
-  parseLinks,
-  parseUri,
   type RdInterfaces,
 } from '../index.js';
 import { clientSecurity } from './oscore-config.js';

@@ -8,14 +8,14 @@
  * `rd register-group` and `rd lookup` are the commissioning tool's and the lookup client's side
  * (cli/rd-tool).
  */
+
+import { parseToolSpec, type ToolSpec } from '../entry/rd.js';
 import {
   attachResourceDirectory,
   CoapServer,
   InvalidArgumentError,
-  parseToolSpec,
   type ResourceDirectory,
   type ServerOptions,
-  type ToolSpec,
 } from '../index.js';
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';

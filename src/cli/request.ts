@@ -17,15 +17,14 @@ import {
   type MethodName,
   type ObserveRequestOptions,
   Opt,
-  OscoreNoContextError,
   parseRequestUri,
   type ResponseClass,
   resolveHost,
   systemResolver,
   type UnicastRequestOptions,
-} from '../index.js';
+} from '../entry/client.js';
+import type { OscoreNoContextError } from '../index.js';
 import { groupRequest, groupTarget } from './group-request.js';
-import { clientSecurity } from './oscore-config.js';
 import { endpoint, groupLine, jsonLine, payloadOut } from './output.js';
 import type { Session } from './session.js';
 import { Exit, integer, LOOPBACK, seconds, UsageError } from './usage.js';
@@ -120,7 +119,11 @@ export async function runRequest(method: MethodName, argv: string[], session: Se
     ...(blockSize !== undefined ? { blockSize } : {}),
   };
   const group = isMulticast(address);
-  const security = clientSecurity(values.oscore);
+  // OSCORE is loaded only for --oscore.
+  const security =
+    values.oscore === undefined
+      ? undefined
+      : (await import('./oscore-config.js')).clientSecurity(values.oscore);
   const client = await CoapClient.create({
     ...(security !== undefined ? { security } : {}),
     iface: values.iface ?? LOOPBACK,
@@ -188,10 +191,10 @@ export async function runRequest(method: MethodName, argv: string[], session: Se
  * refused by the client (`ERR_OSCORE_NO_CONTEXT`); this says how to mend the file.
  */
 function noContext(err: unknown, file: string | undefined): unknown {
-  if (!(err instanceof OscoreNoContextError)) return err;
-  const d = err.destination;
+  if (!(err instanceof CoapError) || err.code !== 'ERR_OSCORE_NO_CONTEXT') return err;
+  const { destination: d, kind } = err as OscoreNoContextError;
   const where = endpoint(d);
-  return err.kind === 'group'
+  return kind === 'group'
     ? new UsageError(
         `--oscore ${file}: no group in the file has the address ${where}, so nothing was sent`,
         "make the file with coap-group keys group --address GROUP, or list the address in the group's addresses",

@@ -9,7 +9,8 @@
  * §Multicast on Node).
  */
 import { networkInterfaces } from 'node:os';
-import type { LocalSocket, UdpTransport } from '../index.js';
+import type { UdpTransport } from '../entry/transport.js';
+import type { LocalSocket } from '../index.js';
 
 /** How often the interfaces are looked at again, ms. */
 export const ADDRESS_POLL_MS = 2000;

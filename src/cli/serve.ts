@@ -8,6 +8,7 @@
  * 0, on SIGTERM or SIGINT (design.md §CLI contract). A handler that fails is logged on stderr.
  */
 import { readFileSync } from 'node:fs';
+import { resolveInterface, UdpTransport } from '../entry/transport.js';
 import {
   type AccessPolicy,
   attachGroupConfig,
@@ -17,10 +18,8 @@ import {
   IdentityAccessPolicy,
   parseController,
   type ResourceOptions,
-  resolveInterface,
   type SecureResourceOptions,
   type ServerOptions,
-  UdpTransport,
 } from '../index.js';
 import { serverSecurity } from './oscore-config.js';
 import { endpoint } from './output.js';

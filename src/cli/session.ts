@@ -7,7 +7,7 @@
  * stops the run too, quietly, with status 0: the reader has what it wanted.
  */
 import { debuglog } from 'node:util';
-import { announceWaits, traceMessages } from './trace.js';
+import { announceWaits } from './trace.js';
 
 /** Why a run was stopped from outside. */
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output';
@@ -67,13 +67,16 @@ export class Session {
     if (this.#reason !== 'closed-output') process.stderr.write(`coap-group: ${line}\n`);
   }
 
-  /** Installs the output handlers and the stderr traces. */
-  start(): void {
+  /** Installs the output handlers and the stderr traces (`--verbose` loads the codec for them). */
+  async start(): Promise<void> {
     const onOutputError = () => this.stop('closed-output');
     process.stdout.on('error', onOutputError);
     process.stderr.on('error', onOutputError);
     this.#cleanups.push(announceWaits((l) => this.note(l)));
-    if (this.verbose) this.#cleanups.push(traceMessages((l) => this.note(l)));
+    if (this.verbose) {
+      const { traceMessages } = await import('./trace-messages.js');
+      this.#cleanups.push(traceMessages((l) => this.note(l)));
+    }
   }
 
   /**

@@ -15,6 +15,11 @@ import { CoapResponse } from './response.js';
  * A response to a group request. A member's large body is completed by unicast (RFC 7959 §2.8);
  * when that stops short, the response keeps the code and options of the first block, its payload
  * holds the bytes that arrived, and `incomplete` says what failed.
+ *
+ * @example
+ * for await (const res of client.group('coap://224.0.1.187/light')) {
+ *   console.log(res.source.address, res.codeString, res.text(), `${res.elapsedMs} ms`);
+ * }
  */
 export class GroupResponse extends CoapResponse {
   /** Milliseconds from sending the request to receiving this response. */
@@ -66,7 +71,15 @@ export interface GroupSummary {
   readonly cause?: unknown;
 }
 
-/** The responses of one group request, as an async iterable. Breaking out of the loop ends it. */
+/**
+ * The responses of one group request, as an async iterable. Breaking out of the loop ends it.
+ *
+ * @example
+ * const responses = client.group({ uri: 'coap://224.0.1.187/light', window: 3000 });
+ * for await (const res of responses) console.log(res.source.address, res.text());
+ * const summary = await responses.done;
+ * console.log(summary.responses, 'responses from', summary.endpoints, 'endpoints');
+ */
 export class GroupResponses implements AsyncIterable<GroupResponse> {
   /** Resolves with the summary when collection ends. */
   readonly done: Promise<GroupSummary>;

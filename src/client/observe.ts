@@ -37,7 +37,16 @@ export interface ObserveRequestOptions extends RequestOptions {
   confirmable?: boolean;
 }
 
-/** A running observation: iterate it for the registration response and every notification. */
+/**
+ * A running observation: iterate it for the registration response and every notification.
+ *
+ * @example
+ * const observation = client.observe('coap://127.0.0.1/temperature');
+ * for await (const notification of observation) {
+ *   console.log(notification.text());
+ *   if (Number(notification.text()) > 30) break; // leaving the loop deregisters
+ * }
+ */
 export class Observation implements AsyncIterable<CoapResponse> {
   /** @internal */ readonly queue = new AsyncQueue<CoapResponse>();
   /** @internal */ stop: () => Promise<void> = async () => {};

@@ -10,7 +10,14 @@ import { Opt } from '../options/registry.js';
 import { decodeUint, findOption, uintOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
 
-/** A CoAP response. */
+/**
+ * A CoAP response.
+ *
+ * @example
+ * const res = await client.request('coap://127.0.0.1/temperature');
+ * if (res.ok) console.log(res.codeString, res.format, res.text()); // 2.05 0 21.5
+ * else console.log(res.codeString, res.reason); // 4.04 Not Found
+ */
 export class CoapResponse {
   /** The numeric code, e.g. 0x45 for 2.05. */
   readonly code: number;

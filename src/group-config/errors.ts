@@ -36,6 +36,13 @@ export class GroupStateError extends CoapError {
 /**
  * No room for another membership: the configured maximum, at most the 1332 indexes RFC 7390
  * §2.6.2.2 allows (two alphanumeric characters). Code `ERR_COAP_GROUP_CONFIG_FULL`.
+ *
+ * @example
+ * try {
+ *   await config.add({ a: { address: '239.1.2.3', family: 4, port: undefined } });
+ * } catch (err) {
+ *   if (err instanceof GroupConfigFullError) console.log('at most', err.limit, 'memberships');
+ * }
  */
 export class GroupConfigFullError extends CoapError {
   readonly limit: number;

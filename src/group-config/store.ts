@@ -35,6 +35,10 @@ export interface GroupConfigStore {
 /**
  * A store in memory: the state lives as long as the object. It keeps the encoded bytes, so what
  * comes back has been through the same codec as a file.
+ *
+ * @example
+ * const store = new MemoryGroupConfigStore();
+ * const config = await attachGroupConfig(server, { store });
  */
 export class MemoryGroupConfigStore implements GroupConfigStore {
   readonly location = 'memory';

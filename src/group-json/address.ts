@@ -5,8 +5,7 @@
  * RFC 3986 §3.2.2 rules) and `"n"` (`group-name = host [":" port]`, read as an RFC 1123 host
  * name). Parsing is strict, formatting canonical, so one membership has one text.
  */
-import { isIPv6 } from 'node:net';
-import { canonicalIPv6, ipv6ToBytes, isMulticast } from '../util/ip.js';
+import { canonicalIPv6, ipv6ToBytes, isIPv6, isMulticast } from '../util/ip.js';
 import { GroupJsonError, quote } from './error.js';
 import type { GroupAddress, GroupName } from './types.js';
 

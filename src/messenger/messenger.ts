@@ -41,7 +41,14 @@ export interface MessengerOptions {
 
 export type { Outgoing, OutgoingCallbacks };
 
-/** The message layer over one transport. */
+/**
+ * The message layer over one transport.
+ *
+ * @example
+ * const transport = await UdpTransport.create({ bind: [{ address: '127.0.0.1', port: 0 }] });
+ * const messenger = new Messenger({ transport });
+ * const client = await CoapClient.create({ messenger });
+ */
 export class Messenger {
   readonly transport: Transport;
   readonly runtime: Runtime;

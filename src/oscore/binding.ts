@@ -10,6 +10,11 @@
  * `unprotectRequest`; each passes it, with the Security Context, to the response functions. Keep
  * both with the Token for as long as responses may come (for Observe, as long as the observation
  * lasts, RFC 8613 §8).
+ *
+ * @example
+ * const { message: sent, binding } = protectRequest(request, ctx);
+ * // ...the response that came back on the request's token:
+ * const opened = unprotectResponse(response, ctx, binding);
  */
 export class RequestBinding {
   /** 'request_kid': the client's Sender ID. */

@@ -13,7 +13,13 @@
  */
 import { OscoreError } from './errors.js';
 
-/** A CBOR simple value other than false/true/null/undefined (RFC 8949 §3.3). */
+/**
+ * A CBOR simple value other than false/true/null/undefined (RFC 8949 §3.3).
+ *
+ * @example
+ * const bytes = encodeCbor([new CborSimple(16), 1]);
+ * console.log(decodeCbor(bytes)); // [ CborSimple { value: 16 }, 1 ]
+ */
 export class CborSimple {
   constructor(readonly value: number) {}
 }

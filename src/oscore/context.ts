@@ -52,7 +52,13 @@ export function deriveInfo(
   return encodeCbor([id, idContext ?? null, alg, type, length]);
 }
 
-/** The parameters every endpoint of the context shares (RFC 8613 §3.1). Immutable. */
+/**
+ * The parameters every endpoint of the context shares (RFC 8613 §3.1). Immutable.
+ *
+ * @example
+ * const ctx = SecurityContext.derive({ masterSecret, senderId: Buffer.from([1]), recipientId: Buffer.alloc(0) });
+ * console.log(ctx.common.commonIv, ctx.common.maxIdLength); // 13 bytes; 7 for AES-CCM-16-64-128
+ */
 export class CommonContext {
   readonly aead: AeadParameters;
   readonly hkdfAlgorithm: HkdfAlgorithm;
@@ -94,7 +100,13 @@ export class CommonContext {
   }
 }
 
-/** The Sender Context (RFC 8613 §3.1): protects what this endpoint sends. */
+/**
+ * The Sender Context (RFC 8613 §3.1): protects what this endpoint sends.
+ *
+ * @example
+ * const { sender } = SecurityContext.derive({ masterSecret, senderId: Buffer.from([1]), recipientId: Buffer.alloc(0) });
+ * console.log(sender.id, sender.key); // the Sender ID and Key (RFC 8613 §3.2.1)
+ */
 export class SenderContext {
   readonly id: Buffer;
   readonly key: Buffer;
@@ -106,7 +118,13 @@ export class SenderContext {
   }
 }
 
-/** The Recipient Context (RFC 8613 §3.1): verifies what the peer sends. */
+/**
+ * The Recipient Context (RFC 8613 §3.1): verifies what the peer sends.
+ *
+ * @example
+ * const { recipient } = SecurityContext.derive({ masterSecret, senderId: Buffer.from([1]), recipientId: Buffer.alloc(0) });
+ * console.log(recipient.id, recipient.key); // the Recipient ID and Key (RFC 8613 §3.2.1)
+ */
 export class RecipientContext {
   readonly id: Buffer;
   readonly key: Buffer;
@@ -182,6 +200,10 @@ export type ContextResolver = (kid: Buffer, kidContext: Buffer | undefined) => S
  * A server's contexts, looked up by (ID Context, Recipient ID). A request without 'kid context'
  * matches a context by Recipient ID alone when exactly one has it (RFC 8613 §3.3 asks Recipient
  * IDs to be unique; when they are not, the sender must send 'kid context').
+ *
+ * @example
+ * const contexts = new SecurityContextRegistry().add(alice).add(bob);
+ * const opened = unprotectRequest(message, contexts.resolve);
  */
 export class SecurityContextRegistry {
   readonly #byKey = new Map<string, SecurityContext>();

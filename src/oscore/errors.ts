@@ -34,7 +34,7 @@ export type OscoreErrorCode =
  *
  * @example
  * ```ts
- * try { unprotectRequest(outer, contexts); }
+ * try { unprotectRequest(outer, contexts.resolve); }
  * catch (e) {
  *   if (e instanceof OscoreError) reply(oscoreErrorResponse(e)); // unprotected, per RFC 8613 §8.3
  * }

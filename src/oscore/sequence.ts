@@ -27,6 +27,9 @@ function checkStart(n: number, what: string): void {
 /**
  * An in-memory counter, starting at 0 by default (RFC 8613 §3.2.2). Reading and incrementing is
  * one synchronous step, which is the atomicity RFC 8613 §7.2 asks for.
+ *
+ * @example
+ * const ctx = SecurityContext.derive({ masterSecret, senderId, recipientId, senderSequence: new CounterSequence(100) });
  */
 export class CounterSequence implements SequenceSource {
   #n: number;
@@ -77,7 +80,7 @@ export interface PersistentSequenceOptions {
  *
  * @example
  * ```ts
- * const seq = new PersistentSequence(fileStorage('/var/lib/app/ssn'), { reserve: 100 });
+ * const seq = new PersistentSequence(new FileSequenceStorage('/var/lib/app/ssn'), { reserve: 100 });
  * const ctx = SecurityContext.derive({ ...inputs, senderSequence: seq });
  * ```
  */
@@ -127,7 +130,14 @@ export class PersistentSequence implements SequenceSource {
   }
 }
 
-/** A `SequenceStorage` in memory, for tests and for simulating restarts. */
+/**
+ * A `SequenceStorage` in memory, for tests and for simulating restarts.
+ *
+ * @example
+ * const storage = new MemorySequenceStorage();
+ * const sequence = new PersistentSequence(storage, { reserve: 10 });
+ * sequence.next(); // 0; storage.writes is [10]: up to 10 may be used before the next write
+ */
 export class MemorySequenceStorage implements SequenceStorage {
   value: number | undefined;
   /** Every value saved, in order. */

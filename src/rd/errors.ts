@@ -17,6 +17,14 @@ export type RdStateErrorCode = 'ERR_COAP_RD_STATE_CORRUPT' | 'ERR_COAP_RD_STATE_
  *   start unless told to start empty (which moves the bad files aside).
  * - `ERR_COAP_RD_STATE_IO`: a state file or its directory could not be read or written; during
  *   a registration the RD answers 5.00 and nothing changes.
+ *
+ * @example
+ * try {
+ *   await attachResourceDirectory(server, { store: '/var/lib/coap-rd' });
+ * } catch (err) {
+ *   if (err instanceof RdStateError && err.code === 'ERR_COAP_RD_STATE_CORRUPT')
+ *     await attachResourceDirectory(server, { store: '/var/lib/coap-rd', startEmpty: true });
+ * }
  */
 export class RdStateError extends CoapError {
   declare readonly code: RdStateErrorCode;

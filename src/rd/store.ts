@@ -75,6 +75,9 @@ export class Lines {
 /**
  * No store: nothing is kept beyond the directory's own memory, so a restart starts empty. The
  * default of `attachResourceDirectory`, which then holds no second copy of every registration.
+ *
+ * @example
+ * const rd = await attachResourceDirectory(server, { store: new VolatileRdStore() });
  */
 export class VolatileRdStore implements RdStore {
   readonly location = 'memory';
@@ -92,6 +95,12 @@ export class VolatileRdStore implements RdStore {
  * A store in memory that outlives the directory: the state lives as long as the object, so a
  * directory attached again with it comes back with its registrations (through the same codec as
  * a file). For tests and for directories restarted within one process.
+ *
+ * @example
+ * const store = new MemoryRdStore();
+ * await attachResourceDirectory(server, { store });
+ * // ...after a restart within the process, a new server gets the registrations back:
+ * await attachResourceDirectory(restarted, { store });
  */
 export class MemoryRdStore implements RdStore {
   readonly location = 'memory';

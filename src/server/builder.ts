@@ -5,7 +5,19 @@
 import type { MethodName } from '../message/codes.js';
 import type { Handler, Resource } from './resource.js';
 
-/** Adds method handlers to one resource. */
+/**
+ * Adds method handlers to one resource.
+ *
+ * @example
+ * let state = 'off';
+ * server
+ *   .resource('/light', { multicast: true })
+ *   .get(() => ({ payload: state }))
+ *   .put((req) => {
+ *     state = req.text();
+ *     return { code: '2.04' };
+ *   });
+ */
 export class ResourceBuilder {
   private readonly r: Resource;
   constructor(r: Resource) {

@@ -12,6 +12,16 @@ import { findOption, uintOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
 import type { RequestSecurity } from './site.js';
 
+/**
+ * A request as a handler sees it: the method, path, route parameters, query, payload and its
+ * Content-Format, who sent it, whether it came via multicast (RFC 7390 §2.7) and to which group,
+ * and who a security layer verified as its sender.
+ *
+ * @example
+ * server.get('/lights/:id', (req) => ({
+ *   payload: `light ${req.params.id} asked by ${req.source.address}${req.multicast ? ' via its group' : ''}`,
+ * }));
+ */
 export class IncomingRequest {
   readonly method: MethodName;
   /** Decoded path segments. */

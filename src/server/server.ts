@@ -40,7 +40,10 @@ export interface ListenInfo {
  * let light = 'off';
  * server.resource('/light', { rt: 'light', multicast: true })
  *   .get(() => ({ payload: light }))
- *   .put((req) => { light = req.text(); });
+ *   .put((req) => {
+ *     light = req.text();
+ *     return {};
+ *   });
  * await server.listen();
  */
 export class CoapServer {

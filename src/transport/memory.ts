@@ -52,7 +52,14 @@ function checkProbability(name: string, p: number | undefined): void {
     throw new InvalidArgumentError(`${name} must be in [0, 1], got ${p}`);
 }
 
-/** A simulated network shared by memory transports. */
+/**
+ * A simulated network shared by memory transports.
+ *
+ * @example
+ * const net = new MemoryNetwork({ conditions: { loss: 0.1, delay: 5 } });
+ * const server = new CoapServer({ transport: net.createTransport({ bind: [{ address: '10.0.0.1', port: 5683 }] }) });
+ * const client = await CoapClient.create({ transport: net.createTransport({ bind: [{ address: '10.0.0.2', port: 0 }] }) });
+ */
 export class MemoryNetwork {
   readonly runtime: Runtime;
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0 };
@@ -160,7 +167,16 @@ export class MemoryNetwork {
   }
 }
 
-/** A transport on a `MemoryNetwork`. Same contract as the UDP transport. */
+/**
+ * A transport on a `MemoryNetwork`. Same contract as the UDP transport.
+ *
+ * @example
+ * const net = new MemoryNetwork();
+ * const transport = net.createTransport({ bind: [{ address: '10.0.0.1', port: 0 }] });
+ * const server = new CoapServer({ transport });
+ * await server.listen();
+ * console.log(transport.sockets[0]?.port); // a free port of the simulated network
+ */
 export class MemoryTransport implements Transport {
   readonly sockets: readonly LocalSocket[];
   readonly loopback: boolean;

@@ -15,6 +15,11 @@ export function ipFamily(address: string): 0 | 4 | 6 {
   return 0;
 }
 
+/** Whether `address` is an IPv6 literal as Node reads one (a zone, `%eth0`, allowed). */
+export function isIPv6(address: string): boolean {
+  return isIP(address) === 6;
+}
+
 /** Splits `ff02::fd%eth0` into address and zone. */
 export function splitZone(address: string): { address: string; zone: string | undefined } {
   const pct = address.indexOf('%');

@@ -9,13 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  attachGroupConfig,
-  CoapClient,
-  CoapServer,
-  parseMembership,
-  STATE_FILE_NAME,
-} from '../../src/index.js';
+import { parseMembership } from '../../src/entry/codec.js';
+import { attachGroupConfig, CoapClient, CoapServer, STATE_FILE_NAME } from '../../src/index.js';
 import { randomPort } from '../support/handles.js';
 
 const T = { timeout: 20_000 };

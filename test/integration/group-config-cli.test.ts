@@ -212,7 +212,7 @@ describe('coap-group groups', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prints its help with --help', async () => {
+  it('prints its help with --help', { timeout: 30_000 }, async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, /^Usage: coap-group groups COMMAND NODE-URI/);

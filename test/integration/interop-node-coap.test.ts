@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as coap from 'coap';
-import { CoapClient, CoapServer, parseLinks } from '../../src/index.js';
+import { parseLinks } from '../../src/entry/codec.js';
+import { CoapClient, CoapServer } from '../../src/index.js';
 import { randomPort } from '../support/handles.js';
 import {
   closeNodeCoapServer,

@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { parseLinks } from '../../src/index.js';
+import { parseLinks } from '../../src/entry/codec.js';
 import { killAll, lines, runCli, type ServeNode, startServe } from '../support/cli-run.js';
 import { randomPort } from '../support/handles.js';
 import { libcoapClient, libcoapMissing } from '../support/peer-libcoap.js';

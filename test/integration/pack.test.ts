@@ -1,7 +1,8 @@
 /**
  * The package as a user installs it. Packs a copy of this checkout without dist/ (npm's `prepare`
  * builds it, as for `npm publish` or a git install), installs the tarball into a fresh project and
- * uses it as a user would: an ESM import, a `require()` (Node 20.19 and later load ES modules from
+ * uses it as a user would: an ESM import, every subpath of its `exports` (coap-group/codec, ...),
+ * a `require()` (Node 20.19 and later load ES modules from
  * require), a strict NodeNext TypeScript compile with the project's TypeScript and, when npm can
  * get them (from its cache, else the registry), typescript@latest and typescript@6, and
  * `npx coap-group --help`. Last, the copy as a checkout: `npm exec coap-group` there (which runs
@@ -100,7 +101,7 @@ try {
   await server.close();
 }
 `;
-const APP_CTS = `import { type CoapMessage, decodeMessage, encodeMessage } from 'coap-group';
+const APP_CTS = `import { type CoapMessage, decodeMessage, encodeMessage } from 'coap-group/codec';
 
 const empty = Buffer.alloc(0);
 const message: CoapMessage = { type: 0, code: 1, messageId: 1, token: empty, options: [], payload: empty };
@@ -125,11 +126,37 @@ try {
 `;
 /** require() of the package: the same module instance as import(), so no dual-package copy. */
 const CJS_APP = `const coap = require('coap-group');
-const { decodeMessage, encodeMessage } = coap;
+const { decodeMessage, encodeMessage } = require('coap-group/codec');
 const empty = Buffer.alloc(0);
 const m = { type: 1, code: 1, messageId: 0x1234, token: Buffer.from('tk'), options: [], payload: empty };
 console.log('messageId', decodeMessage(encodeMessage(m)).messageId);
 import('coap-group').then((ns) => console.log('same module', ns === coap));
+`;
+
+/** Every subpath of package.json `exports`, with one name each that the root also gives. */
+const SUBPATHS = `import * as root from 'coap-group';
+import * as client from 'coap-group/client';
+import * as server from 'coap-group/server';
+import * as codec from 'coap-group/codec';
+import * as transport from 'coap-group/transport';
+import * as oscore from 'coap-group/oscore';
+import * as rd from 'coap-group/rd';
+const same = [
+  client.CoapClient === root.CoapClient,
+  server.CoapServer === root.CoapServer,
+  codec.Opt === root.Opt,
+  transport.MemoryTransport === root.MemoryTransport,
+  oscore.OscoreClientSecurity === root.OscoreClientSecurity,
+  rd.RdRegistration === root.RdRegistration,
+];
+const bytes = codec.encodeMessage({ type: 1, code: 1, messageId: 7, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) });
+console.log(same.every(Boolean), codec.decodeMessage(bytes).messageId, 'Messenger' in root, typeof transport.Messenger);
+`;
+
+/** A project that imports one subpath alone: its declarations must name Node's types themselves. */
+const CODEC_ONLY = `import { decodeMessage, encodeMessage } from 'coap-group/codec';
+const bytes: Buffer = encodeMessage({ type: 1, code: 1, messageId: 1, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) });
+export const id: number = decodeMessage(bytes).messageId;
 `;
 
 describe('the packed package', { timeout: 600_000 }, () => {
@@ -220,6 +247,30 @@ describe('the packed package', { timeout: 600_000 }, () => {
       assert.match(r.stderr, /ERR_REQUIRE_ESM/);
       assert.match(r.stderr, /require\(\) of ES Module .*coap-group.dist.index\.js/);
     }
+  });
+
+  it('resolves every subpath of exports to the same classes as the root', async (t) => {
+    if (!installed(t)) return;
+    writeFileSync(join(app, 'subpaths.mjs'), SUBPATHS);
+    const r = await run(process.execPath, ['subpaths.mjs'], app, 30_000);
+    assert.equal(r.code, 0, show(r));
+    // The building blocks are not in the root: the message layer is in coap-group/transport.
+    assert.equal(r.stdout.trim(), 'true 7 false function');
+  });
+
+  it('type-checks a project that imports a subpath alone, with types: []', async (t) => {
+    if (!installed(t)) return;
+    writeProject();
+    const dir = join(app, 'codec-only');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      `${JSON.stringify({ ...TSCONFIG, files: ['codec.mts'] }, null, 2)}\n`,
+    );
+    writeFileSync(join(dir, 'codec.mts'), CODEC_ONLY);
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = await run(process.execPath, [tsc, '-p', dir], app);
+    assert.equal(r.code, 0, show(r));
   });
 
   it("type-checks a strict NodeNext project (ESM and CommonJS) with the project's TypeScript", async (t) => {

@@ -9,10 +9,10 @@ import diagnostics from 'node:diagnostics_channel';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { encodeMessage } from '../../src/entry/codec.js';
 import {
   CoapClient,
   CoapServer,
-  encodeMessage,
   generateOscorePair,
   MessageType,
   OscoreServerSecurity,

@@ -18,7 +18,8 @@ import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import type { SecuredRequest } from '../../src/oscore/endpoint/client-protection.js';
 import type { OscoreKeyring } from '../../src/oscore/endpoint/keyring.js';
 import { protectGroupRequest } from '../../src/oscore/group/protect.js';
-import { group, keyringOf, makeNet, pair, SERVER, settle } from '../unit/oscore-endpoint-fixtures.js';
+import { group, keyringOf, pair } from '../fixtures/oscore-keys.js';
+import { makeNet, SERVER } from '../support/oscore-net.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x05c0);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 3000);
@@ -165,10 +166,7 @@ describe('OSCORE fuzzing: mutated protected requests at a live server', () => {
     assert.equal(stats.observers, 0);
     // A fresh protected request (the next Sender Sequence Number) still gets through.
     const { client: fresh } = await n.client(unicastKeys, '192.0.2.10');
-    const res = await settle(
-      n.rt,
-      fresh.request({ uri: 'coap://192.0.2.2/x', method: 'PUT', payload: 'on' }),
-    );
+    const res = await n.rt.settle(fresh.request({ uri: 'coap://192.0.2.2/x', method: 'PUT', payload: 'on' }));
     diagnostics.unsubscribe('coap:server:error', onError);
     assert.equal(res.codeString, '2.04');
     assert.equal(delivered, 4);

@@ -13,17 +13,16 @@ import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
+import { decodeMessage, encodeMessage } from '../../src/entry/codec.js';
+import { UdpTransport } from '../../src/entry/transport.js';
 import {
   CoapClient,
   type CoapMessage,
   CoapResponseError,
   CoapServer,
-  decodeMessage,
-  encodeMessage,
   MessageEncodeError,
   MessageFormatError,
   Opt,
-  UdpTransport,
 } from '../../src/index.js';
 import { trackHandles } from '../support/handles.js';
 

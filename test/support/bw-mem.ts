@@ -1,20 +1,22 @@
 /**
- * A deterministic client/server pair for the block-wise and Observe tests (RFC 7959, RFC 7641):
+ * A deterministic client/server pair for the block-wise and Observe tests (RFC 7959, RFC 7641),
+ * a preset of test-net:
  * a FakeRuntime, a MemoryNetwork with optional link conditions, a CoapServer at 192.0.2.2:5683
  * and a CoapClient at 192.0.2.1, both tapped (every datagram each one received is logged), and
  * on demand a raw messenger at 192.0.2.3 for hand-made requests and notifications.
  */
 import { type BlockValue, decodeBlock } from '../../src/block/index.js';
-import { type ClientOptions, CoapClient } from '../../src/client/client.js';
-import { FakeRuntime } from '../../src/fake-runtime.js';
+import type { ClientOptions, CoapClient } from '../../src/client/client.js';
+import type { FakeRuntime } from '../../src/fake-runtime.js';
 import type { CoapMessage } from '../../src/message/types.js';
 import { MessageType } from '../../src/message/types.js';
 import { Messenger } from '../../src/messenger/messenger.js';
 import { findOption } from '../../src/options/values.js';
-import { CoapServer, type ServerOptions } from '../../src/server/server.js';
-import { type LinkConditions, MemoryNetwork, type MemoryTransport } from '../../src/transport/memory.js';
+import type { CoapServer, ServerOptions } from '../../src/server/server.js';
+import type { LinkConditions, MemoryNetwork, MemoryTransport } from '../../src/transport/memory.js';
 import type { Address } from '../../src/transport/types.js';
-import { type Received, tap } from './mem-net.js';
+import type { Received } from './tap.js';
+import { IFACE, TestNet } from './test-net.js';
 
 export const SERVER_ADDR: Address = Object.freeze({ address: '192.0.2.2', port: 5683 });
 export const CLIENT_ADDR: Address = Object.freeze({ address: '192.0.2.1', port: 40000 });
@@ -85,42 +87,48 @@ export function rawPeer(rt: FakeRuntime, transport: MemoryTransport): RawPeer {
   };
 }
 
+/** The settle() defaults of a pair: long transfers in virtual time. */
+export const PAIR_SETTLE = { maxMs: 600_000, step: 100 } as const;
+
 /** Builds the pair and starts the server. */
 export async function bwPair(o: BwOptions = {}): Promise<BwPair> {
-  const rt = new FakeRuntime({ seed: o.seed ?? 5 });
-  const net = new MemoryNetwork({ runtime: rt, ...(o.conditions ? { conditions: o.conditions } : {}) });
-  const serverT = net.createTransport({ bind: [SERVER_ADDR], ipv4Interface: 'mem0' });
-  const clientT = net.createTransport({ bind: [CLIENT_ADDR], ipv4Interface: 'mem0' });
-  const atServer = tap(serverT, rt);
-  const atClient = tap(clientT, rt);
-  const server = new CoapServer({ ...o.server, transport: serverT, runtime: rt, joinAllCoapNodes: false });
-  o.setup?.(server);
-  await server.listen();
-  const client = await CoapClient.create({ transport: clientT, runtime: rt, ...o.client });
+  const t = new TestNet({
+    seed: o.seed ?? 5,
+    settle: PAIR_SETTLE,
+    ...(o.conditions ? { conditions: o.conditions } : {}),
+  });
+  const { server, log: atServer } = await t.server(
+    { ...SERVER_ADDR, ipv4Interface: IFACE },
+    { ...o.server, joinAllCoapNodes: false },
+    o.setup,
+  );
+  const { client, log: atClient } = await t.client({ ...CLIENT_ADDR, ipv4Interface: IFACE }, { ...o.client });
   let raw: RawPeer | undefined;
   return {
-    rt,
-    net,
+    rt: t.rt,
+    net: t.net,
     server,
     client,
     atServer,
     atClient,
     raw() {
-      raw ??= rawPeer(rt, net.createTransport({ bind: [RAW_ADDR] }));
+      if (raw === undefined) {
+        raw = rawPeer(t.rt, t.net.createTransport({ bind: [RAW_ADDR] }));
+        const m = raw.messenger;
+        t.onClose(() => m.close());
+      }
       return raw;
     },
-    async close() {
-      await client.close();
-      await server.close();
-      await raw?.messenger.close();
-      await rt.advance(0);
-    },
+    close: () => t.close(),
   };
 }
 
-/** Advances virtual time in `step` ms until `p` settles (at most `maxMs`); returns or throws its outcome. */
-export function drive<T>(rt: FakeRuntime, p: Promise<T>, maxMs = 600_000, step = 100): Promise<T> {
-  return rt.settle(p, { maxMs, step });
+/**
+ * `rt.settle(p)` under the name the pair's tests once used; the pair's runtime has the
+ * defaults this gave (`PAIR_SETTLE`). Kept for files written against it.
+ */
+export function drive<T>(rt: FakeRuntime, p: Promise<T>, maxMs?: number, step?: number): Promise<T> {
+  return rt.settle(p, { ...(maxMs !== undefined ? { maxMs } : {}), ...(step !== undefined ? { step } : {}) });
 }
 
 /** `n` deterministic bytes that differ from block to block (so a misplaced block shows). */

@@ -1,61 +1,26 @@
 /**
- * A deterministic two-endpoint setup for message-layer tests: a FakeRuntime, a MemoryNetwork, a
- * client transport at 192.0.2.1:40000 and a server transport at 192.0.2.2:5683, each tapped so a
- * test can see every datagram it received and when.
+ * A deterministic two-endpoint setup for message-layer tests (a preset of test-net): a
+ * FakeRuntime, a MemoryNetwork, a client transport at 192.0.2.1:40000 and a server transport at
+ * 192.0.2.2:5683, each tapped so a test can see every datagram it received and when; and helpers
+ * to make, send and read messages by hand.
  */
-import { FakeRuntime } from '../../src/fake-runtime.js';
+import type { FakeRuntime } from '../../src/fake-runtime.js';
 import { Code, codeToString } from '../../src/message/codes.js';
-import { decodeMessage } from '../../src/message/decode.js';
 import { encodeMessage } from '../../src/message/encode.js';
 import { type CoapMessage, EMPTY, MessageType } from '../../src/message/types.js';
-import { Messenger, type MessengerOptions } from '../../src/messenger/messenger.js';
+import type { Messenger, MessengerOptions } from '../../src/messenger/messenger.js';
 import type { ServerExchange } from '../../src/messenger/server-exchange.js';
 import type { Runtime } from '../../src/runtime.js';
-import { MemoryNetwork, type MemoryTransport } from '../../src/transport/memory.js';
-import type { Address, Datagram } from '../../src/transport/types.js';
+import type { MemoryNetwork, MemoryTransport } from '../../src/transport/memory.js';
+import type { Address } from '../../src/transport/types.js';
+import type { Received } from './tap.js';
+import { TestNet } from './test-net.js';
 
 export const CLIENT: Address = Object.freeze({ address: '192.0.2.1', port: 40000 });
 export const SERVER: Address = Object.freeze({ address: '192.0.2.2', port: 5683 });
 export const GROUP: Address = Object.freeze({ address: '224.0.1.187', port: 5683 });
 
-/** One datagram a tapped transport received. `msg` is undefined when it does not decode. */
-export interface Received {
-  readonly at: number;
-  readonly bytes: Buffer;
-  readonly msg: CoapMessage | undefined;
-  readonly remote: Address;
-  readonly multicast: boolean;
-}
-
-/**
- * Records every datagram `t` receives, then passes it on to whatever receiver is installed
- * (before or after the tap). Install the tap before creating a Messenger on `t`.
- */
-export function tap(t: MemoryTransport, runtime: Runtime): Received[] {
-  const log: Received[] = [];
-  let inner: (d: Datagram) => void = () => {};
-  const original = t.setReceiver.bind(t);
-  original((d) => {
-    let msg: CoapMessage | undefined;
-    try {
-      msg = decodeMessage(Buffer.from(d.data));
-    } catch {
-      msg = undefined;
-    }
-    log.push({
-      at: runtime.now(),
-      bytes: Buffer.from(d.data),
-      msg,
-      remote: d.remote,
-      multicast: d.multicast,
-    });
-    inner(d);
-  });
-  t.setReceiver = (r) => {
-    inner = r;
-  };
-  return log;
-}
+export { type Received, tap } from './tap.js';
 
 type MessengerExtras = Omit<MessengerOptions, 'transport' | 'runtime'>;
 
@@ -82,24 +47,17 @@ export interface MemSetup {
 
 /** The network, both transports and their taps. With `multicast`, both get ipv4Interface 127.0.0.1. */
 export function memSetup(options: { seed?: number; multicast?: boolean } = {}): MemSetup {
-  const rt = new FakeRuntime({ seed: options.seed ?? 7 });
-  const net = new MemoryNetwork({ runtime: rt });
+  const t = new TestNet({ seed: options.seed ?? 7 });
   const iface = options.multicast ? { ipv4Interface: '127.0.0.1' } : {};
-  const clientT = net.createTransport({ bind: [CLIENT], ...iface });
-  const serverT = net.createTransport({ bind: [SERVER], ...iface });
-  const atClient = tap(clientT, rt);
-  const atServer = tap(serverT, rt);
-  const messengers: Messenger[] = [];
+  const { transport: clientT, log: atClient } = t.raw({ ...CLIENT, ...iface });
+  const { transport: serverT, log: atServer } = t.raw({ ...SERVER, ...iface });
   const requests: ServerExchange[] = [];
   const responses: CoapMessage[] = [];
-  const messenger = (side: 'client' | 'server', opts: MessengerExtras = {}): Messenger => {
-    const m = new Messenger({ ...opts, transport: side === 'client' ? clientT : serverT, runtime: rt });
-    messengers.push(m);
-    return m;
-  };
+  const messenger = (side: 'client' | 'server', opts: MessengerExtras = {}): Messenger =>
+    t.messenger(side === 'client' ? clientT : serverT, opts);
   return {
-    rt,
-    net,
+    rt: t.rt,
+    net: t.net,
     clientT,
     serverT,
     atClient,
@@ -123,11 +81,7 @@ export function memSetup(options: { seed?: number; multicast?: boolean } = {}): 
       });
       return m;
     },
-    async close() {
-      for (const m of messengers) await m.close();
-      await clientT.close();
-      await serverT.close();
-    },
+    close: () => t.close(),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { CoapClient } from '../../src/client/client.js';
 import type { CoapResponse } from '../../src/client/response.js';
-import { FakeRuntime } from '../../src/fake-runtime.js';
+import type { FakeRuntime } from '../../src/fake-runtime.js';
 import { type Link, parseLinks } from '../../src/link-format/index.js';
 import type { MethodName } from '../../src/message/codes.js';
 import type { CoapOption } from '../../src/message/types.js';
@@ -16,7 +16,8 @@ import { attachResourceDirectory, type ResourceDirectoryOptions } from '../../sr
 import type { ResourceDirectory } from '../../src/rd/resource-directory.js';
 import { MemoryRdStore, type RdStore } from '../../src/rd/store.js';
 import { CoapServer } from '../../src/server/server.js';
-import { MemoryNetwork } from '../../src/transport/memory.js';
+import type { MemoryNetwork } from '../../src/transport/memory.js';
+import { TestNet } from './test-net.js';
 
 export const RD_V4 = '192.0.2.2';
 export const RD_V6 = '2001:db8:4::ff';
@@ -101,8 +102,7 @@ export function unfold(text: string): string {
 }
 
 export async function rdMem(options: ResourceDirectoryOptions = {}): Promise<RdMem> {
-  const rt = new FakeRuntime({ seed: 7 });
-  const net = new MemoryNetwork({ runtime: rt });
+  const { rt, net } = new TestNet({ seed: 7 });
   const store = options.store instanceof Object ? (options.store as RdStore) : new MemoryRdStore();
   const clients = new Map<string, CoapClient>();
   const start = async (o: ResourceDirectoryOptions) => {

@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CoapClient } from '../../src/client/client.js';
 import { CoapError, type CoapServer, findOption, Opt } from '../../src/index.js';
-import { BASE, blocksOf, body, bwPair, drive, messages, requestsOf } from '../support/bw-mem.js';
+import { BASE, blocksOf, body, bwPair, messages, requestsOf } from '../support/bw-mem.js';
 
 const T = { timeout: 30_000 };
 
@@ -30,7 +31,7 @@ describe('Block2 download', () => {
     const r = big(data);
     const p = await bwPair({ setup: r.setup });
     try {
-      const res = await drive(p.rt, p.client.request(`${BASE}/big`));
+      const res = await p.rt.settle(p.client.request(`${BASE}/big`));
       assert.equal(res.codeString, '2.05');
       assert.ok(res.payload.equals(data));
       assert.equal(findOption(res.options, Opt.Block2), undefined, 'the whole body has no Block2');
@@ -53,7 +54,7 @@ describe('Block2 download', () => {
     const data = body(300);
     const p = await bwPair({ setup: big(data).setup, server: { maxBlockSize: 64 } });
     try {
-      const res = await drive(p.rt, p.client.request(`${BASE}/big`));
+      const res = await p.rt.settle(p.client.request(`${BASE}/big`));
       assert.ok(res.payload.equals(data));
       const sent = blocksOf(messages(p.atClient), Opt.Block2);
       assert.equal(sent.length, 5);
@@ -68,7 +69,7 @@ describe('Block2 download', () => {
     const data = body(100);
     const p = await bwPair({ setup: big(data).setup });
     try {
-      const res = await drive(p.rt, p.client.request({ uri: `${BASE}/big`, blockSize: 32 }));
+      const res = await p.rt.settle(p.client.request({ uri: `${BASE}/big`, blockSize: 32 }));
       assert.ok(res.payload.equals(data));
       assert.deepEqual(
         blocksOf(requestsOf(messages(p.atServer)), Opt.Block2).map((b) => [b.num, b.szx]),
@@ -89,7 +90,7 @@ describe('Block2 download', () => {
     const data = body(8000);
     const p = await bwPair({ setup: big(data).setup, conditions: { loss: 0.2 }, seed: 2 });
     try {
-      const res = await drive(p.rt, p.client.request(`${BASE}/big`));
+      const res = await p.rt.settle(p.client.request(`${BASE}/big`));
       assert.ok(res.payload.equals(data));
       assert.ok(p.net.stats.lost > 0, 'the test lost no datagram: pick another seed');
       const arrived = messages(p.atServer).filter((m) => m.code === 1).length;
@@ -106,7 +107,7 @@ describe('Block2 download', () => {
     const r = big(data);
     const p = await bwPair({ setup: r.setup, conditions: { duplicate: 0.3, reorder: 0.3 }, seed: 9 });
     try {
-      const res = await drive(p.rt, p.client.request(`${BASE}/big`));
+      const res = await p.rt.settle(p.client.request(`${BASE}/big`));
       assert.ok(res.payload.equals(data));
       assert.ok(p.net.stats.duplicated > 0, 'nothing was duplicated: pick another seed');
       assert.equal(r.calls.n, 1, 'duplicates are answered from the dedup cache, not the handler');
@@ -119,7 +120,7 @@ describe('Block2 download', () => {
     const p = await bwPair({ setup: big(body(5000)).setup });
     try {
       await assert.rejects(
-        drive(p.rt, p.client.request({ uri: `${BASE}/big`, maxBodySize: 2000 })),
+        p.rt.settle(p.client.request({ uri: `${BASE}/big`, maxBodySize: 2000 })),
         (e: unknown) => e instanceof CoapError && e.code === 'ERR_COAP_BODY_TOO_LARGE',
       );
     } finally {
@@ -148,7 +149,7 @@ describe('Block2 when the representation changes (RFC 7959 §2.4)', () => {
         }),
     });
     try {
-      const res = await drive(p.rt, p.client.request(`${BASE}/v`), 2_000_000, 1000);
+      const res = await p.rt.settle(p.client.request(`${BASE}/v`), { maxMs: 2_000_000, step: 1000 });
       assert.ok(res.payload.equals(b), 'the body is version B, not a mix of A and B');
       const asked = blocksOf(requestsOf(messages(p.atServer)), Opt.Block2).map((x) => x.num);
       assert.deepEqual(asked, [1, 0, 1, 2], 'block 1 (changed ETag), then 0, 1, 2 again');
@@ -165,7 +166,7 @@ describe('Block2 when the representation changes (RFC 7959 §2.4)', () => {
     });
     try {
       await assert.rejects(
-        drive(p.rt, p.client.request(`${BASE}/v`), 5_000_000, 1000),
+        p.rt.settle(p.client.request(`${BASE}/v`), { maxMs: 5_000_000, step: 1000 }),
         (e: unknown) => e instanceof CoapError && e.code === 'ERR_COAP_BLOCK_CHANGED',
       );
       const block1 = blocksOf(requestsOf(messages(p.atServer)), Opt.Block2).filter((x) => x.num === 1);
@@ -173,5 +174,31 @@ describe('Block2 when the representation changes (RFC 7959 §2.4)', () => {
     } finally {
       await p.close();
     }
+  });
+});
+
+describe('downloads beside others, and of POST responses (RFC 7959 §2.4, §3.3)', () => {
+  it('lets two clients download the same unchanged resource at once', { timeout: 30_000 }, async () => {
+    const big = body(5000);
+    const s = await bwPair({ setup: (server) => server.get('/big', () => ({ payload: big })) });
+    const second = await CoapClient.create({
+      transport: s.net.createTransport({ bind: [{ address: '192.0.2.9', port: 40009 }] }),
+      runtime: s.rt,
+    });
+    const [a, b] = await s.rt.settle(
+      Promise.all([s.client.request(`${BASE}/big`), second.request(`${BASE}/big`)]),
+    );
+    assert.ok(a.payload.equals(big) && b.payload.equals(big));
+    await second.close();
+    await s.close();
+  });
+
+  it('fetches the rest of a large POST response with POST (RFC 7959 §3.3)', { timeout: 30_000 }, async () => {
+    const answer = body(3000, 7);
+    const s = await bwPair({ setup: (server) => server.post('/soap', () => ({ payload: answer })) });
+    const res = await s.rt.settle(s.client.request({ uri: `${BASE}/soap`, method: 'POST', payload: 'q' }));
+    assert.equal(res.codeString, '2.04');
+    assert.ok(res.payload.equals(answer));
+    await s.close();
   });
 });

@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CoapServer, decodeBlock, findOption, Opt } from '../../src/index.js';
+import { decodeBlock } from '../../src/entry/codec.js';
+import { type CoapServer, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage } from '../../src/message/types.js';
-import { body, drive, messages } from '../support/bw-mem.js';
+import { body, messages } from '../support/bw-mem.js';
 import { type BwRoom, bwRoom, GROUP } from '../support/bw-room.js';
 
 const T = { timeout: 30_000 };
@@ -41,7 +42,7 @@ async function withRoom(sizes: readonly number[], fn: (room: BwRoom) => Promise<
 describe('Group GET of a large resource', () => {
   it('yields one complete body per node, each drawn with one multicast datagram', T, async () => {
     await withRoom([3000, 3000, 3000], async (room) => {
-      const got = await drive(room.rt, room.client.group({ uri: `${GROUP}/big`, window: 3000 }).collect());
+      const got = await room.rt.settle(room.client.group({ uri: `${GROUP}/big`, window: 3000 }).collect());
       assert.equal(got.length, 3);
       for (const r of got) {
         const i = room.nodes.findIndex((n) => n.address === r.source.address);
@@ -71,8 +72,7 @@ describe('Group GET of a large resource', () => {
 
   it('asks every member for blockSize blocks and continues at that size', T, async () => {
     await withRoom([300, 200], async (room) => {
-      const got = await drive(
-        room.rt,
+      const got = await room.rt.settle(
         room.client.group({ uri: `${GROUP}/big`, window: 3000, blockSize: 64 }).collect(),
       );
       assert.equal(got.length, 2);
@@ -94,7 +94,7 @@ describe('Group GET of a large resource', () => {
 
   it('yields a small body as it came and a large one completed, side by side', T, async () => {
     await withRoom([20, 2500], async (room) => {
-      const got = await drive(room.rt, room.client.group({ uri: `${GROUP}/big`, window: 3000 }).collect());
+      const got = await room.rt.settle(room.client.group({ uri: `${GROUP}/big`, window: 3000 }).collect());
       const byNode = new Map(got.map((r) => [r.source.address, r.payload]));
       assert.ok(byNode.get(room.nodes[0]!.address)?.equals(body(20, 0)));
       assert.ok(byNode.get(room.nodes[1]!.address)?.equals(body(2500, 1)));
@@ -106,7 +106,7 @@ describe('Group GET of a large resource', () => {
     const room = await bwRoom({ nodes: 2, setup: sized([4000, 4000]), conditions: { delay: 300 } });
     try {
       const rs = room.client.group({ uri: `${GROUP}/big`, window: 1500 });
-      const got = await drive(room.rt, rs.collect());
+      const got = await room.rt.settle(rs.collect());
       assert.equal((await rs.done).reason, 'window');
       assert.equal(got.length, 2);
       for (const r of got) assert.equal(r.payload.length, 4000);

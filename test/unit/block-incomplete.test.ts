@@ -9,18 +9,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeBlock } from '../../src/block/index.js';
 import { BlockTransferError } from '../../src/client/block-transfer-error.js';
-import { CoapClient } from '../../src/client/client.js';
+import type { CoapClient } from '../../src/client/client.js';
 import type { GroupResponse } from '../../src/client/group.js';
-import { FakeRuntime } from '../../src/fake-runtime.js';
+import type { FakeRuntime } from '../../src/fake-runtime.js';
 import { Code, parseCode } from '../../src/message/codes.js';
 import { Messenger } from '../../src/messenger/messenger.js';
 import { Opt } from '../../src/options/registry.js';
 import { decodeUint, encodeUint, findOption } from '../../src/options/values.js';
 import { CoapServer } from '../../src/server/server.js';
-import { MemoryNetwork } from '../../src/transport/memory.js';
+import type { MemoryNetwork } from '../../src/transport/memory.js';
+import { keyringOf } from '../fixtures/oscore-keys.js';
 import { body } from '../support/bw-mem.js';
-import { keyringOf, settle } from './oscore-endpoint-fixtures.js';
-import { room } from './oscore-group-room.js';
+import { room } from '../support/oscore-group-room.js';
+import { OSCORE_SETTLE } from '../support/oscore-net.js';
+import { IFACE, TestNet } from '../support/test-net.js';
 
 const T = { timeout: 30_000 };
 const SIZE = 3000;
@@ -37,11 +39,9 @@ interface Net {
 }
 
 async function makeNet(): Promise<Net> {
-  const rt = new FakeRuntime({ seed: 5 });
-  const net = new MemoryNetwork({ runtime: rt });
-  const t = net.createTransport({ bind: [{ address: '192.0.2.1', port: 40000 }], ipv4Interface: 'mem0' });
-  const client = await CoapClient.create({ transport: t, runtime: rt });
-  return { rt, net, client, closers: [() => client.close()] };
+  const t = new TestNet({ seed: 5, settle: OSCORE_SETTLE });
+  const { client } = await t.client({ address: '192.0.2.1', port: 40000, ipv4Interface: IFACE });
+  return { rt: t.rt, net: t.net, client, closers: [() => t.close()] };
 }
 
 /** A member that serves `/big` (SIZE bytes, salted with its last octet) block by block as `script` says. */
@@ -101,7 +101,7 @@ describe('a group member whose body stops short (RFC 7959 §2.8)', () => {
       const bSilent = await scripted(n, '192.0.2.14', (num) => (num === 0 ? 'block' : 'silent'));
       const rs = n.client.group({ uri: `coap://${GROUP}/big`, window: 2000 });
       // The silent member's continuation runs until its CON times out (RFC 7252 §4.8.2).
-      const got = await settle(n.rt, rs.collect(), 200_000);
+      const got = await n.rt.settle(rs.collect(), { maxMs: 200_000 });
       assert.equal(got.length, 4);
       assert.equal((await rs.done).reason, 'window');
 
@@ -141,7 +141,7 @@ describe('a unicast block-wise download that stops short', () => {
     const n = await makeNet();
     try {
       const whole = await scripted(n, '192.0.2.12', (num) => (num === 0 ? 'block' : '4.08'));
-      const err = await settle(n.rt, n.client.request('coap://192.0.2.12/big')).then(
+      const err = await n.rt.settle(n.client.request('coap://192.0.2.12/big')).then(
         () => assert.fail('resolved'),
         (e: unknown) => e,
       );
@@ -160,7 +160,7 @@ describe('a unicast block-wise download that stops short', () => {
     const n = await makeNet();
     try {
       await scripted(n, '192.0.2.14', (num) => (num === 0 ? 'block' : 'silent'));
-      await assert.rejects(settle(n.rt, n.client.request('coap://192.0.2.14/big'), 200_000), {
+      await assert.rejects(n.rt.settle(n.client.request('coap://192.0.2.14/big'), { maxMs: 200_000 }), {
         code: 'ERR_COAP_TIMEOUT',
       });
     } finally {
@@ -191,10 +191,9 @@ describe('a Group OSCORE member whose body stops short', () => {
         answered.add(src.address);
       };
       const { client } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
-      const got = await settle(
-        r.n.rt,
+      const got = await r.n.rt.settle(
         client.group({ uri: `coap://${GROUP}/big`, window: 3000, blockSize: 64 }).collect(),
-        200_000,
+        { maxMs: 200_000 },
       );
       assert.equal(got.length, 2);
       const gone = byAddress(got, GONE);

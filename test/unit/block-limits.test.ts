@@ -7,10 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Code, codeToString, decodeUint, encodeBlock, encodeUint, findOption, Opt } from '../../src/index.js';
+import { decodeUint, encodeBlock, encodeUint } from '../../src/entry/codec.js';
+import { Code, codeToString, findOption, Opt } from '../../src/index.js';
 import type { CoapMessage, CoapOption } from '../../src/message/types.js';
 import type { Block1Limits } from '../../src/server/block1.js';
-import { type BwPair, body, bwPair, drive, type RawPeer } from '../support/bw-mem.js';
+import { BASE, type BwPair, body, bwPair, type RawPeer } from '../support/bw-mem.js';
 
 const T = { timeout: 20_000 };
 
@@ -55,9 +56,9 @@ describe('Block1 reassembly limits', () => {
   it('answers 2.31 per block and the final 2.04 with the whole body, then holds nothing', T, async () => {
     await withServer({}, async (p) => {
       const peer = p.raw();
-      assert.equal(code(await drive(p.rt, block(peer, { num: 0, more: true, tag: 'a' }))), '2.31');
+      assert.equal(code(await p.rt.settle(block(peer, { num: 0, more: true, tag: 'a' }))), '2.31');
       assert.deepEqual(p.server.stats()!.block1, { bodies: 1, bytes: 16 });
-      const last = await drive(p.rt, block(peer, { num: 1, more: false, tag: 'a', payload: body(5) }));
+      const last = await p.rt.settle(block(peer, { num: 1, more: false, tag: 'a', payload: body(5) }));
       assert.equal(code(last), '2.04');
       assert.equal(last.payload.toString(), 'got 21');
       assert.deepEqual(p.server.stats()!.block1, { bodies: 0, bytes: 0 });
@@ -67,19 +68,19 @@ describe('Block1 reassembly limits', () => {
   it('answers 4.08 to a block that skips one, and drops the partial body', T, async () => {
     await withServer({}, async (p) => {
       const peer = p.raw();
-      await drive(p.rt, block(peer, { num: 0, more: true, tag: 'g' }));
-      const res = await drive(p.rt, block(peer, { num: 2, more: true, tag: 'g' }));
+      await p.rt.settle(block(peer, { num: 0, more: true, tag: 'g' }));
+      const res = await p.rt.settle(block(peer, { num: 2, more: true, tag: 'g' }));
       assert.equal(res.code, Code.RequestEntityIncomplete);
       assert.deepEqual(p.server.stats()!.block1, { bodies: 0, bytes: 0 });
       // RFC 7959 §2.9.2: a block with no body begun is incomplete too.
-      const orphan = await drive(p.rt, block(peer, { num: 1, more: false, tag: 'h' }));
+      const orphan = await p.rt.settle(block(peer, { num: 1, more: false, tag: 'h' }));
       assert.equal(code(orphan), '4.08');
     });
   });
 
   it('answers 4.13 with Size1 = maxBodySize when the announced Size1 is larger', T, async () => {
     await withServer({ maxBodySize: 100 }, async (p) => {
-      const res = await drive(p.rt, block(p.raw(), { num: 0, more: true, tag: 's', size1: 101 }));
+      const res = await p.rt.settle(block(p.raw(), { num: 0, more: true, tag: 's', size1: 101 }));
       assert.equal(code(res), '4.13');
       assert.equal(decodeUint(findOption(res.options, Opt.Size1)!.value), 100);
       assert.deepEqual(p.server.stats()!.block1, { bodies: 0, bytes: 0 });
@@ -89,9 +90,9 @@ describe('Block1 reassembly limits', () => {
   it('answers 4.13 with Size1 once the blocks themselves pass maxBodySize', T, async () => {
     await withServer({ maxBodySize: 40 }, async (p) => {
       const peer = p.raw();
-      assert.equal(code(await drive(p.rt, block(peer, { num: 0, more: true }))), '2.31');
-      assert.equal(code(await drive(p.rt, block(peer, { num: 1, more: true }))), '2.31');
-      const res = await drive(p.rt, block(peer, { num: 2, more: true }));
+      assert.equal(code(await p.rt.settle(block(peer, { num: 0, more: true }))), '2.31');
+      assert.equal(code(await p.rt.settle(block(peer, { num: 1, more: true }))), '2.31');
+      const res = await p.rt.settle(block(peer, { num: 2, more: true }));
       assert.equal(code(res), '4.13');
       assert.equal(decodeUint(findOption(res.options, Opt.Size1)!.value), 40);
       assert.deepEqual(p.server.stats()!.block1, { bodies: 0, bytes: 0 });
@@ -105,11 +106,11 @@ describe('Block1 reassembly limits', () => {
       await withServer({ maxBodies: 2 }, async (p) => {
         const peer = p.raw();
         for (const tag of ['1', '2'])
-          assert.equal(code(await drive(p.rt, block(peer, { num: 0, more: true, tag }))), '2.31');
-        const third = await drive(p.rt, block(peer, { num: 0, more: true, tag: '3' }));
+          assert.equal(code(await p.rt.settle(block(peer, { num: 0, more: true, tag }))), '2.31');
+        const third = await p.rt.settle(block(peer, { num: 0, more: true, tag: '3' }));
         assert.equal(code(third), '5.03');
         assert.equal(p.server.stats()!.block1.bodies, 2);
-        const next = await drive(p.rt, block(peer, { num: 1, more: false, tag: '1', payload: body(3) }));
+        const next = await p.rt.settle(block(peer, { num: 1, more: false, tag: '1', payload: body(3) }));
         assert.equal(code(next), '2.04');
         assert.equal(p.server.stats()!.block1.bodies, 1);
       });
@@ -120,8 +121,8 @@ describe('Block1 reassembly limits', () => {
     await withServer({ maxTotalBytes: 48 }, async (p) => {
       const peer = p.raw();
       for (const tag of ['x', 'y', 'z'])
-        assert.equal(code(await drive(p.rt, block(peer, { num: 0, more: true, tag }))), '2.31');
-      const res = await drive(p.rt, block(peer, { num: 0, more: true, tag: 'w' }));
+        assert.equal(code(await p.rt.settle(block(peer, { num: 0, more: true, tag }))), '2.31');
+      const res = await p.rt.settle(block(peer, { num: 0, more: true, tag: 'w' }));
       assert.equal(code(res), '5.03');
       assert.ok(p.server.stats()!.block1.bytes <= 48);
     });
@@ -129,7 +130,7 @@ describe('Block1 reassembly limits', () => {
 
   it('answers 4.00 to a non-final block that is not exactly the block size', T, async () => {
     await withServer({}, async (p) => {
-      const res = await drive(p.rt, block(p.raw(), { num: 0, more: true, payload: body(15) }));
+      const res = await p.rt.settle(block(p.raw(), { num: 0, more: true, payload: body(15) }));
       assert.equal(code(res), '4.00');
       assert.deepEqual(p.server.stats()!.block1, { bodies: 0, bytes: 0 });
     });
@@ -138,13 +139,13 @@ describe('Block1 reassembly limits', () => {
   it('drops abandoned bodies after idleMs, freeing every byte', T, async () => {
     await withServer({ idleMs: 5000 }, async (p) => {
       const peer = p.raw();
-      for (const tag of ['p', 'q', 'r']) await drive(p.rt, block(peer, { num: 0, more: true, tag, szx: 2 }));
+      for (const tag of ['p', 'q', 'r']) await p.rt.settle(block(peer, { num: 0, more: true, tag, szx: 2 }));
       assert.deepEqual(p.server.stats()!.block1, { bodies: 3, bytes: 192 });
       await p.rt.advance(4000);
       assert.equal(p.server.stats()!.block1.bodies, 3, 'not before idleMs');
       await p.rt.advance(1100);
       assert.deepEqual(p.server.stats()!.block1, { bodies: 0, bytes: 0 });
-      const late = await drive(p.rt, block(peer, { num: 1, more: false, tag: 'p', szx: 2 }));
+      const late = await p.rt.settle(block(peer, { num: 1, more: false, tag: 'p', szx: 2 }));
       assert.equal(code(late), '4.08', 'the rest of a dropped body is incomplete');
     });
   });
@@ -158,12 +159,11 @@ describe('Block1 reassembly limits', () => {
     });
     try {
       const peer = p.raw();
-      await drive(p.rt, block(peer, { num: 0, more: true, tag: 't' }));
-      await drive(p.rt, block(peer, { num: 0, more: true, tag: 't', path: 'other' }));
+      await p.rt.settle(block(peer, { num: 0, more: true, tag: 't' }));
+      await p.rt.settle(block(peer, { num: 0, more: true, tag: 't', path: 'other' }));
       assert.equal(p.server.stats()!.block1.bodies, 2);
-      const a = await drive(p.rt, block(peer, { num: 1, more: false, tag: 't', payload: body(1) }));
-      const b = await drive(
-        p.rt,
+      const a = await p.rt.settle(block(peer, { num: 1, more: false, tag: 't', payload: body(1) }));
+      const b = await p.rt.settle(
         block(peer, { num: 1, more: false, tag: 't', path: 'other', payload: body(2) }),
       );
       assert.equal(a.payload.toString(), 'up 17');
@@ -171,5 +171,15 @@ describe('Block1 reassembly limits', () => {
     } finally {
       await p.close();
     }
+  });
+});
+
+describe('the body limit of a download', () => {
+  it('enforces maxBodySize on the last block too', { timeout: 30_000 }, async () => {
+    const s = await bwPair({ setup: (server) => server.get('/big', () => ({ payload: body(2048) })) });
+    await assert.rejects(s.rt.settle(s.client.request({ uri: `${BASE}/big`, maxBodySize: 1500 })), {
+      code: 'ERR_COAP_BODY_TOO_LARGE',
+    });
+    await s.close();
   });
 });

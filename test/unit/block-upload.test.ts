@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CoapClient } from '../../src/client/client.js';
-import { type CoapServer, Code, decodeBlock, encodeBlock, findOption, Opt } from '../../src/index.js';
+import { decodeBlock, encodeBlock } from '../../src/entry/codec.js';
+import { type CoapServer, Code, findOption, Opt } from '../../src/index.js';
+import { EMPTY } from '../../src/message/types.js';
 import type { ServerExchange } from '../../src/messenger/server-exchange.js';
-import { BASE, blocksOf, body, bwPair, drive, messages, requestsOf } from '../support/bw-mem.js';
+import { BASE, blocksOf, body, bwPair, messages, RAW_ADDR, requestsOf } from '../support/bw-mem.js';
 import { memSetup, SERVER } from '../support/mem-net.js';
 
 const T = { timeout: 30_000 };
@@ -35,8 +37,7 @@ describe('Block1 upload', () => {
       const bodies: Buffer[] = [];
       const p = await bwPair({ setup: store(bodies) });
       try {
-        const res = await drive(
-          p.rt,
+        const res = await p.rt.settle(
           p.client.request({ uri: `${BASE}/store`, method: 'PUT', payload: data }),
         );
         assert.equal(res.codeString, '2.04');
@@ -72,7 +73,7 @@ describe('Block1 upload', () => {
       const p = await bwPair({ setup: store(bodies) });
       try {
         const put = (payload: Buffer) =>
-          drive(p.rt, p.client.request({ uri: `${BASE}/store`, method: 'PUT', payload, blockSize: 64 }));
+          p.rt.settle(p.client.request({ uri: `${BASE}/store`, method: 'PUT', payload, blockSize: 64 }));
         await put(body(64));
         assert.equal(blocksOf(messages(p.atServer), Opt.Block1).length, 0);
         await put(body(200));
@@ -97,7 +98,7 @@ describe('Block1 upload', () => {
     const bodies: Buffer[] = [];
     const p = await bwPair({ setup: store(bodies), conditions: { loss: 0.2 }, seed: 2 });
     try {
-      const res = await drive(p.rt, p.client.request({ uri: `${BASE}/store`, method: 'PUT', payload: data }));
+      const res = await p.rt.settle(p.client.request({ uri: `${BASE}/store`, method: 'PUT', payload: data }));
       assert.equal(res.codeString, '2.04');
       assert.ok(p.net.stats.lost > 0, 'nothing was lost: pick another seed');
       assert.equal(bodies.length, 1);
@@ -114,7 +115,7 @@ describe('Block1 upload', () => {
     const p = await bwPair({ setup: store(bodies), client: { transmission: { nstart: 2 } } });
     try {
       const put = (payload: Buffer) => p.client.request({ uri: `${BASE}/store`, method: 'PUT', payload });
-      const [ra, rb] = await drive(p.rt, Promise.all([put(a), put(b)]));
+      const [ra, rb] = await p.rt.settle(Promise.all([put(a), put(b)]));
       assert.equal(ra.codeString, '2.04');
       assert.equal(rb.codeString, '2.04');
       assert.equal(bodies.length, 2);
@@ -149,8 +150,7 @@ describe('Block1 against a server that asks for smaller blocks (RFC 7959 §2.5)'
     const client = await CoapClient.create({ transport: m.clientT, runtime: m.rt });
     try {
       const data = body(1300);
-      const res = await drive(
-        m.rt,
+      const res = await m.rt.settle(
         client.request({ uri: `coap://${SERVER.address}/up`, method: 'POST', payload: data }),
       );
       assert.equal(res.codeString, '2.04');
@@ -166,5 +166,34 @@ describe('Block1 against a server that asks for smaller blocks (RFC 7959 §2.5)'
       await client.close();
       await m.close();
     }
+  });
+});
+
+describe('an upload to a server that keeps no state between blocks (RFC 7959 §2.5, Figure 8)', () => {
+  it('keeps sending blocks to a server that takes each block on its own (stateless, Figure 8)', {
+    timeout: 30_000,
+  }, async () => {
+    const s = await bwPair();
+    const raw = s.raw();
+    const seen: number[] = [];
+    raw.messenger.setRequestHandler((ex) => {
+      const b = decodeBlock(findOption(ex.request.options, Opt.Block1)!.value);
+      seen.push(b.num);
+      ex.respond({
+        code: Code.Changed,
+        options: [{ number: Opt.Block1, value: encodeBlock({ ...b, more: false }) }],
+        payload: EMPTY,
+      });
+    });
+    const res = await s.rt.settle(
+      s.client.request({
+        uri: `coap://${RAW_ADDR.address}:${RAW_ADDR.port}/x`,
+        method: 'PUT',
+        payload: body(3000),
+      }),
+    );
+    assert.equal(res.codeString, '2.04');
+    assert.deepEqual(seen, [0, 1, 2]);
+    await s.close();
   });
 });

@@ -8,42 +8,27 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  CoapAbortError,
-  CoapClient,
-  CoapError,
-  type CoapErrorCode,
-  CoapServer,
-  CoapTimeoutError,
-  FakeRuntime,
-  MemoryNetwork,
-} from '../../src/index.js';
+import { CoapAbortError, CoapError, type CoapErrorCode, CoapTimeoutError } from '../../src/index.js';
+import { IFACE, TestNet } from '../support/test-net.js';
 
 const T = { timeout: 10_000 };
 
 async function setup(resolver?: (host: string) => Promise<string[]>) {
-  const rt = new FakeRuntime({ seed: 3 });
-  const net = new MemoryNetwork({ runtime: rt });
-  const server = new CoapServer({
-    transport: net.createTransport({ bind: [{ address: '192.0.2.2', port: 5683 }], ipv4Interface: 'mem0' }),
-    runtime: rt,
-    leisure: 1,
-  });
-  // /slow never answers: the request waits (a CON is ACKed after 1 s, then waits for the response).
-  server.get('/slow', () => new Promise(() => {}));
-  server.resource('/v', { multicast: true }).get(() => ({ payload: 'v' }));
-  await server.listen();
-  const client = await CoapClient.create({
-    transport: net.createTransport({ bind: [{ address: '192.0.2.1', port: 40000 }], ipv4Interface: 'mem0' }),
-    runtime: rt,
-    ...(resolver ? { resolver } : {}),
-  });
-  const close = async () => {
-    await client.close();
-    await server.close();
-    await rt.advance(0);
-  };
-  return { rt, net, server, client, close };
+  const t = new TestNet({ seed: 3 });
+  const { server } = await t.server(
+    { address: '192.0.2.2', port: 5683, ipv4Interface: IFACE },
+    { leisure: 1 },
+    (s) => {
+      // /slow never answers: the request waits (a CON is ACKed after 1 s, then waits for the response).
+      s.get('/slow', () => new Promise(() => {}));
+      s.resource('/v', { multicast: true }).get(() => ({ payload: 'v' }));
+    },
+  );
+  const { client } = await t.client(
+    { address: '192.0.2.1', port: 40000, ipv4Interface: IFACE },
+    resolver ? { resolver } : {},
+  );
+  return { rt: t.rt, net: t.net, server, client, close: () => t.close() };
 }
 
 /** What `fetch` users check for an abort with `reason`. */

@@ -6,10 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeUint, findOption, Opt } from '../../src/index.js';
+import { decodeUint } from '../../src/entry/codec.js';
+import { findOption, Opt } from '../../src/index.js';
 import type { CoapMessage } from '../../src/message/types.js';
 import { messages } from '../support/bw-mem.js';
 import { bwRoom, GROUP } from '../support/bw-room.js';
+import { serverAndClients } from '../support/test-net.js';
 
 const T = { timeout: 20_000 };
 
@@ -82,5 +84,22 @@ describe('client.close() with observations', () => {
     } finally {
       await r.close();
     }
+  });
+});
+
+describe('requests still waiting when the client closes', () => {
+  it('settles a ping and a confirmable send when the client closes', { timeout: 20_000 }, async () => {
+    const s = serverAndClients();
+    const c = await s.client('192.0.2.1');
+    // Nobody at 192.0.2.3: both would wait for retransmissions.
+    const ping = c.ping('coap://192.0.2.3/');
+    const send = c.send({ uri: 'coap://192.0.2.3/x', method: 'PUT', payload: 'p', confirmable: true }).then(
+      () => 'sent',
+      (e: { code?: string }) => e.code,
+    );
+    await s.rt.advance(100);
+    await c.close();
+    assert.equal(await ping, false);
+    assert.equal(await send, 'ERR_COAP_CLOSED');
   });
 });

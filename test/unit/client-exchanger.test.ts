@@ -28,7 +28,7 @@ import type { Messenger } from '../../src/messenger/messenger.js';
 import { Opt } from '../../src/options/registry.js';
 import { encodeUint, findOption, withOption } from '../../src/options/values.js';
 import type { Address } from '../../src/transport/types.js';
-import { GROUP_URI, IFACE, makeRoom, settle } from '../support/group-room.js';
+import { GROUP_URI, IFACE, makeRoom } from '../support/group-room.js';
 import { CLIENT, memSetup, SERVER, sendRaw } from '../support/mem-net.js';
 
 const T = { timeout: 30_000 };
@@ -275,8 +275,7 @@ describe('a layer around the exchanger, written outside the client', () => {
       ipv4Interface: IFACE,
     });
     const client = await CoapClient.create({ transport, runtime: room.rt, security: layer });
-    const got = await settle(
-      room.rt,
+    const got = await room.rt.settle(
       client.group({ uri: `${GROUP_URI}/big`, blockSize: 16, window: 2000 }).collect(),
     );
     const sizes = got.map((r) => `${r.source.address} ${r.payload.length}`).sort();

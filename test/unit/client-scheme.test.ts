@@ -6,36 +6,26 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  CoapClient,
-  CoapError,
-  FakeRuntime,
-  MemoryNetwork,
-  parseRequestUri,
-  parseUri,
-  type Resolver,
-  UnsupportedSchemeError,
-} from '../../src/index.js';
+import { parseUri } from '../../src/entry/codec.js';
+import { CoapError, parseRequestUri, type Resolver, UnsupportedSchemeError } from '../../src/index.js';
+import { IFACE, TestNet } from '../support/test-net.js';
 
 const T = { timeout: 10_000 };
 const SCHEMES = ['coaps', 'COAPS', 'coap+tcp', 'coaps+tcp', 'coap+ws', 'Coaps+WS'];
 
 async function setup() {
-  const rt = new FakeRuntime({ seed: 5 });
-  const net = new MemoryNetwork({ runtime: rt });
+  const t = new TestNet({ seed: 5 });
   const lookups: string[] = [];
   // Counts every name lookup; it would answer a unicast address if asked.
   const resolver: Resolver = async (host) => {
     lookups.push(host);
     return ['192.0.2.2'];
   };
-  const client = await CoapClient.create({
-    transport: net.createTransport({ bind: [{ address: '192.0.2.1', port: 40000 }], ipv4Interface: 'mem0' }),
-    runtime: rt,
-    iface: 'mem0',
-    resolver,
-  });
-  return { rt, net, client, lookups };
+  const { client } = await t.client(
+    { address: '192.0.2.1', port: 40000, ipv4Interface: IFACE },
+    { iface: IFACE, resolver },
+  );
+  return { rt: t.rt, net: t.net, client, lookups };
 }
 
 function refused(scheme: string): (err: unknown) => boolean {

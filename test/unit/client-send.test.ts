@@ -3,26 +3,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CoapClient, CoapServer, FakeRuntime, MemoryNetwork } from '../../src/index.js';
+import { TestNet } from '../support/test-net.js';
 
 async function setup() {
-  const rt = new FakeRuntime({ seed: 3 });
-  const net = new MemoryNetwork({ runtime: rt });
-  const server = new CoapServer({
-    transport: net.createTransport({ bind: [{ address: '192.0.2.2', port: 5683 }] }),
-    runtime: rt,
-  });
+  const t = new TestNet({ seed: 3 });
   const seen: string[] = [];
-  server.put('/light', (req) => {
-    seen.push(req.text());
-    return { code: '2.04' };
-  });
-  await server.listen();
-  const client = await CoapClient.create({
-    transport: net.createTransport({ bind: [{ address: '192.0.2.1', port: 40000 }] }),
-    runtime: rt,
-  });
-  return { rt, net, server, client, seen };
+  const { server } = await t.server({ address: '192.0.2.2', port: 5683 }, {}, (s) =>
+    s.put('/light', (req) => {
+      seen.push(req.text());
+      return { code: '2.04' };
+    }),
+  );
+  const { client } = await t.client({ address: '192.0.2.1', port: 40000 });
+  return { rt: t.rt, net: t.net, server, client, seen };
 }
 
 describe('client.send (No-Response 26)', () => {

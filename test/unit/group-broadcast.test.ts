@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { CoapClient } from '../../src/client/client.js';
 import { localBroadcasts } from '../../src/client/group-policy.js';
 import { CoapServer } from '../../src/server/server.js';
-import { makeRoom, type Room, settle } from '../support/group-room.js';
+import { makeRoom, type Room } from '../support/group-room.js';
 
 const T = { timeout: 20_000 };
 
@@ -34,13 +34,12 @@ describe('IPv4 broadcast destinations (docs/decisions.md)', () => {
     await withRoom(async (room) => {
       const before = room.net.stats.sent;
       const uri = 'coap://255.255.255.255/x';
-      await assert.rejects(settle(room.rt, room.client.request(uri)), REFUSED);
-      await assert.rejects(settle(room.rt, room.client.request({ uri, confirmable: false })), REFUSED);
-      await assert.rejects(settle(room.rt, room.client.send(uri)), REFUSED);
+      await assert.rejects(room.rt.settle(room.client.request(uri)), REFUSED);
+      await assert.rejects(room.rt.settle(room.client.request({ uri, confirmable: false })), REFUSED);
+      await assert.rejects(room.rt.settle(room.client.send(uri)), REFUSED);
       const obs: unknown[] = [];
       await assert.rejects(
-        settle(
-          room.rt,
+        room.rt.settle(
           (async () => {
             for await (const r of room.client.observe(uri)) obs.push(r);
           })(),
@@ -48,7 +47,7 @@ describe('IPv4 broadcast destinations (docs/decisions.md)', () => {
         REFUSED,
       );
       const rs = room.client.group({ uri, window: 500 });
-      await assert.rejects(settle(room.rt, rs.collect()), REFUSED);
+      await assert.rejects(room.rt.settle(rs.collect()), REFUSED);
       assert.equal(obs.length, 0);
       assert.equal(room.net.stats.sent, before, 'no datagram left');
     });
@@ -65,7 +64,7 @@ describe('IPv4 broadcast destinations (docs/decisions.md)', () => {
         resolver: async () => ['255.255.255.255'],
       });
       room.extras.push(c);
-      await assert.rejects(settle(room.rt, c.group({ uri: 'coap://everyone.example/x' }).collect()), REFUSED);
+      await assert.rejects(room.rt.settle(c.group({ uri: 'coap://everyone.example/x' }).collect()), REFUSED);
     });
   });
 
@@ -77,10 +76,10 @@ describe('IPv4 broadcast destinations (docs/decisions.md)', () => {
     assert.ok(!b.has('127.0.0.1') && !b.has('127.0.0.255'));
     await withRoom(async (room) => {
       const before = room.net.stats.sent;
-      await assert.rejects(settle(room.rt, room.client.request('coap://127.255.255.255/x')), REFUSED);
+      await assert.rejects(room.rt.settle(room.client.request('coap://127.255.255.255/x')), REFUSED);
       assert.equal(room.net.stats.sent, before);
       // A unicast address of the room still works.
-      assert.equal((await settle(room.rt, room.client.request('coap://192.0.2.1/x'))).text(), 'x');
+      assert.equal((await room.rt.settle(room.client.request('coap://192.0.2.1/x'))).text(), 'x');
     });
   });
 });
@@ -110,7 +109,7 @@ describe('the IPv6 all-nodes group ff02::1', () => {
       });
       room.extras.push(c);
       const rs = c.group({ uri: 'coap://[ff02::1%25mem0]/x', window: 500 });
-      const got = await settle(room.rt, rs.collect());
+      const got = await room.rt.settle(rs.collect());
       assert.deepEqual(
         got.map((r) => r.text()),
         ['2001:db8::1'],

@@ -6,15 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CoapClient } from '../../src/client/client.js';
-import { FakeRuntime } from '../../src/fake-runtime.js';
 import { attachGroupConfig, type GroupConfigOptions } from '../../src/group-config/attach.js';
 import { GroupConfigFullError } from '../../src/group-config/errors.js';
 import { encodeState, type GroupConfigState } from '../../src/group-config/state-file.js';
 import { type GroupConfigStore, MemoryGroupConfigStore } from '../../src/group-config/store.js';
 import { parseCollection, parseMembership } from '../../src/group-json/index.js';
-import { CoapServer } from '../../src/server/server.js';
-import { MemoryNetwork } from '../../src/transport/memory.js';
+import { TestNet } from '../support/test-net.js';
 
 const T = { timeout: 10_000 };
 
@@ -35,14 +32,12 @@ class CountingStore extends MemoryGroupConfigStore implements GroupConfigStore {
 }
 
 async function setup(options: GroupConfigOptions = {}) {
-  const rt = new FakeRuntime({ seed: 3 });
-  const net = new MemoryNetwork({ runtime: rt });
-  const serverT = net.createTransport({
-    bind: [{ address: '192.0.2.2', port: 5683 }],
-    ipv4Interface: '127.0.0.1',
-  });
-  const server = new CoapServer({ transport: serverT, runtime: rt, joinAllCoapNodes: false });
-  await server.listen();
+  const t = new TestNet({ seed: 3, settle: { maxMs: 2500, step: 5 } });
+  const rt = t.rt;
+  const { server } = await t.server(
+    { address: '192.0.2.2', port: 5683, ipv4Interface: '127.0.0.1' },
+    { joinAllCoapNodes: false },
+  );
   const store = new CountingStore();
   const config = await attachGroupConfig(server, {
     store,
@@ -51,19 +46,9 @@ async function setup(options: GroupConfigOptions = {}) {
     graceMs: 0,
     ...options,
   });
-  const clientT = net.createTransport({ bind: [{ address: '127.0.0.1', port: 40000 }] });
-  const client = await CoapClient.create({ transport: clientT, runtime: rt });
-  const settle = async <R>(p: Promise<R>): Promise<R> => {
-    let done = false;
-    p.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    for (let i = 0; i < 500 && !done; i++) await rt.advance(5);
-    return p;
-  };
+  const { client } = await t.client({ address: '127.0.0.1', port: 40000 });
   const request = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, payload?: string) =>
-    settle(
+    rt.settle(
       client.request({
         uri: `coap://192.0.2.2/coap-group${path}`,
         method,

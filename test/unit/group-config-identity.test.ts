@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { attachGroupConfig } from '../../src/group-config/attach.js';
 import { IdentityAccessPolicy, parseController } from '../../src/group-config/identity-policy.js';
 import type { IncomingRequest } from '../../src/server/request.js';
-import { keyringOf, makeNet, pair, settle } from './oscore-endpoint-fixtures.js';
+import { keyringOf, pair } from '../fixtures/oscore-keys.js';
+import { makeNet } from '../support/oscore-net.js';
 
 const T = { timeout: 30_000 };
 const BODY = JSON.stringify({ a: '239.255.0.9' });
@@ -28,15 +29,13 @@ describe('/coap-group authorized by OSCORE identity', () => {
         runtime: n.rt,
       });
       const { client: plain } = await n.client(undefined, '192.0.2.7');
-      const refused = await settle(
-        n.rt,
+      const refused = await n.rt.settle(
         plain.request({ uri: 'coap://192.0.2.2/coap-group', method: 'POST', payload: BODY, format: 256 }),
       );
       assert.equal(refused.codeString, '4.01');
       assert.equal([...config.entries()].length, 0);
       const { client: controller } = await n.client(keyringOf(keys.client));
-      const ok = await settle(
-        n.rt,
+      const ok = await n.rt.settle(
         controller.request({
           uri: 'coap://192.0.2.2/coap-group',
           method: 'POST',
@@ -46,7 +45,7 @@ describe('/coap-group authorized by OSCORE identity', () => {
       );
       assert.equal(ok.codeString, '2.01');
       // Reads stay open to anyone by default.
-      const read = await settle(n.rt, plain.request('coap://192.0.2.2/coap-group'));
+      const read = await n.rt.settle(plain.request('coap://192.0.2.2/coap-group'));
       assert.equal(read.codeString, '2.05');
       assert.match(read.text(), /239\.255\.0\.9/);
       await config.close();
@@ -71,8 +70,7 @@ describe('/coap-group authorized by OSCORE identity', () => {
         runtime: n.rt,
       });
       const { client: stranger } = await n.client(keyringOf(other.client), '192.0.2.8');
-      const res = await settle(
-        n.rt,
+      const res = await n.rt.settle(
         stranger.request({ uri: 'coap://192.0.2.2/coap-group', method: 'POST', payload: BODY, format: 256 }),
       );
       assert.equal(res.codeString, '4.03');

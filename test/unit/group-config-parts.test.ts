@@ -54,7 +54,7 @@ describe('CidrAccessPolicy', () => {
   });
 });
 
-describe('TokenBucket', () => {
+describe('TokenBucket', { timeout: 30_000 }, () => {
   it('allows a burst, then one change per interval, and says how long to wait', async () => {
     const rt = new FakeRuntime();
     const b = new TokenBucket({ burst: 3, perSecond: 0.5 }, rt);
@@ -110,7 +110,7 @@ function recordingIo(fail: Set<string> = new Set()) {
 const want = (...groups: string[]) =>
   new Map(groups.map((g) => [`${g}|5683`, { group: g, port: 5683 }] as const));
 
-describe('MembershipSync', () => {
+describe('MembershipSync', { timeout: 30_000 }, () => {
   it('joins at once, leaves after the grace period', async () => {
     const rt = new FakeRuntime();
     const r = recordingIo();
@@ -187,7 +187,7 @@ describe('MembershipSync', () => {
   });
 });
 
-describe('resolveMembership', () => {
+describe('resolveMembership', { timeout: 30_000 }, () => {
   const rt = new FakeRuntime();
   it('uses "a" without a lookup, with its port or 5683', async () => {
     const calls: string[] = [];

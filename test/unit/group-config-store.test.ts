@@ -90,7 +90,7 @@ describe('state file codec', () => {
   });
 });
 
-describe('MemoryGroupConfigStore', () => {
+describe('MemoryGroupConfigStore', { timeout: 30_000 }, () => {
   it('starts with nothing and gives back what was saved, through the codec', async () => {
     const s = new MemoryGroupConfigStore();
     assert.equal(await s.load(), undefined);
@@ -284,7 +284,7 @@ class PowerLossFs implements StoreFs {
   }
 }
 
-describe('FileGroupConfigStore under power loss', () => {
+describe('FileGroupConfigStore under power loss', { timeout: 30_000 }, () => {
   it('has the old or the new state after a power loss at any step, and the new one once save resolved', async () => {
     let durable = false;
     for (let k = 0; !durable; k++) {

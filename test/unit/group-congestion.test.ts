@@ -14,7 +14,6 @@ import {
   type Room,
   type RoomOptions,
   rawPeer,
-  settle,
   watchGroupSends,
 } from '../support/group-room.js';
 import { msg, sendRaw } from '../support/mem-net.js';
@@ -40,7 +39,7 @@ describe('NSTART = 1 per group (RFC 7252 §4.7, groupcomm-bis §3.6.1)', () => {
       const sends = watchGroupSends(room);
       const a = room.client.group({ uri: TEXT, window: 1000 }).collect();
       const b = room.client.group({ uri: TEXT, window: 1000 }).collect();
-      const [ra, rb] = await settle(room.rt, Promise.all([a, b]));
+      const [ra, rb] = await room.rt.settle(Promise.all([a, b]));
       assert.deepEqual(
         sends.map((s) => s.at),
         [0, 1000],
@@ -56,7 +55,7 @@ describe('NSTART = 1 per group (RFC 7252 §4.7, groupcomm-bis §3.6.1)', () => {
       const sends = watchGroupSends(room);
       const a = room.client.group({ uri: TEXT, window: 1000 }).collect();
       const b = room.client.group({ uri: OTHER, window: 1000 }).collect();
-      const [ra, rb] = await settle(room.rt, Promise.all([a, b]));
+      const [ra, rb] = await room.rt.settle(Promise.all([a, b]));
       assert.deepEqual(
         sends.map((s) => [s.group, s.at]),
         [
@@ -71,10 +70,10 @@ describe('NSTART = 1 per group (RFC 7252 §4.7, groupcomm-bis §3.6.1)', () => {
   it('does not hold back a unicast request to a member while a group request is open', T, async () => {
     await withRoom({ nodes: 1 }, async (room) => {
       const g = room.client.group({ uri: TEXT, window: 5000 }).collect();
-      const res = await settle(room.rt, room.client.request('coap://192.0.2.1/text'), 100, 1);
+      const res = await room.rt.settle(room.client.request('coap://192.0.2.1/text'), { maxMs: 100, step: 1 });
       assert.equal(res.codeString, '2.05');
       assert.ok(room.rt.now() < 100);
-      await settle(room.rt, g);
+      await room.rt.settle(g);
     });
   });
 });
@@ -89,7 +88,7 @@ describe('PROBING_RATE after a silent window (RFC 7252 §4.7)', () => {
       // Meanwhile another group is not held back.
       const other = await ask(room, { uri: OTHER, window: 1000 });
       assert.equal(other.responses.length, 2);
-      assert.equal((await settle(room.rt, next)).length, 2);
+      assert.equal((await room.rt.settle(next)).length, 2);
       const [first, second, third] = [sends[0]!, sends[1]!, sends[2]!];
       assert.equal(second.group, '239.1.2.3');
       assert.ok(second.at - first.at < 1100, 'the other group was asked at once');
@@ -166,7 +165,7 @@ describe('leaving the PROBING_RATE wait early', () => {
       const rs = room.client.group({ uri: TEXT, signal: ac.signal, window: 500 });
       await room.rt.advance(1000);
       ac.abort();
-      await settle(room.rt, rs.collect());
+      await room.rt.settle(rs.collect());
       assert.equal((await rs.done).reason, 'aborted');
       await room.rt.advance(60_000);
       assert.equal(sends.length, 1, 'only the silent request went out');
@@ -179,7 +178,7 @@ describe('leaving the PROBING_RATE wait early', () => {
       const rs = room.client.group({ uri: TEXT, window: 500 });
       await room.rt.advance(1000);
       await room.client.close();
-      assert.deepEqual(await settle(room.rt, rs.collect()), []);
+      assert.deepEqual(await room.rt.settle(rs.collect()), []);
       assert.equal((await rs.done).reason, 'closed');
     });
   });

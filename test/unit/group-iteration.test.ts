@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { GroupResponse } from '../../src/client/group.js';
 import { formatUri } from '../../src/uri/index.js';
 import { matrixSetup } from '../support/group-resources.js';
-import { ask, makeRoom, type Room, settle } from '../support/group-room.js';
+import { ask, makeRoom, type Room } from '../support/group-room.js';
 
 const T = { timeout: 20000 };
 const TEXT = 'coap://224.0.1.187/text';
@@ -39,7 +39,7 @@ describe('How a group request ends', () => {
     await withRoom(3, 0.5, async (room) => {
       const rs = room.client.group({ uri: TEXT, window: 1500 });
       const t = timed(room, rs.collect());
-      const responses = await settle(room.rt, t.p);
+      const responses = await room.rt.settle(t.p);
       const summary = await rs.done;
       assert.equal(responses.length, 3);
       assert.equal(t.at(), 1500);
@@ -50,7 +50,7 @@ describe('How a group request ends', () => {
   it('ends after `limit` responses, with reason limit, and frees the token at once', T, async () => {
     await withRoom(5, 1, async (room) => {
       const rs = room.client.group({ uri: TEXT, window: 5000, limit: 2 });
-      const responses = await settle(room.rt, rs.collect());
+      const responses = await room.rt.settle(rs.collect());
       const summary = await rs.done;
       assert.equal(responses.length, 2);
       assert.equal(summary.reason, 'limit');
@@ -71,7 +71,7 @@ describe('How a group request ends', () => {
       })();
       await room.rt.advance(400);
       ac.abort();
-      await settle(room.rt, loop);
+      await room.rt.settle(loop);
       const summary = await rs.done;
       assert.equal(summary.reason, 'aborted');
       assert.equal(summary.elapsedMs, 400);
@@ -102,7 +102,7 @@ describe('How a group request ends', () => {
         for await (const r of rs) return r;
         return undefined;
       })();
-      const first = await settle(room.rt, loop);
+      const first = await room.rt.settle(loop);
       assert.ok(first);
       assert.equal(room.client.stats().tokens, 0);
       assert.equal(room.client.stats().peers, 0);
@@ -121,7 +121,7 @@ describe('How a group request ends', () => {
       const p = rs.collect();
       await room.rt.advance(200);
       await room.client.close();
-      const responses = await settle(room.rt, p);
+      const responses = await room.rt.settle(p);
       assert.equal((await rs.done).reason, 'closed');
       assert.equal(responses.length, (await rs.done).responses);
       assert.equal(room.client.stats().tokens, 0);
@@ -140,9 +140,9 @@ describe('How a group request ends', () => {
       );
       await room.rt.advance(100);
       await room.client.close();
-      await settle(room.rt, p1);
+      await room.rt.settle(p1);
       assert.equal((await first.done).reason, 'closed');
-      assert.equal(await settle(room.rt, p2), 'resolved');
+      assert.equal(await room.rt.settle(p2), 'resolved');
       assert.equal((await second.done).reason, 'closed');
       assert.equal(room.nodes[0]!.calls.get('GET /text'), 1);
     });
@@ -187,7 +187,7 @@ describe('State after group requests end', () => {
         const p = rs.collect();
         await room.rt.advance(100);
         ac.abort();
-        await settle(room.rt, p);
+        await room.rt.settle(p);
       }
       await room.rt.advance(2000);
       const s = room.client.stats();

@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CoapClient } from '../../src/client/client.js';
 import type { GroupResponse } from '../../src/client/group.js';
-import { group, keyringOf, settle } from './oscore-endpoint-fixtures.js';
-import { type Room, room } from './oscore-group-room.js';
+import { group, keyringOf } from '../fixtures/oscore-keys.js';
+import { type Room, room } from '../support/oscore-group-room.js';
 
 const T = { timeout: 30_000 };
 
@@ -42,7 +42,7 @@ async function node(leisure?: number): Promise<{ r: Room; secured: CoapClient[];
 /** Both clients ask `path` of the group at once; the elapsed times of their responses, in order. */
 async function both(r: Room, clients: CoapClient[], path: string): Promise<number[]> {
   const ask = (c: CoapClient) => c.group({ uri: `coap://224.0.1.187${path}`, window: 45_000 }).collect();
-  const got: GroupResponse[][] = await settle(r.n.rt, Promise.all(clients.map(ask)));
+  const got: GroupResponse[][] = await r.n.rt.settle(Promise.all(clients.map(ask)));
   for (const g of got) assert.equal(g.length, 1);
   return got.map((g) => g[0]!.elapsedMs).sort((a, b) => a - b);
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ask, count, makeRoom, type Room, type RoomNode, settle } from '../support/group-room.js';
+import { ask, count, makeRoom, type Room, type RoomNode } from '../support/group-room.js';
 
 const T = { timeout: 30000 };
 
@@ -73,7 +73,7 @@ describe('Leisure of multicast responses (RFC 7252 §8.2, RFC 7390 §2.8)', () =
         // Two clients, so NSTART does not hold the second request back: both arrive at t = 0.
         const a = room.client.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect();
         const b = other.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect();
-        const [ra, rb] = await settle(room.rt, Promise.all([a, b]));
+        const [ra, rb] = await room.rt.settle(Promise.all([a, b]));
         assert.deepEqual(room.nodes[0]!.callTimes, [0, 0]);
         const first = ra[0]!.elapsedMs;
         const second = rb[0]!.elapsedMs;
@@ -91,7 +91,7 @@ describe('Leisure of multicast responses (RFC 7252 §8.2, RFC 7390 §2.8)', () =
         .group({ uri: 'coap://224.0.1.187/light', method: 'DELETE', window: 3000 })
         .collect();
       const b = other.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect();
-      const [ra, rb] = await settle(room.rt, Promise.all([a, b]));
+      const [ra, rb] = await room.rt.settle(Promise.all([a, b]));
       assert.equal(ra.length, 0);
       assert.equal(rb.length, 1);
       assert.ok(rb[0]!.elapsedMs <= 1000, `answered after ${rb[0]!.elapsedMs} ms`);
@@ -116,7 +116,7 @@ describe('Leisure of multicast responses (RFC 7252 §8.2, RFC 7390 §2.8)', () =
         at = room.rt.now();
         return r;
       });
-      const res = await settle(room.rt, p, 100, 1);
+      const res = await room.rt.settle(p, { maxMs: 100, step: 1 });
       assert.equal(res.codeString, '2.05');
       assert.equal(res.text(), 'node0');
       // 3 ms there, 3 ms back, nothing in between.

@@ -9,7 +9,7 @@ import { CoapClient } from '../../src/client/client.js';
 import { Opt } from '../../src/options/registry.js';
 import { formatUri } from '../../src/uri/index.js';
 import { matrixSetup } from '../support/group-resources.js';
-import { ask, makeRoom, type Room, settle, sources } from '../support/group-room.js';
+import { ask, makeRoom, type Room, sources } from '../support/group-room.js';
 
 const T = { timeout: 20000 };
 const TEXT = 'coap://224.0.1.187/text';
@@ -66,10 +66,10 @@ describe('Group requests the client refuses (RFC 7390 §2.5, §5.1, §5.4.2)', (
 
   it('points unicast targets and group targets to the right method', T, async () => {
     await withRoom(1, async (room) => {
-      await assert.rejects(settle(room.rt, room.client.group('coap://192.0.2.1/text').collect()), {
+      await assert.rejects(room.rt.settle(room.client.group('coap://192.0.2.1/text').collect()), {
         code: 'ERR_COAP_GROUP_NOT_MULTICAST',
       });
-      await assert.rejects(settle(room.rt, room.client.request(TEXT)), { code: 'ERR_COAP_GROUP_USE_GROUP' });
+      await assert.rejects(room.rt.settle(room.client.request(TEXT)), { code: 'ERR_COAP_GROUP_USE_GROUP' });
     });
   });
 
@@ -77,7 +77,7 @@ describe('Group requests the client refuses (RFC 7390 §2.5, §5.1, §5.4.2)', (
     await withRoom(1, async (room) => {
       const c = await ipv6Client(room);
       const before = room.net.stats.sent;
-      await assert.rejects(settle(room.rt, c.group('coap://[ff0e::fd]/text').collect()), {
+      await assert.rejects(room.rt.settle(c.group('coap://[ff0e::fd]/text').collect()), {
         code: 'ERR_COAP_GROUP_SCOPE',
       });
       assert.equal(room.net.stats.sent, before);
@@ -107,7 +107,7 @@ describe('Group requests the client refuses (RFC 7390 §2.5, §5.1, §5.4.2)', (
         hops: 32,
       });
       room.extras.push(wide);
-      await assert.rejects(settle(room.rt, wide.group({ uri: TEXT }).collect()), {
+      await assert.rejects(room.rt.settle(wide.group({ uri: TEXT }).collect()), {
         code: 'ERR_COAP_GROUP_SCOPE',
       });
       const { responses } = await ask(room, { uri: TEXT, allowWideScope: true }, wide);

@@ -12,7 +12,7 @@ import { EMPTY, MessageType } from '../../src/message/types.js';
 import { Opt } from '../../src/options/registry.js';
 import { encodeUint } from '../../src/options/values.js';
 import { matrixSetup } from '../support/group-resources.js';
-import { ask, makeRoom, type Room, rawPeer, settle, sources } from '../support/group-room.js';
+import { ask, makeRoom, type Room, rawPeer, sources } from '../support/group-room.js';
 import { msg, sendRaw } from '../support/mem-net.js';
 
 const T = { timeout: 20000 };
@@ -138,7 +138,7 @@ describe('Suppression of responses to multicast requests (RFC 7390 §2.7, RFC 79
     async () => {
       await withRoom(3, async (room, sent) => {
         const rs = room.client.group({ uri: `${G}/text`, noResponse: 26, window: 5000 });
-        const responses = await settle(room.rt, rs.collect(), 1000, 1);
+        const responses = await room.rt.settle(rs.collect(), { maxMs: 1000, step: 1 });
         const summary = await rs.done;
         assert.deepEqual(responses, []);
         assert.equal(summary.reason, 'no-response');
@@ -158,7 +158,7 @@ describe('Suppression does not touch unicast requests (RFC 7390 §2.7)', () => {
     await withRoom(1, async (room) => {
       const codes: string[] = [];
       for (const path of ['/empty', '/client-error', '/server-error', '/quiet']) {
-        const res = await settle(room.rt, room.client.request(`coap://192.0.2.1${path}`));
+        const res = await room.rt.settle(room.client.request(`coap://192.0.2.1${path}`));
         codes.push(res.codeString);
       }
       assert.deepEqual(codes, ['2.05', '4.00', '5.00', '2.05']);
@@ -245,7 +245,7 @@ describe('Resources that did not opt in to multicast (RFC 7390 §2.7 R54)', () =
       assert.deepEqual(responses, []);
       assert.equal(sent(), 1);
       for (const n of room.nodes) assert.equal(n.calls.get('PUT /private'), undefined);
-      const res = await settle(room.rt, room.client.request('coap://192.0.2.1/private'));
+      const res = await room.rt.settle(room.client.request('coap://192.0.2.1/private'));
       assert.equal(res.text(), 'off');
     });
   });
@@ -265,13 +265,12 @@ describe('Resources that did not opt in to multicast (RFC 7390 §2.7 R54)', () =
 
   it('still serves a unicast PUT', T, async () => {
     await withRoom(1, async (room) => {
-      const put = await settle(
-        room.rt,
+      const put = await room.rt.settle(
         room.client.request({ uri: 'coap://192.0.2.1/private', method: 'PUT', payload: 'on' }),
       );
       assert.equal(put.codeString, '2.04');
       assert.equal(room.nodes[0]!.calls.get('PUT /private'), 1);
-      const get = await settle(room.rt, room.client.request('coap://192.0.2.1/private'));
+      const get = await room.rt.settle(room.client.request('coap://192.0.2.1/private'));
       assert.equal(get.text(), 'on');
     });
   });
@@ -281,7 +280,7 @@ describe('Resources that did not opt in to multicast (RFC 7390 §2.7 R54)', () =
       const { responses } = await ask(room, { uri: `${G}/nowhere` });
       assert.deepEqual(responses, []);
       assert.equal(sent(), 1);
-      const res = await settle(room.rt, room.client.request('coap://192.0.2.2/nowhere'));
+      const res = await room.rt.settle(room.client.request('coap://192.0.2.2/nowhere'));
       assert.equal(res.codeString, '4.04');
     });
   });

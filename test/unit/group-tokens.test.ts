@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { TokenTable } from '../../src/client/tokens.js';
 import { FakeRuntime } from '../../src/fake-runtime.js';
 import { MessageType } from '../../src/message/types.js';
-import { ask, count, makeRoom, type Room, settle } from '../support/group-room.js';
+import { ask, count, makeRoom, type Room } from '../support/group-room.js';
 
 const T = { timeout: 60000 };
 const LIGHT = 'coap://224.0.1.187/light';
@@ -41,7 +41,7 @@ describe('Group request tokens (RFC 7390 §2.5)', () => {
     try {
       // NSTART = 1 per group queues them; each window is 5 ms.
       const all = Array.from({ length: 1000 }, () => room.client.group({ uri: LIGHT, window: 5 }).collect());
-      const results = await settle(room.rt, Promise.all(all), 20_000, 50);
+      const results = await room.rt.settle(Promise.all(all), { maxMs: 20_000, step: 50 });
       assert.ok(results.every((r) => r.length === 1));
       assert.equal(tokens.length, 1000);
       assert.ok(tokens.every((t) => t.length === 8));
@@ -63,7 +63,7 @@ describe('Group request tokens (RFC 7390 §2.5)', () => {
       for (let i = 0; i < 5; i++) await ask(room, { uri: LIGHT, window: 200 });
       assert.equal(room.client.stats().retiredTokens, 5);
       // Unicast tokens are freed at once, not quarantined.
-      await settle(room.rt, room.client.request('coap://192.0.2.1/light'));
+      await room.rt.settle(room.client.request('coap://192.0.2.1/light'));
       assert.equal(room.client.stats().retiredTokens, 5);
       // NON_LIFETIME 145 s + MAX_LATENCY 100 s + MSRD 250 s = 495 s.
       await room.rt.advance(494_000);

@@ -4,16 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CoapClient, CoapServer, FakeRuntime, MemoryNetwork, Messenger } from '../../src/index.js';
+import { Messenger } from '../../src/entry/transport.js';
+import { CoapClient, CoapServer } from '../../src/index.js';
+import { TestNet } from '../support/test-net.js';
 
 function setup() {
-  const rt = new FakeRuntime({ seed: 11 });
-  const net = new MemoryNetwork({ runtime: rt });
+  const t = new TestNet({ seed: 11 });
   const shared = new Messenger({
-    transport: net.createTransport({ bind: [{ address: '192.0.2.1', port: 5683 }] }),
-    runtime: rt,
+    transport: t.endpoint({ address: '192.0.2.1', port: 5683 }).transport,
+    runtime: t.rt,
   });
-  return { rt, net, shared };
+  return { rt: t.rt, net: t.net, shared };
 }
 
 describe('a messenger shared by a server and clients', () => {

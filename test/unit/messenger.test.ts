@@ -371,3 +371,26 @@ describe('Messenger: bounded state', () => {
     });
   }
 });
+
+describe('piggy-backed responses', () => {
+  it('ignores a piggy-backed response with an unrecognized critical option', { timeout: 10000 }, async () => {
+    const s = memSetup();
+    const client = s.client();
+    const out = client.send(outgoing({ token: hex('aa') }), SERVER);
+    await s.rt.advance(0);
+    sendRaw(
+      s.serverT,
+      msg({
+        type: MessageType.ACK,
+        code: Code.Content,
+        messageId: out.messageId,
+        token: hex('aa'),
+        options: [{ number: 65001, value: EMPTY }],
+      }),
+      CLIENT,
+    );
+    await s.rt.advance(0);
+    assert.equal(s.responses.length, 0);
+    await s.close();
+  });
+});

@@ -10,10 +10,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CoapClient } from '../../src/client/client.js';
 import type { CoapResponse } from '../../src/client/response.js';
-import { Code, decodeUint, encodeUint, findOption, MessageType, Opt } from '../../src/index.js';
+import { decodeUint, encodeUint } from '../../src/entry/codec.js';
+import { Code, findOption, MessageType, Opt } from '../../src/index.js';
 import type { Messenger } from '../../src/messenger/messenger.js';
-import { BASE, type BwPair, body, bwPair, drive, messages } from '../support/bw-mem.js';
+import { BASE, type BwPair, body, bwPair, messages } from '../support/bw-mem.js';
 import { CLIENT, type MemSetup, memSetup, SERVER } from '../support/mem-net.js';
+import { serverAndClients } from '../support/test-net.js';
 
 const T = { timeout: 20_000 };
 const URI = `coap://${SERVER.address}/obs`;
@@ -76,7 +78,7 @@ describe('Observe at the client against a raw server', () => {
   it('yields 5 and 6 of 5, 3, 6; after 128 s a lower number is fresh again (RFC 7641 §3.4)', T, async () => {
     await rawServer(1, 3600, async (m, srv, client) => {
       const it = client.observe(URI)[Symbol.asyncIterator]();
-      const next = async () => ((await drive(m.rt, it.next())).value as CoapResponse).text();
+      const next = async () => ((await m.rt.settle(it.next())).value as CoapResponse).text();
       assert.equal(await next(), 'reg');
       const token = m.requests[0]!.request.token;
       notify(srv, token, 5, 'five');
@@ -106,7 +108,7 @@ describe('Observe at the client against a raw server', () => {
       notify(srv, token, 3 + (1 << 23) + 1, 'too far');
       await m.rt.advance(10);
       await obs.cancel();
-      await drive(m.rt, loop);
+      await m.rt.settle(loop);
       assert.deepEqual(seen, ['reg', 'ahead', 'wrapped']);
     });
   });
@@ -115,7 +117,7 @@ describe('Observe at the client against a raw server', () => {
     await rawServer(1, 10, async (m, _srv, client) => {
       const obs = client.observe(URI);
       const it = obs[Symbol.asyncIterator]();
-      await drive(m.rt, it.next());
+      await m.rt.settle(it.next());
       await m.rt.advance(14_900);
       assert.equal(m.requests.length, 1, 'not before Max-Age + 5 s');
       await m.rt.advance(200);
@@ -131,10 +133,10 @@ describe('Observe at the client against a raw server', () => {
     await rawServer(1, 3600, async (m, srv, client) => {
       const obs = client.observe(URI);
       const it = obs[Symbol.asyncIterator]();
-      await drive(m.rt, it.next());
+      await m.rt.settle(it.next());
       const token = m.requests[0]!.request.token;
       notify(srv, token, 2, 'con', MessageType.CON);
-      assert.equal((await drive(m.rt, it.next())).value?.text(), 'con');
+      assert.equal((await m.rt.settle(it.next())).value?.text(), 'con');
       await obs.cancel();
       notify(srv, token, 3, 'late', MessageType.CON);
       await m.rt.advance(10);
@@ -179,7 +181,7 @@ describe('Observe at the client against our server', () => {
               else ac.abort();
             }
           })();
-          await drive(p.rt, loop);
+          await p.rt.settle(loop);
           await p.rt.advance(100);
           assert.deepEqual(seen, ['n0', 'n1', 'n2']);
           assert.equal(deregistrations(p).length, 1);
@@ -205,7 +207,7 @@ describe('Observe at the client against our server', () => {
             p.server.notify('/obs');
           }
         })();
-        await drive(p.rt, loop);
+        await p.rt.settle(loop);
         assert.equal(seen.length, 3);
         for (const [i, b] of seen.entries()) assert.ok(b.equals(body(3000, i)), `version ${i} is whole`);
       },
@@ -227,12 +229,55 @@ describe('Observe at the client against our server', () => {
           p.server.notify('/obs');
         }
       })();
-      await drive(p.rt, loop);
+      await p.rt.settle(loop);
       assert.deepEqual(codes, ['2.05', '4.04']);
       assert.equal(p.server.stats()!.observers, 0);
       assert.equal(p.client.stats().tokens, 0);
     } finally {
       await p.close();
     }
+  });
+});
+
+describe('a registration that never got out, or is not answered (RFC 7641 §3.3.1, §3.6)', () => {
+  it('sends nothing for an observation cancelled before it went out', { timeout: 20_000 }, async () => {
+    const s = serverAndClients();
+    s.server.resource('/c', { obs: true }).get(() => ({ payload: 'v' }));
+    await s.server.listen();
+    const c = await s.client('192.0.2.1');
+    const obs = c.observe('coap://192.0.2.2/c');
+    await obs.cancel();
+    await s.rt.advance(5000);
+    assert.equal(s.server.stats()!.observers, 0);
+    assert.equal(c.stats().tokens, 0);
+    assert.equal(s.net.stats.sent, 0);
+    await c.close();
+    await s.server.close();
+  });
+
+  it('ends with ERR_COAP_TIMEOUT instead of waiting forever (NON registration lost)', {
+    timeout: 20_000,
+  }, async () => {
+    const s = serverAndClients();
+    const c = await s.client('192.0.2.1');
+    const it = c.observe({ uri: 'coap://192.0.2.3/c', confirmable: false })[Symbol.asyncIterator]();
+    await assert.rejects(s.rt.settle(it.next(), { maxMs: 200_000 }), { code: 'ERR_COAP_TIMEOUT' });
+    assert.equal(c.stats().tokens, 0);
+    await c.close();
+  });
+
+  it('ends an observation with a timeout when the server stops answering its re-registration', {
+    timeout: 30_000,
+  }, async () => {
+    const s = await bwPair({
+      setup: (server) => server.resource('/c', { obs: true }).get(() => ({ payload: 'v', maxAge: 10 })),
+    });
+    const it = s.client.observe(`${BASE}/c`)[Symbol.asyncIterator]();
+    await s.rt.settle(it.next());
+    await s.server.close();
+    await assert.rejects(s.rt.settle(it.next(), { maxMs: 3_600_000, step: 1000 }), {
+      code: 'ERR_COAP_TIMEOUT',
+    });
+    await s.close();
   });
 });

@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupResponse } from '../../src/client/group.js';
-import { decodeUint, findOption, Opt } from '../../src/index.js';
-import { drive, messages } from '../support/bw-mem.js';
+import { decodeUint } from '../../src/entry/codec.js';
+import { findOption, Opt } from '../../src/index.js';
+import { messages } from '../support/bw-mem.js';
 import { type BwRoom, bwRoom, GROUP } from '../support/bw-room.js';
 
 const T = { timeout: 30_000 };
@@ -51,7 +52,7 @@ describe('Group observe', () => {
         }
       }
       ac.abort();
-      await drive(r.rt, loop);
+      await r.rt.settle(loop);
       await r.rt.advance(100);
       const bySource = new Map<string, string[]>();
       for (const x of got)
@@ -80,7 +81,7 @@ describe('Group observe', () => {
           if (++seen === 2) break;
         }
       })();
-      await drive(r.rt, loop);
+      await r.rt.settle(loop);
       await r.rt.advance(100);
       for (const n of r.nodes) assert.equal(n.server.stats()!.observers, 0);
       assert.equal(r.client.stats().tokens, 0);
@@ -106,7 +107,7 @@ describe('Group observe', () => {
         await r.rt.advance(1100);
       }
       r.nodes[0]!.server.notify('/v');
-      await drive(r.rt, loop);
+      await r.rt.settle(loop);
       assert.equal(got.filter((t) => t.startsWith('n0')).length, 2);
       assert.equal(got.filter((t) => t.startsWith('n1')).length, 6);
     } finally {
@@ -119,7 +120,7 @@ describe('Group observe', () => {
     const r = await room(2, values, 'rfc7390');
     try {
       const rs = r.client.group({ uri: `${GROUP}/v`, observe: true, window: 3000 });
-      const got = await drive(r.rt, rs.collect());
+      const got = await r.rt.settle(rs.collect());
       assert.equal(got.length, 2);
       for (const x of got) assert.equal(x.observe, undefined, 'no Observe in the response');
       for (const n of r.nodes) {

@@ -7,10 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codeToString, decodeUint, encodeUint, findOption, MessageType, Opt } from '../../src/index.js';
+import { decodeUint, encodeUint } from '../../src/entry/codec.js';
+import { codeToString, findOption, MessageType, Opt } from '../../src/index.js';
 import type { CoapMessage, CoapOption } from '../../src/message/types.js';
 import type { ObserveOptions } from '../../src/server/observe.js';
-import { type BwPair, bwPair, drive, type RawPeer, rawPeer, SERVER_ADDR } from '../support/bw-mem.js';
+import { BASE, type BwPair, bwPair, type RawPeer, rawPeer, SERVER_ADDR } from '../support/bw-mem.js';
 import { sendRaw } from '../support/mem-net.js';
 
 const T = { timeout: 20_000 };
@@ -61,8 +62,8 @@ describe('Observe at the server', () => {
   it('registers with Observe 0 and notifies each observer with its own representation', T, async () => {
     await withObs({}, async (p, state) => {
       const peer = p.raw();
-      const a = await drive(p.rt, observe(peer, 'tok-a', 0, 'who=a'));
-      const b = await drive(p.rt, observe(peer, 'tok-b', 0, 'who=b'));
+      const a = await p.rt.settle(observe(peer, 'tok-a', 0, 'who=a'));
+      const b = await p.rt.settle(observe(peer, 'tok-b', 0, 'who=b'));
       assert.equal(a.payload.toString(), 'v0 who=a');
       assert.notEqual(seqOf(a), undefined, 'the registration response carries Observe');
       assert.equal(p.server.stats()!.observers, 2);
@@ -82,7 +83,7 @@ describe('Observe at the server', () => {
   it('sends notifications as NON with increasing sequence numbers, and every 3rd as CON', T, async () => {
     await withObs({ conEvery: 3 }, async (p, state) => {
       const peer = p.raw();
-      await drive(p.rt, observe(peer, 'tok', 0));
+      await p.rt.settle(observe(peer, 'tok', 0));
       for (let i = 1; i <= 7; i++) {
         state.value = `v${i}`;
         p.server.notify('/obs');
@@ -102,7 +103,7 @@ describe('Observe at the server', () => {
   it('sends a CON notification once 24 hours passed since the last CON (RFC 7641 §4.5)', T, async () => {
     await withObs({}, async (p) => {
       const peer = p.raw();
-      await drive(p.rt, observe(peer, 'tok', 0));
+      await p.rt.settle(observe(peer, 'tok', 0));
       p.server.notify('/obs');
       await p.rt.advance(10);
       await p.rt.advance(24 * 3600 * 1000);
@@ -121,8 +122,8 @@ describe('Observe at the server', () => {
   it('removes the observer on a GET with Observe 1 and answers it without Observe', T, async () => {
     await withObs({}, async (p) => {
       const peer = p.raw();
-      await drive(p.rt, observe(peer, 'tok', 0));
-      const res = await drive(p.rt, observe(peer, 'tok', 1));
+      await p.rt.settle(observe(peer, 'tok', 0));
+      const res = await p.rt.settle(observe(peer, 'tok', 1));
       assert.equal(codeToString(res.code), '2.05');
       assert.equal(seqOf(res), undefined);
       assert.equal(p.server.stats()!.observers, 0);
@@ -133,8 +134,8 @@ describe('Observe at the server', () => {
   it('keeps one entry when the same token registers again (RFC 7641 §4.1)', T, async () => {
     await withObs({}, async (p) => {
       const peer = p.raw();
-      await drive(p.rt, observe(peer, 'tok', 0));
-      await drive(p.rt, observe(peer, 'tok', 0));
+      await p.rt.settle(observe(peer, 'tok', 0));
+      await p.rt.settle(observe(peer, 'tok', 0));
       assert.equal(p.server.stats()!.observers, 1);
     });
   });
@@ -142,7 +143,7 @@ describe('Observe at the server', () => {
   it('removes the observer that answers a NON notification with RST', T, async () => {
     await withObs({}, async (p) => {
       const peer = p.raw();
-      await drive(p.rt, observe(peer, 'tok', 0));
+      await p.rt.settle(observe(peer, 'tok', 0));
       p.server.notify('/obs');
       await p.rt.advance(10);
       const n = notifications(peer)[0]!;
@@ -157,7 +158,7 @@ describe('Observe at the server', () => {
   it('removes the observer whose CON notification is never acknowledged', T, async () => {
     await withObs({ conEvery: 1 }, async (p) => {
       const peer = p.raw();
-      await drive(p.rt, observe(peer, 'tok', 0));
+      await p.rt.settle(observe(peer, 'tok', 0));
       await peer.messenger.close(); // the observer is gone: nothing will ACK
       p.server.notify('/obs');
       await p.rt.advance(40_000);
@@ -171,7 +172,7 @@ describe('Observe at the server', () => {
   it('ends the observation with an error notification without Observe (RFC 7641 §4.2)', T, async () => {
     await withObs({}, async (p, state) => {
       const peer = p.raw();
-      await drive(p.rt, observe(peer, 'tok', 0));
+      await p.rt.settle(observe(peer, 'tok', 0));
       state.code = '4.04';
       p.server.notify('/obs');
       await p.rt.advance(10);
@@ -190,13 +191,13 @@ describe('Observe at the server', () => {
       await withObs({ maxObservers: 2 }, async (p) => {
         const peer = p.raw();
         const seqs = [];
-        for (const t of ['t1', 't2', 't3', 't4']) seqs.push(seqOf(await drive(p.rt, observe(peer, t, 0))));
+        for (const t of ['t1', 't2', 't3', 't4']) seqs.push(seqOf(await p.rt.settle(observe(peer, t, 0))));
         assert.equal(seqs.filter((s) => s !== undefined).length, 2);
         assert.equal(seqs[2], undefined);
         assert.equal(p.server.stats()!.observers, 2);
         // Room again after one leaves.
-        await drive(p.rt, observe(peer, 't1', 1));
-        assert.notEqual(seqOf(await drive(p.rt, observe(peer, 't5', 0))), undefined);
+        await p.rt.settle(observe(peer, 't1', 1));
+        assert.notEqual(seqOf(await p.rt.settle(observe(peer, 't5', 0))), undefined);
         assert.equal(p.server.stats()!.observers, 2);
       });
     },
@@ -206,14 +207,39 @@ describe('Observe at the server', () => {
     await withObs({}, async (p) => {
       const second = rawPeer(p.rt, p.net.createTransport({ bind: [{ address: '192.0.2.9', port: 40001 }] }));
       try {
-        await drive(p.rt, observe(p.raw(), 'same', 0));
-        await drive(p.rt, observe(second, 'same', 0));
+        await p.rt.settle(observe(p.raw(), 'same', 0));
+        await p.rt.settle(observe(second, 'same', 0));
         assert.equal(p.server.stats()!.observers, 2);
-        await drive(p.rt, observe(second, 'same', 1));
+        await p.rt.settle(observe(second, 'same', 1));
         assert.equal(p.server.stats()!.observers, 1, 'only that endpoint left');
       } finally {
         await second.messenger.close();
       }
     });
+  });
+});
+
+describe('observers whose client is gone (RFC 7641 §4.5)', () => {
+  it('removes an observer whose client is gone even when notifications keep replacing each other', {
+    timeout: 30_000,
+  }, async () => {
+    let n = 0;
+    const s = await bwPair({
+      server: { observe: { conEvery: 1 } },
+      setup: (server) => server.resource('/c', { obs: true }).get(() => ({ payload: String(n) })),
+    });
+    const obs = s.client.observe(`${BASE}/c`);
+    const it = obs[Symbol.asyncIterator]();
+    await s.rt.settle(it.next());
+    assert.equal(s.server.stats()!.observers, 1);
+    // The client vanishes without deregistering.
+    await s.client.messenger.transport.close();
+    for (let i = 0; i < 60; i++) {
+      n++;
+      s.server.notify('/c');
+      await s.rt.advance(10_000);
+    }
+    assert.equal(s.server.stats()!.observers, 0);
+    await s.close();
   });
 });

@@ -10,8 +10,9 @@ import { aeadParameters } from '../../src/oscore/algorithms.js';
 import { parseOscoreConfig } from '../../src/oscore/endpoint/config.js';
 import { OscoreConfigError } from '../../src/oscore/endpoint/errors.js';
 import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
-import { group, keyringOf, makeNet, pair, settle } from './oscore-endpoint-fixtures.js';
-import { collect, room, texts } from './oscore-group-room.js';
+import { group, keyringOf, pair } from '../fixtures/oscore-keys.js';
+import { collect, room, texts } from '../support/oscore-group-room.js';
+import { makeNet } from '../support/oscore-net.js';
 
 const T = { timeout: 30_000 };
 const ALGORITHMS = [10, 11, 30, 1, 3, 24];
@@ -36,7 +37,7 @@ describe('AEAD algorithms other than AES-CCM-16-64-128', () => {
       });
       server.resource('/x', { protected: true }).get(() => ({ payload: 'secret' }));
       const { client, log } = await n.client(keyringOf(withAead(p.client, { aeadAlgorithm: alg })));
-      const res = await settle(n.rt, client.request('coap://192.0.2.2/x'));
+      const res = await n.rt.settle(client.request('coap://192.0.2.2/x'));
       assert.equal(res.text(), 'secret');
       // Code, Content-Format (an empty option: 1 byte), payload marker, payload, then the tag.
       const tag = aeadParameters(alg).tagLength;

@@ -20,7 +20,7 @@ import { loadOscoreConfig, parseOscoreConfig } from '../../src/oscore/endpoint/c
 import { OscoreConfigError } from '../../src/oscore/endpoint/errors.js';
 import { generateOscorePair, type OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { decodeOscoreOption, decodePartialIv } from '../../src/oscore/option.js';
-import { group, pair, seededRandom } from './oscore-endpoint-fixtures.js';
+import { group, pair, seededRandom } from '../fixtures/oscore-keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coap-oscore-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,7 +65,7 @@ function refuses(json: unknown, field: string, secret?: string): void {
   );
 }
 
-describe('coap-group keys', () => {
+describe('coap-group keys', { timeout: 60_000 }, () => {
   it('keys oscore writes client.json and server.json with mode 0600 that load and talk', async () => {
     const out = join(dir, 'pair');
     const r = await quiet(() => runKeys(['oscore', '--out', out, '--peer', 'coap://127.0.0.2']));

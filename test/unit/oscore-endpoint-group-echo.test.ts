@@ -18,9 +18,9 @@ import { parseOscoreConfig } from '../../src/oscore/endpoint/config.js';
 import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { decodeOscoreOption, type OscoreOptionValue } from '../../src/oscore/option.js';
 import { CounterSequence } from '../../src/oscore/sequence.js';
+import { group, keyringOf, pair } from '../fixtures/oscore-keys.js';
 import type { Received } from '../support/mem-net.js';
-import { group, keyringOf, pair, settle } from './oscore-endpoint-fixtures.js';
-import { collect, inject, room, texts } from './oscore-group-room.js';
+import { collect, inject, room, texts } from '../support/oscore-group-room.js';
 
 const T = { timeout: 30_000 };
 
@@ -48,10 +48,7 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
       const r = await room(3, { leisure: 1 });
       const client = keyringOf(r.files[0]!);
       const { client: c, log } = await r.n.client(client, '192.0.2.90');
-      const first = await settle(
-        r.n.rt,
-        c.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect(),
-      );
+      const first = await r.n.rt.settle(c.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect());
       assert.deepEqual(texts(first), ['node1', 'node2', 'node3']);
       assert.equal(r.seen.length, 3, 'each member delivered the request once, after the follow-up');
       const gid = (r.files[0]!.group as Array<{ groupId: string }>)[0]!.groupId;
@@ -148,7 +145,7 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
       await collect(r, member);
       // Plaintext to a server without a context is an explicit choice (else it is refused).
       const { client } = await r.n.client(member, '192.0.2.91', { plaintext: 'allow' });
-      const res = await settle(r.n.rt, client.request('coap://192.0.2.2/light'));
+      const res = await r.n.rt.settle(client.request('coap://192.0.2.2/light'));
       assert.equal(res.codeString, '4.01', 'sent unprotected, so the protected resource refuses it');
       assert.equal(oscoreOf(r.atServers[0]!.at(-1)!.msg!), undefined);
       await r.n.close();
@@ -159,8 +156,7 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
     // Leisure of 10 s, values valid for 2 s: a lifetime counted from verification would expire.
     const r = await room(3, { leisure: 10, echoLifetimeMs: 2000 });
     const { client } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
-    const rs = await settle(
-      r.n.rt,
+    const rs = await r.n.rt.settle(
       client.group({ uri: 'coap://224.0.1.187/light', window: 12_000 }).collect(),
     );
     assert.deepEqual(texts(rs), ['node1', 'node2', 'node3']);
@@ -174,8 +170,7 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
   it('sends no challenge to a group request that disclaimed 4.xx (No-Response)', T, async () => {
     const r = await room(2, { leisure: 1 });
     const { client, log } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
-    await settle(
-      r.n.rt,
+    await r.n.rt.settle(
       client
         .group({
           uri: 'coap://224.0.1.187/light',
@@ -199,8 +194,7 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
       // The client's last Sender Sequence Number goes to the group request itself (RFC 8613 §7.2.1).
       const last = parseOscoreConfig(r.files[0]!, { sequence: () => new CounterSequence(2 ** 40 - 1) });
       const { client } = await r.n.client(last, '192.0.2.90');
-      const rs = await settle(
-        r.n.rt,
+      const rs = await r.n.rt.settle(
         client.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect(),
       );
       assert.deepEqual(
@@ -239,8 +233,7 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
         setup: (s) => s.resource('/big', { multicast: true, protected: true }).get(() => ({ payload: big })),
       });
       const { client } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
-      const rs = await settle(
-        r.n.rt,
+      const rs = await r.n.rt.settle(
         client.group({ uri: 'coap://224.0.1.187/big', window: 3000, blockSize: 64 }).collect(),
       );
       assert.equal(rs.length, 2);
@@ -281,7 +274,7 @@ describe('Group OSCORE Echo challenge and unicast follow-ups (draft §10)', () =
       );
       value = 1;
       for (const s of r.servers) s.notify('/count');
-      await settle(r.n.rt, done);
+      await r.n.rt.settle(done);
       assert.equal(got.filter((g) => g.endsWith('=1')).length, 3);
       await r.n.rt.advance(1000);
       // The deregistrations were verified: every member dropped its observer (RFC 7641 §3.6).
@@ -314,7 +307,7 @@ describe('unicast requests to a group member (draft §8)', () => {
     const files = withAddresses(group(3, 'addressed'));
     const r = await room(2, { leisure: 1, files });
     const { client, log } = await r.n.client(keyringOf(files[0]!), '192.0.2.90');
-    const res = await settle(r.n.rt, client.request('coap://192.0.2.3/light'));
+    const res = await r.n.rt.settle(client.request('coap://192.0.2.3/light'));
     assert.equal(res.text(), 'node2');
     assert.deepEqual(r.seen, [
       { node: 2, security: { kind: 'group-oscore', kid: '01', idContext: r.seen[0]!.security!.idContext } },
@@ -339,10 +332,7 @@ describe('unicast requests to a group member (draft §8)', () => {
     }));
     const r = await room(2, { leisure: 1, files });
     const { client } = await r.n.client(keyringOf(files[0]!), '192.0.2.90');
-    const err = await settle(
-      r.n.rt,
-      client.request('coap://192.0.2.3/light').catch((e: unknown) => e),
-    );
+    const err = await r.n.rt.settle(client.request('coap://192.0.2.3/light').catch((e: unknown) => e));
     assert.ok(err instanceof CoapError);
     assert.equal(err.code, 'ERR_OSCORE_UNPROTECTED', 'member 03 cannot decrypt: an OSCORE error comes back');
     assert.equal(r.seen.length, 0);
@@ -357,8 +347,7 @@ describe('unicast requests to a group member (draft §8)', () => {
       const r = await room(2, { files });
       assert.equal(r.keyrings[0]!.defaultLeisure, 13);
       const { client } = await r.n.client(keyringOf(files[0]!), '192.0.2.90');
-      const err = await settle(
-        r.n.rt,
+      const err = await r.n.rt.settle(
         client
           .group({ uri: 'coap://224.0.1.187/light', window: 1000 })
           .collect()

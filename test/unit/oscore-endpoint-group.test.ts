@@ -20,8 +20,8 @@ import { protectGroupRequest } from '../../src/oscore/group/protect.js';
 import { unprotectGroupResponse } from '../../src/oscore/group/unprotect.js';
 import { decodeOscoreOption, decodePartialIv } from '../../src/oscore/option.js';
 import type { CoapServer } from '../../src/server/server.js';
-import { group, keyringOf, settle } from './oscore-endpoint-fixtures.js';
-import { collect, GROUP, inject, type Room, room, texts, URI } from './oscore-group-room.js';
+import { group, keyringOf } from '../fixtures/oscore-keys.js';
+import { collect, GROUP, inject, type Room, room, texts, URI } from '../support/oscore-group-room.js';
 
 const T = { timeout: 30_000 };
 
@@ -112,7 +112,7 @@ describe('Group OSCORE group requests through the hooks (draft-ietf-core-oscore-
   it('answers nothing to an unprotected group request for a protected resource', T, async () => {
     const r = await room(3, { leisure: 1 });
     const { client } = await r.n.client(undefined, '192.0.2.151');
-    assert.deepEqual(await settle(r.n.rt, client.group({ uri: URI, window: 2000 }).collect()), []);
+    assert.deepEqual(await r.n.rt.settle(client.group({ uri: URI, window: 2000 }).collect()), []);
     assert.equal(r.seen.length, 0);
     await r.n.close();
   });
@@ -145,7 +145,7 @@ describe('Group OSCORE group requests through the hooks (draft-ietf-core-oscore-
       await r.n.rt.advance(2000);
       value = 1;
       for (const s of servers) s.notify('/count');
-      await settle(r.n.rt, done);
+      await r.n.rt.settle(done);
       assert.equal(got.filter((g) => g.endsWith('=0')).length, 3);
       assert.equal(got.filter((g) => g.endsWith('=1')).length, 3);
       // Every notification, the first included, carries its member's own fresh Partial IV.
@@ -175,7 +175,7 @@ describe('Group OSCORE group requests through the hooks (draft-ietf-core-oscore-
     async () => {
       const r = await room(3, { leisure: 1, echo: false, groupResponses: 'pairwise' });
       const { client, log } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
-      const rs = await settle(r.n.rt, client.group({ uri: URI, window: 2000 }).collect());
+      const rs = await r.n.rt.settle(client.group({ uri: URI, window: 2000 }).collect());
       assert.deepEqual(texts(rs), ['node1', 'node2', 'node3']);
       const oscore = log.map((x) =>
         decodeOscoreOption(findOption(x.msg!.options, Opt.Oscore)!.value, { allowGroupFlag: true }),
@@ -239,7 +239,7 @@ describe('Group OSCORE group requests through the hooks (draft-ietf-core-oscore-
     const { client: c } = await r.n.client(client, '192.0.2.152');
     // No window given: the client collects for the secured default Leisure plus 1 s.
     const rs = c.group(URI);
-    const responses = await settle(r.n.rt, rs.collect());
+    const responses = await r.n.rt.settle(rs.collect());
     assert.equal(responses.length, 3);
     assert.ok(responses.every((x) => x.elapsedMs <= 20_000));
     assert.ok(

@@ -11,15 +11,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CoapClient } from '../../src/client/client.js';
 import type { MessageParts } from '../../src/client/exchanger.js';
-import { Code, encodeUint, Opt } from '../../src/index.js';
+import { encodeUint } from '../../src/entry/codec.js';
+import { Code, Opt } from '../../src/index.js';
 import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import { protectionLayer } from '../../src/oscore/endpoint/client-exchanger.js';
 import type { RequestProtection, SecuredKind } from '../../src/oscore/endpoint/client-protection.js';
 import { OscoreNoContextError } from '../../src/oscore/endpoint/errors.js';
 import type { Address } from '../../src/transport/types.js';
+import { group, keyringOf } from '../fixtures/oscore-keys.js';
 import { memSetup } from '../support/mem-net.js';
-import { group, keyringOf, settle } from './oscore-endpoint-fixtures.js';
-import { room } from './oscore-group-room.js';
+import { room } from '../support/oscore-group-room.js';
 
 const T = { timeout: 30_000 };
 const SECRET = 'my-password';
@@ -51,14 +52,14 @@ describe('a client with OSCORE key material refuses what it cannot protect', () 
       const { client } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
       const sent = r.n.net.stats.sent;
       const put = { uri: 'coap://192.0.2.2/light', method: 'PUT' as const, payload: SECRET };
-      await assert.rejects(settle(r.n.rt, client.request(put)), noContext('unicast', '192.0.2.2'));
-      await assert.rejects(settle(r.n.rt, client.send(put)), noContext('unicast', '192.0.2.2'));
+      await assert.rejects(r.n.rt.settle(client.request(put)), noContext('unicast', '192.0.2.2'));
+      await assert.rejects(r.n.rt.settle(client.send(put)), noContext('unicast', '192.0.2.2'));
       await assert.rejects(
-        settle(r.n.rt, client.request({ ...put, payload: SECRET.repeat(500), blockSize: 64 })),
+        r.n.rt.settle(client.request({ ...put, payload: SECRET.repeat(500), blockSize: 64 })),
         noContext('unicast', '192.0.2.2'),
       );
       await assert.rejects(
-        settle(r.n.rt, none(client.observe('coap://192.0.2.2:5683/light'))),
+        r.n.rt.settle(none(client.observe('coap://192.0.2.2:5683/light'))),
         noContext('observe', '192.0.2.2'),
       );
       await r.n.rt.advance(10_000);
@@ -74,13 +75,10 @@ describe('a client with OSCORE key material refuses what it cannot protect', () 
     const { client } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90');
     const sent = r.n.net.stats.sent;
     const rs = client.group({ uri: 'coap://239.255.0.9:5683/light', method: 'PUT', payload: SECRET });
-    await assert.rejects(settle(r.n.rt, none(rs)), noContext('group', '239.255.0.9'));
+    await assert.rejects(r.n.rt.settle(none(rs)), noContext('group', '239.255.0.9'));
     assert.equal(r.n.net.stats.sent, sent);
     // The file's own group is still protected and answered.
-    const ok = await settle(
-      r.n.rt,
-      client.group({ uri: 'coap://224.0.1.187/light', window: 4000 }).collect(),
-    );
+    const ok = await r.n.rt.settle(client.group({ uri: 'coap://224.0.1.187/light', window: 4000 }).collect());
     assert.deepEqual(
       ok.map((x) => x.text()),
       ['node1'],
@@ -97,20 +95,20 @@ describe('a client with OSCORE key material refuses what it cannot protect', () 
       r.servers[1]!.get('/open', () => ({ payload: 'open2' }));
       const file = r.files[0]!;
       const { client: any } = await r.n.client(keyringOf(file), '192.0.2.90', { plaintext: 'allow' });
-      assert.equal((await settle(r.n.rt, any.request('coap://192.0.2.3/open'))).text(), 'open2');
+      assert.equal((await r.n.rt.settle(any.request('coap://192.0.2.3/open'))).text(), 'open2');
       const listed = { plaintext: [{ address: '192.0.2.2', port: 5683 }] };
       const { client: some } = await r.n.client(keyringOf(file), '192.0.2.91', listed);
-      assert.equal((await settle(r.n.rt, some.request('coap://192.0.2.2/open'))).text(), 'open1');
+      assert.equal((await r.n.rt.settle(some.request('coap://192.0.2.2/open'))).text(), 'open1');
       await assert.rejects(
-        settle(r.n.rt, some.request('coap://192.0.2.3/open')),
+        r.n.rt.settle(some.request('coap://192.0.2.3/open')),
         noContext('unicast', '192.0.2.3'),
       );
       await assert.rejects(
-        settle(r.n.rt, some.request('coap://192.0.2.2:5699/open')),
+        r.n.rt.settle(some.request('coap://192.0.2.2:5699/open')),
         noContext('unicast', '192.0.2.2', 5699),
       );
       const { client: strict } = await r.n.client(keyringOf(file), '192.0.2.92');
-      const res = await settle(r.n.rt, strict.request({ uri: 'coap://192.0.2.3/open', unprotected: true }));
+      const res = await r.n.rt.settle(strict.request({ uri: 'coap://192.0.2.3/open', unprotected: true }));
       assert.equal(res.text(), 'open2');
       // Each server got requests without OSCORE, from the clients that chose plaintext.
       for (const log of r.atServers) {
@@ -127,10 +125,7 @@ describe('a client with OSCORE key material refuses what it cannot protect', () 
   it('protects a destination that has a context whatever plaintext allows', T, async () => {
     const r = await room(1, { leisure: 1 });
     const { client } = await r.n.client(keyringOf(r.files[0]!), '192.0.2.90', { plaintext: 'allow' });
-    const rs = await settle(
-      r.n.rt,
-      client.group({ uri: 'coap://224.0.1.187/light', window: 4000 }).collect(),
-    );
+    const rs = await r.n.rt.settle(client.group({ uri: 'coap://224.0.1.187/light', window: 4000 }).collect());
     assert.deepEqual(
       rs.map((x) => x.text()),
       ['node1'],
@@ -186,7 +181,7 @@ describe('what follows a request is held to the same rule', () => {
       for await (const n of client.observe('coap://192.0.2.2/obs')) got.push(n.text());
     })();
     // Max-Age 1 s + 5 s: the re-registration is due, and refused.
-    await assert.rejects(settle(m.rt, run), noContext('observe', '192.0.2.2'));
+    await assert.rejects(m.rt.settle(run, { maxMs: 120_000 }), noContext('observe', '192.0.2.2'));
     assert.deepEqual(got, ['reg']);
     assert.equal(m.requests.length, 1, 'only the first registration reached the server');
     // The registration, the refused re-registration, and the deregistration (refused too).
@@ -208,7 +203,9 @@ describe('what follows a request is held to the same rule', () => {
       security: protectionLayer(security),
     });
     await assert.rejects(
-      settle(m.rt, client.request({ uri: 'coap://192.0.2.2/x', method: 'PUT', payload: SECRET })),
+      m.rt.settle(client.request({ uri: 'coap://192.0.2.2/x', method: 'PUT', payload: SECRET }), {
+        maxMs: 120_000,
+      }),
       noContext('unicast', '192.0.2.2'),
     );
     assert.equal(m.requests.length, 1, 'the retry was not sent');

@@ -16,7 +16,8 @@ import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import { OscoreExchangeError } from '../../src/oscore/endpoint/errors.js';
 import { generateOscorePair, type OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import { OscoreServerSecurity } from '../../src/oscore/endpoint/server.js';
-import { group, keyringOf, makeNet, pair, SERVER, seededRandom, settle } from './oscore-endpoint-fixtures.js';
+import { group, keyringOf, pair, seededRandom } from '../fixtures/oscore-keys.js';
+import { makeNet, SERVER } from '../support/oscore-net.js';
 
 /** Another, unrelated pair (other IDs and keys). */
 const pair2 = () => generateOscorePair({ random: seededRandom('other') });
@@ -138,7 +139,7 @@ describe('the OSCORE endpoint refuses bad input as RFC 8613 §8.2 says', () => {
       const { server } = await n.server(keyringOf(pair2().server));
       server.resource('/light').get(() => ({ payload: 'on' }));
       const { client } = await n.client(keyringOf(p.client));
-      await assert.rejects(settle(n.rt, client.request('coap://192.0.2.2/light')), (e: unknown) => {
+      await assert.rejects(n.rt.settle(client.request('coap://192.0.2.2/light')), (e: unknown) => {
         assert.ok(e instanceof OscoreExchangeError);
         assert.equal(e.code, 'ERR_OSCORE_UNPROTECTED');
         assert.equal(e.responseCode, Code.Unauthorized);
@@ -159,12 +160,12 @@ describe('the OSCORE endpoint refuses bad input as RFC 8613 §8.2 says', () => {
       server.resource('/light').get(() => ({ payload: 'on' }));
       const wrong = keyringOf(withEntry(p.client, 'oscore', { masterSecret: '11'.repeat(32) }));
       const bad = await n.client(wrong, '192.0.2.50');
-      await assert.rejects(settle(n.rt, bad.client.request('coap://192.0.2.2/light')), {
+      await assert.rejects(n.rt.settle(bad.client.request('coap://192.0.2.2/light')), {
         code: 'ERR_OSCORE_UNPROTECTED',
       });
       assert.equal(serverKeys.oscoreEntries[0]!.context.recipient.replayWindow.highest, -1);
       const good = await n.client(keyringOf(p.client));
-      assert.equal((await settle(n.rt, good.client.request('coap://192.0.2.2/light'))).text(), 'on');
+      assert.equal((await n.rt.settle(good.client.request('coap://192.0.2.2/light'))).text(), 'on');
       assert.equal(log.length, 3, 'bad request, good request, good request with Echo');
       await n.close();
     },

@@ -19,8 +19,9 @@ import { decodeOscoreOption, decodePartialIv } from '../../src/oscore/option.js'
 import { protectResponse } from '../../src/oscore/protect.js';
 import { unprotectRequest } from '../../src/oscore/unprotect.js';
 import { CoapServer } from '../../src/server/server.js';
+import { keyringOf, pair, type Storages } from '../fixtures/oscore-keys.js';
 import type { Received } from '../support/mem-net.js';
-import { keyringOf, makeNet, pair, SERVER, type Storages, settle } from './oscore-endpoint-fixtures.js';
+import { makeNet, SERVER } from '../support/oscore-net.js';
 
 const T = { timeout: 20_000 };
 const URI = 'coap://192.0.2.2/light';
@@ -56,7 +57,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
       return { payload: 'on' };
     });
     const { client, log: atClient } = await n.client(keyringOf(p.client));
-    const res = await settle(n.rt, client.request(URI));
+    const res = await n.rt.settle(client.request(URI));
     assert.equal(res.codeString, '2.05');
     assert.equal(res.text(), 'on');
     const clientId = (p.client.oscore as Array<{ senderId: string }>)[0]!.senderId;
@@ -86,11 +87,11 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
       const { server, log: atServer } = await n.server(keyringOf(p.server));
       lightServer(server, calls);
       const { client, log: atClient } = await n.client(keyringOf(p.client));
-      assert.equal((await settle(n.rt, client.request(URI))).text(), 'on');
+      assert.equal((await n.rt.settle(client.request(URI))).text(), 'on');
       assert.equal(atServer.length, 2, 'the request, then the request echoing the challenge');
       // The challenge is a protected 4.01 with the server's own Partial IV (Appendix B.1.2).
       assert.ok(oscoreOf(atClient[0]!.msg!)?.partialIv !== undefined);
-      assert.equal((await settle(n.rt, client.request(URI))).text(), 'on');
+      assert.equal((await n.rt.settle(client.request(URI))).text(), 'on');
       assert.equal(atServer.length, 3);
       assert.equal(calls.length, 2);
       await n.close();
@@ -104,7 +105,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
     const { server, log } = await n.server(keyringOf(p.server), { oscore: { echo: false } });
     lightServer(server, calls);
     const { client } = await n.client(keyringOf(p.client));
-    assert.equal((await settle(n.rt, client.request(URI))).text(), 'on');
+    assert.equal((await n.rt.settle(client.request(URI))).text(), 'on');
     assert.equal(log.length, 1);
     await n.close();
   });
@@ -119,7 +120,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
       const { server, log: atServer } = await n.server(keyringOf(p.server));
       lightServer(server, calls);
       const { client } = await n.client(keyringOf(p.client));
-      await settle(n.rt, client.request(URI));
+      await n.rt.settle(client.request(URI));
       const captured = atServer.at(-1)!.bytes;
       const attacker = n.raw('192.0.2.66');
       attacker.transport.send(remid(captured, 0x4242), SERVER.address, SERVER.port);
@@ -190,11 +191,11 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
       lightServer(server, calls);
       const storages: Storages = new Map();
       const first = await n.client(keyringOf(p.client, storages));
-      for (let i = 0; i < 3; i++) await settle(n.rt, first.client.request(URI));
+      for (let i = 0; i < 3; i++) await n.rt.settle(first.client.request(URI));
       assert.deepEqual(storages.get('oscore-0')!.writes, [10]);
       await first.client.close();
       const again = await n.client(keyringOf(p.client, storages), '192.0.2.7');
-      assert.equal((await settle(n.rt, again.client.request(URI))).text(), 'on');
+      assert.equal((await n.rt.settle(again.client.request(URI))).text(), 'on');
       const pivs = msgs(log).map((m) => decodePartialIv(oscoreOf(m)!.partialIv!));
       assert.deepEqual(pivs, [0, 1, 2, 10]);
       assert.equal(calls.length, 4);
@@ -213,7 +214,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
       const before = await n.server(keyringOf(p.server, serverStore));
       lightServer(before.server, calls);
       const { client, log: atClient } = await n.client(keyringOf(p.client));
-      await settle(n.rt, client.request(URI));
+      await n.rt.settle(client.request(URI));
       const captured = before.log.at(-1)!.bytes;
       const serverPivsBefore = msgs(atClient)
         .map((m) => oscoreOf(m)?.partialIv)
@@ -226,7 +227,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
       await n.rt.advance(100);
       assert.equal(calls.length, 1, 'the replay was challenged, not delivered');
       assert.equal(attacker.log[0]!.msg!.code, Code.Changed, 'a protected 4.01 with Echo');
-      assert.equal((await settle(n.rt, client.request(URI))).text(), 'on');
+      assert.equal((await n.rt.settle(client.request(URI))).text(), 'on');
       assert.equal(calls.length, 2);
       // The server's own Partial IVs jumped past the reserved block: no nonce is reused.
       const serverPivsAfter = msgs(atClient)
@@ -249,9 +250,9 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
       lightServer(server, []);
       server.resource('/open').get(() => ({ payload: 'anyone' }));
       const { client } = await n.client(undefined);
-      const denied = await settle(n.rt, client.request(URI));
+      const denied = await n.rt.settle(client.request(URI));
       assert.equal(denied.codeString, '4.01');
-      assert.equal((await settle(n.rt, client.request('coap://192.0.2.2/open'))).text(), 'anyone');
+      assert.equal((await n.rt.settle(client.request('coap://192.0.2.2/open'))).text(), 'anyone');
       await n.close();
     },
   );
@@ -262,7 +263,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
     const { server } = await n.server(keyringOf(p.server), { requireProtection: true });
     server.resource('/open').get(() => ({ payload: 'anyone' }));
     const { client } = await n.client(undefined);
-    assert.equal((await settle(n.rt, client.request('coap://192.0.2.2/open'))).codeString, '4.01');
+    assert.equal((await n.rt.settle(client.request('coap://192.0.2.2/open'))).codeString, '4.01');
     assert.throws(() => new CoapServer({ requireProtection: true }), { code: 'ERR_COAP_INVALID_ARGUMENT' });
     await n.close();
   });
@@ -290,7 +291,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
         value++;
         server.notify('/count');
       }
-      await settle(n.rt, done);
+      await n.rt.settle(done);
       assert.deepEqual(got, ['0', '1', '2']);
       const notes = msgs(atClient).filter((m) => findOption(m.options, Opt.Observe) !== undefined);
       // Every notification, the registration's answer included, has its own increasing Partial IV.
@@ -350,14 +351,13 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
           return undefined;
         });
       const { client, log: atClient } = await n.client(keyringOf(p.client));
-      const res = await settle(n.rt, client.request('coap://192.0.2.2/big'));
+      const res = await n.rt.settle(client.request('coap://192.0.2.2/big'));
       assert.equal(res.payload.length, 3000);
       assert.ok(
         msgs(atClient).every((m) => findOption(m.options, Opt.Block2) === undefined),
         'Block2 is inner',
       );
-      await settle(
-        n.rt,
+      await n.rt.settle(
         client.request({ uri: 'coap://192.0.2.2/big', method: 'PUT', payload: Buffer.alloc(2500) }),
       );
       assert.equal(put, 2500);
@@ -371,7 +371,7 @@ describe('OSCORE unicast through the client and server hooks (RFC 8613 §8)', ()
     const { server } = await n.server(undefined);
     server.resource('/light').get(() => ({ payload: 'on' }));
     const { client } = await n.client(keyringOf(p.client));
-    await assert.rejects(settle(n.rt, client.request(URI)), (e: unknown) => {
+    await assert.rejects(n.rt.settle(client.request(URI)), (e: unknown) => {
       assert.ok(e instanceof OscoreExchangeError);
       assert.equal(e.code, 'ERR_OSCORE_UNPROTECTED');
       assert.equal(e.responseCode, Code.BadOption);

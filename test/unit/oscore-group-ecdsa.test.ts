@@ -39,9 +39,9 @@ import {
 } from '../../src/oscore/group/signature.js';
 import { unprotectGroupRequest, unprotectGroupResponse } from '../../src/oscore/group/unprotect.js';
 import { decodeOscoreOption } from '../../src/oscore/option.js';
+import { keyringOf, seededRandom } from '../fixtures/oscore-keys.js';
 import type { Received } from '../support/mem-net.js';
-import { keyringOf, seededRandom, settle } from './oscore-endpoint-fixtures.js';
-import { collect, GROUP, inject, room, texts } from './oscore-group-room.js';
+import { collect, GROUP, inject, room, texts } from '../support/oscore-group-room.js';
 
 const T = { timeout: 30_000 };
 const code = (c: string) => ({ code: c });
@@ -377,10 +377,7 @@ describe('ES256 groups through the hooks on the memory network (draft §7, §8, 
       const client = keyringOf(r.files[0]!);
       assert.equal(client.groupEntries[0]!.context.common.signatureAlgorithm, -7);
       const { client: c, log } = await r.n.client(client, '192.0.2.90');
-      const first = await settle(
-        r.n.rt,
-        c.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect(),
-      );
+      const first = await r.n.rt.settle(c.group({ uri: 'coap://224.0.1.187/light', window: 3000 }).collect());
       assert.deepEqual(texts(first), ['node1', 'node2', 'node3']);
       assert.equal(r.seen.length, 3, 'delivered once each, after the follow-up');
       for (const at of r.atServers) {
@@ -513,7 +510,9 @@ describe('ES256 key files and coap-group keys group --signature', () => {
     );
   });
 
-  it('coap-group keys group --signature es256 writes loadable files; bad values are usage errors', async () => {
+  it('coap-group keys group --signature es256 writes loadable files; bad values are usage errors', {
+    timeout: 30_000,
+  }, async () => {
     const out = join(dir, 'es256');
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = (() => true) as typeof process.stdout.write;

@@ -17,8 +17,9 @@ import { Opt } from '../../src/options/registry.js';
 import { findOption } from '../../src/options/values.js';
 import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import type { Address } from '../../src/transport/types.js';
-import { keyringOf, makeNet, pair, SERVER, settle } from './oscore-endpoint-fixtures.js';
-import { GROUP, inject, room } from './oscore-group-room.js';
+import { keyringOf, pair } from '../fixtures/oscore-keys.js';
+import { GROUP, inject, room } from '../support/oscore-group-room.js';
+import { makeNet, SERVER } from '../support/oscore-net.js';
 
 const T = { timeout: 30_000 };
 
@@ -200,7 +201,7 @@ describe('outer block-wise with OSCORE (RFC 8613 §4.1.3.4.2)', () => {
       });
     relayWith((m) => m);
     const { client, log } = await n.client(keyringOf(p.client));
-    const res = await settle(n.rt, client.request('coap://192.0.2.50/doc'));
+    const res = await n.rt.settle(client.request('coap://192.0.2.50/doc'));
     assert.equal(res.payload.length, 300);
     assert.ok(
       log.filter((x) => findOption(x.msg!.options, Opt.Block2) !== undefined).length > 2,
@@ -213,10 +214,7 @@ describe('outer block-wise with OSCORE (RFC 8613 §4.1.3.4.2)', () => {
       payload[40]! ^= 1;
       return { ...m, payload };
     });
-    const err = await settle(
-      n.rt,
-      client.request('coap://192.0.2.50/doc').catch((e: unknown) => e),
-    );
+    const err = await n.rt.settle(client.request('coap://192.0.2.50/doc').catch((e: unknown) => e));
     assert.equal((err as { code?: string }).code, 'ERR_OSCORE_DECRYPT');
     await relay.transport.close();
     await n.close();

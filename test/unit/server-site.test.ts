@@ -16,7 +16,7 @@ import type { Runtime } from '../../src/runtime.js';
 import type { Responder } from '../../src/server/responder.js';
 import { CoapServer } from '../../src/server/server.js';
 import type { InboundRequest, Site, SiteLayer } from '../../src/server/site.js';
-import { bwPair, drive, type RawPeer, rawPeer, SERVER_ADDR } from '../support/bw-mem.js';
+import { bwPair, type RawPeer, rawPeer, SERVER_ADDR } from '../support/bw-mem.js';
 import { type Received, tap } from '../support/mem-net.js';
 
 const T = { timeout: 20_000 };
@@ -61,7 +61,7 @@ async function withPair(
 }
 
 /** Lets `ms` of virtual time pass. */
-const pass = (p: Pair, ms: number) => drive(p.rt, new Promise<void>((r) => p.rt.setTimeout(() => r(), ms)));
+const pass = (p: Pair, ms: number) => p.rt.settle(new Promise<void>((r) => p.rt.setTimeout(() => r(), ms)));
 
 const proxyUri = (uri: string) => ({ number: Opt.ProxyUri, value: Buffer.from(uri) });
 const path = (s: string) => ({ number: Opt.UriPath, value: Buffer.from(s) });
@@ -79,8 +79,7 @@ describe('a proxy handler installed from outside', () => {
       async (p, raw, log) => {
         p.server.setProxyHandler(toyProxy(() => p.rt, seen));
         const token = Buffer.from([0x70, 0x01]);
-        const first = await drive(
-          p.rt,
+        const first = await p.rt.settle(
           raw.request({ token, options: [proxyUri('coap://224.0.1.187/light')] }, SERVER_ADDR),
         );
         await pass(p, 3000);
@@ -95,7 +94,7 @@ describe('a proxy handler installed from outside', () => {
         const acks = log.filter((r) => r.msg?.type === MessageType.ACK && r.msg.code === 0);
         assert.equal(acks.length, 1, 'the CON request got its empty ACK first (RFC 7252 §5.2.2)');
         // A request without proxy options still reaches the router.
-        const hello = await drive(p.rt, raw.request({ options: [path('hello')] }, SERVER_ADDR));
+        const hello = await p.rt.settle(raw.request({ options: [path('hello')] }, SERVER_ADDR));
         assert.equal(hello.payload.toString(), 'hi');
         assert.equal(seen.length, 1);
       },
@@ -126,21 +125,21 @@ describe('a proxy handler installed from outside', () => {
   it('is given at construction, can be removed, and without one Proxy-Uri gets 5.05', T, async () => {
     const seen: InboundRequest[] = [];
     await withPair({}, async (p, raw) => {
-      const before = await drive(p.rt, raw.request({ options: [proxyUri('coap://192.0.2.7/x')] }));
+      const before = await p.rt.settle(raw.request({ options: [proxyUri('coap://192.0.2.7/x')] }));
       assert.equal(before.code, Code.ProxyingNotSupported);
       p.server.setProxyHandler(toyProxy(() => p.rt, seen));
       const scheme = { number: Opt.ProxyScheme, value: Buffer.from('coap') };
-      const taken = await drive(p.rt, raw.request({ options: [path('x'), scheme] }));
+      const taken = await p.rt.settle(raw.request({ options: [path('x'), scheme] }));
       assert.equal(taken.code, Code.Content);
       assert.equal(seen.length, 1, 'Proxy-Scheme goes to the handler too');
       p.server.setProxyHandler(undefined);
-      const after = await drive(p.rt, raw.request({ options: [proxyUri('coap://192.0.2.7/x')] }));
+      const after = await p.rt.settle(raw.request({ options: [proxyUri('coap://192.0.2.7/x')] }));
       assert.equal(after.code, Code.ProxyingNotSupported);
     });
     let rt: Runtime | undefined;
     await withPair({ server: { proxy: toyProxy(() => rt!, seen) } }, async (p, raw) => {
       rt = p.rt;
-      const taken = await drive(p.rt, raw.request({ options: [proxyUri('coap://192.0.2.7/x')] }));
+      const taken = await p.rt.settle(raw.request({ options: [proxyUri('coap://192.0.2.7/x')] }));
       assert.equal(taken.code, Code.Content, 'the proxy option of the constructor installs one too');
     });
     assert.throws(() => new CoapServer({ proxy: {} as Site }), { code: 'ERR_COAP_INVALID_ARGUMENT' });
@@ -203,18 +202,16 @@ describe('a layer around the site, written outside the server', () => {
         },
         async (p, raw) => {
           const key = { number: KEY, value: Buffer.from('alice') };
-          const res = await drive(
-            p.rt,
+          const res = await p.rt.settle(
             raw.request({ code: 2, options: [path('whoami'), key], payload: Buffer.from('olleh') }),
           );
           assert.equal(res.payload.toString(), reversed(Buffer.from('toy:616c696365:hello')).toString());
           assert.equal(findOption(res.options, MARK)?.value.toString(), 'r0');
-          const plain = await drive(p.rt, raw.request({ code: 2, options: [path('whoami')] }));
+          const plain = await p.rt.settle(raw.request({ code: 2, options: [path('whoami')] }));
           assert.equal(plain.code, Code.Unauthorized, 'a protected resource refuses what no layer verified');
           assert.equal(findOption(plain.options, MARK), undefined);
           const obsToken = Buffer.from([0x0b, 0x5e]);
-          const registered = await drive(
-            p.rt,
+          const registered = await p.rt.settle(
             raw.request({
               token: obsToken,
               options: [{ number: Opt.Observe, value: EMPTY }, path('light'), key],
@@ -239,8 +236,7 @@ describe('a layer around the site, written outside the server', () => {
       await withPair(
         { setup: (s) => s.resource('/whoami').post(() => ({ payload: 'x' })) },
         async (p, raw) => {
-          const res = await drive(
-            p.rt,
+          const res = await p.rt.settle(
             raw.request({ code: 2, options: [path('whoami'), { number: KEY, value: Buffer.from('a') }] }),
           );
           assert.equal(res.code, Code.BadOption);
@@ -254,10 +250,10 @@ describe('a layer around the site, written outside the server', () => {
     await withPair(
       { ...o, setup: (s) => s.resource('/any').get(() => ({ payload: 'ok' })) },
       async (p, raw) => {
-        const refused = await drive(p.rt, raw.request({ options: [path('any')] }));
+        const refused = await p.rt.settle(raw.request({ options: [path('any')] }));
         assert.equal(refused.code, Code.Unauthorized);
         const bob = { number: KEY, value: Buffer.from('bob') };
-        const taken = await drive(p.rt, raw.request({ options: [path('any'), bob] }));
+        const taken = await p.rt.settle(raw.request({ options: [path('any'), bob] }));
         assert.equal(taken.payload.toString(), 'ko');
       },
     );

@@ -13,6 +13,13 @@ import type { Address } from '../../transport/types.js';
  * Key material that cannot be used: a missing or malformed field, an unreadable file, a file
  * others may read. `field` is the JSON path of the offending field (e.g. `group[0].members[2].id`).
  * The message names the field and what is wrong with it, never its value.
+ *
+ * @example
+ * try {
+ *   loadOscoreConfig('keys.json');
+ * } catch (err) {
+ *   if (err instanceof OscoreConfigError) console.log('fix', err.field || 'the file', ':', err.message);
+ * }
  */
 export class OscoreConfigError extends CoapError {
   declare readonly code: 'ERR_OSCORE_CONFIG';
@@ -34,7 +41,17 @@ export type OscoreExchangeErrorCode =
   /** Outer Block options on a protected response that were not joined first (RFC 8613 §4.1.3.4.2). */
   | 'ERR_OSCORE_OUTER_BLOCKWISE';
 
-/** A protected unicast exchange that ended without a verified response. */
+/**
+ * A protected unicast exchange that ended without a verified response.
+ *
+ * @example
+ * try {
+ *   await client.request('coap://127.0.0.1/secret');
+ * } catch (err) {
+ *   if (err instanceof OscoreExchangeError && err.code === 'ERR_OSCORE_UNPROTECTED')
+ *     console.log('the server answered in the clear:', err.diagnostic);
+ * }
+ */
 export class OscoreExchangeError extends CoapError {
   declare readonly code: OscoreExchangeErrorCode;
   /** The response code the server sent, e.g. 0x81 for 4.01, when there was a response. */
@@ -67,6 +84,13 @@ export function unprotectedAnswer(msg: CoapMessage, remote: Address): OscoreExch
  * A request that no context protects, refused because plaintext to that destination was not
  * chosen (`OscoreClientSecurity` option `plaintext`): nothing was sent. A client given key
  * material never falls back to sending in the clear on its own.
+ *
+ * @example
+ * try {
+ *   await client.request('coap://192.0.2.7/light'); // no context in the keyring for this server
+ * } catch (err) {
+ *   if (err instanceof OscoreNoContextError) console.log('nothing sent to', err.destination.address);
+ * }
  */
 export class OscoreNoContextError extends CoapError {
   declare readonly code: 'ERR_OSCORE_NO_CONTEXT';

@@ -66,6 +66,10 @@ export interface ServerResponseState {
  * A Group OSCORE request binding. Beyond the OSCORE one it knows the mode, the intended server
  * of a pairwise request, and one `ServerResponseState` per server that answered: a group request
  * has many responders (draft §5.3.1). Memory grows only with servers in the Recipient Contexts.
+ *
+ * @example
+ * const { message: sent, binding } = protectGroupRequest(request, group);
+ * console.log(binding.mode, binding.servers.size); // 'group' 0: no server has answered yet
  */
 export class GroupRequestBinding extends RequestBinding {
   readonly mode: GroupOscoreMode;

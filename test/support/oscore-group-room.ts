@@ -7,8 +7,9 @@ import type { OscoreConfigFile } from '../../src/oscore/endpoint/generate.js';
 import type { OscoreKeyring } from '../../src/oscore/endpoint/keyring.js';
 import type { CoapServer } from '../../src/server/server.js';
 import type { RequestSecurity } from '../../src/server/site.js';
-import type { Received } from '../support/mem-net.js';
-import { group, keyringOf, makeNet, type Net, type Storages, settle } from './oscore-endpoint-fixtures.js';
+import { group, keyringOf, type Storages } from '../fixtures/oscore-keys.js';
+import { makeNet, type Net } from './oscore-net.js';
+import type { Received } from './tap.js';
 
 export const GROUP = { address: '224.0.1.187', port: 5683 };
 export const URI = 'coap://224.0.1.187/light';
@@ -86,7 +87,7 @@ export async function room(servers: number, o: RoomOptions = {}): Promise<Room> 
 
 export async function collect(r: Room, keyring: OscoreKeyring, window = 2000): Promise<GroupResponse[]> {
   const { client } = await r.n.client(keyring, `192.0.2.${r.next++}`);
-  return settle(r.n.rt, client.group({ uri: URI, window }).collect());
+  return r.n.rt.settle(client.group({ uri: URI, window }).collect());
 }
 
 export const texts = (rs: readonly GroupResponse[]) => rs.map((x) => x.text()).sort();
