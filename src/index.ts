@@ -27,6 +27,7 @@ export {
   type GroupSummary,
 } from './client/group.js';
 export { Observation, type ObserveRequestOptions } from './client/observe.js';
+export { ProxyAnswerError } from './client/proxy-answer-error.js';
 export { type Resolver, resolveHost, systemResolver } from './client/resolve.js';
 export { CoapResponse } from './client/response.js';
 export { parseRequestUri } from './client/scheme.js';
