@@ -12,12 +12,15 @@ import { createHash } from 'node:crypto';
 import type { CoapClient } from '../../src/client/client.js';
 import { Code } from '../../src/message/codes.js';
 import { type CoapOption, EMPTY, MessageType } from '../../src/message/types.js';
+import { Messenger } from '../../src/messenger/messenger.js';
 import { DEFAULT_PROXY_OPTION_NUMBERS, type ProxyOptionNumbers } from '../../src/options/proxy-numbers.js';
 import { Opt } from '../../src/options/registry.js';
 import { decodeUint, findOption, findOptions } from '../../src/options/values.js';
+import type { Runtime } from '../../src/runtime.js';
 import type { Responder } from '../../src/server/responder.js';
 import type { CoapServer } from '../../src/server/server.js';
 import type { InboundRequest } from '../../src/server/site.js';
+import type { MemoryTransport } from '../../src/transport/memory.js';
 import type { Address } from '../../src/transport/types.js';
 import { criOfEndpoint, encodeReplyFrom, parseUri, uriToOptions } from '../../src/uri/index.js';
 import { isMulticast } from '../../src/util/ip.js';
@@ -42,6 +45,14 @@ export interface TestProxy {
   readonly forwarded: Array<{ target: string; options: CoapOption[] }>;
 }
 
+/**
+ * A messenger for the proxy's forwarding side: it recognizes every option, because a proxy
+ * relays responses with options it does not process (an OSCORE option it cannot open).
+ */
+export function forwardingMessenger(transport: MemoryTransport, runtime: Runtime): Messenger {
+  return new Messenger({ transport, runtime, isRecognizedOption: () => true });
+}
+
 const key = (remote: Address, token: Buffer) => `${remote.address}:${remote.port}|${token.toString('hex')}`;
 
 /** One relayed response, as the set of §7.3 keeps it. */
@@ -59,7 +70,10 @@ interface StoredSet {
   readonly pending: Relayed[];
 }
 
-/** Installs the proxy on `server` (which must not listen yet), forwarding with `client`. */
+/**
+ * Installs the proxy on `server` (which must not listen yet), forwarding with `client`, whose
+ * messenger must pass up the critical options of the responses it relays (`forwardingMessenger`).
+ */
 export function installTestProxy(
   server: CoapServer,
   client: CoapClient,
@@ -72,6 +86,8 @@ export function installTestProxy(
   const rt = () => client.messenger.runtime;
   // groupcomm-proxy §5.1.3: an Early Stop Request has no Proxy-* option, so it reaches the site.
   server.use({
+    // A proxy forwards the OSCORE option it cannot read (RFC 8613 §4.1.3.7: Class U).
+    criticalOptions: [Opt.Oscore],
     wrap: (inner) => ({
       acceptsMulticast: (req) => inner.acceptsMulticast?.(req) ?? true,
       handle(req, res) {

@@ -20,7 +20,12 @@ import { CoapServer } from '../../src/server/server.js';
 import { drive } from '../support/bw-mem.js';
 import { GROUP_URI, IFACE, makeRoom, type Room, settle } from '../support/group-room.js';
 import { tap } from '../support/mem-net.js';
-import { installTestProxy, type TestProxy, type TestProxyOptions } from '../support/test-group-proxy.js';
+import {
+  forwardingMessenger,
+  installTestProxy,
+  type TestProxy,
+  type TestProxyOptions,
+} from '../support/test-group-proxy.js';
 
 const T = { timeout: 30_000 };
 const PROXY = 'coap://192.0.2.50';
@@ -57,7 +62,7 @@ async function proxyRoom(o: TestProxyOptions = {}, body = (i: number) => `node${
     bind: [{ address: '192.0.2.50', port: 40050 }],
     ipv4Interface: IFACE,
   });
-  const forwarder = await CoapClient.create({ transport: forwardTransport, runtime: room.rt });
+  const forwarder = await CoapClient.create({ messenger: forwardingMessenger(forwardTransport, room.rt) });
   const server = new CoapServer({ transport: serverTransport, runtime: room.rt });
   const proxy = installTestProxy(server, forwarder, o);
   await server.listen();
@@ -67,7 +72,7 @@ async function proxyRoom(o: TestProxyOptions = {}, body = (i: number) => `node${
   });
   const atClient = tap(clientTransport, room.rt);
   const client = await CoapClient.create({ transport: clientTransport, runtime: room.rt });
-  room.extras.push(client, forwarder, server);
+  room.extras.push(client, forwarder, forwarder.messenger, server);
   return { room, proxy, values, atProxy, atClient, client };
 }
 
