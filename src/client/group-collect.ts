@@ -29,14 +29,20 @@ import { GroupResponse } from './group-response.js';
 
 /** How what goes to one responder by unicast is addressed. */
 export interface FollowUpRoute {
-  /** The proxy it goes through; undefined: straight to the responder. */
+  /** The proxy that relays the responses (`GroupResponse.via`); undefined for a direct request. */
+  readonly relay: Address | undefined;
+  /** The proxy follow-ups go through; undefined: straight to the responder. */
   readonly proxy: Address | undefined;
   /** The options that name the responder's resource (Proxy-Uri, or Uri-*), given the request's other options. */
   options(remote: Address, base: readonly CoapOption[]): CoapOption[];
 }
 
 /** The route of a direct group request: the request's options as they are, to the responder. */
-export const DIRECT: FollowUpRoute = { proxy: undefined, options: (_remote, base) => [...base] };
+export const DIRECT: FollowUpRoute = {
+  relay: undefined,
+  proxy: undefined,
+  options: (_remote, base) => [...base],
+};
 
 export class GroupCollector {
   private pending = 0;
@@ -100,7 +106,7 @@ export class GroupCollector {
     } catch {
       more = false;
     }
-    const via = this.route.proxy;
+    const via = this.route.relay;
     if (!more) {
       this.push(new GroupResponse(msg, remote, now - this.sentAt, this.uri, undefined, via));
       return;
@@ -111,7 +117,7 @@ export class GroupCollector {
     const block = decodeBlock(b2!.value);
     downloadRest(
       this.followUp(dest),
-      { dest, kind: 'unicast', confirmable: true, proxy: via },
+      { dest, kind: 'unicast', confirmable: true, proxy: this.route.proxy },
       { code: this.code, payload: EMPTY, options: this.route.options(dest, this.options) },
       first,
       block,

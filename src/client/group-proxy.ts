@@ -138,10 +138,12 @@ export function followUpRoute(
   const sorted = (options: CoapOption[]) => options.sort((a, b) => a.number - b.number);
   if (via.kind === 'forward')
     return {
+      relay: hop,
       proxy: hop,
       options: (remote, base) => sorted([...rest(base), proxyUriOption(memberUri(remote))]),
     };
   return {
+    relay: hop,
     proxy: undefined,
     options: (remote, base) => sorted([...rest(base), ...uriToOptions(memberUri(remote), remote)]),
   };

@@ -22,7 +22,7 @@ import type { CoapServer } from '../../src/server/server.js';
 import type { InboundRequest } from '../../src/server/site.js';
 import type { MemoryTransport } from '../../src/transport/memory.js';
 import type { Address } from '../../src/transport/types.js';
-import { criOfEndpoint, encodeReplyFrom, parseUri, uriToOptions } from '../../src/uri/index.js';
+import { criOfEndpoint, encodeReplyFrom, formatUri, parseUri, uriToOptions } from '../../src/uri/index.js';
 import { isMulticast } from '../../src/util/ip.js';
 
 export interface TestProxyOptions {
@@ -33,6 +33,8 @@ export interface TestProxyOptions {
   /** How many members answer a complete set (Group-ETag needs the membership, §7.3). */
   readonly members?: number;
   readonly numbers?: ProxyOptionNumbers;
+  /** Reverse-proxy paths (groupcomm-proxy §6): a first path segment mapped to a group URI. */
+  readonly reverse?: Readonly<Record<string, string>>;
 }
 
 /** What a test can see of the proxy. */
@@ -93,6 +95,20 @@ export function installTestProxy(
       handle(req, res) {
         const mt = findOption(req.message.options, n.multicastTimeout);
         const stop = active.get(key(req.remote, req.message.token));
+        const first = findOption(req.message.options, Opt.UriPath)?.value.toString();
+        const group = first === undefined ? undefined : o.reverse?.[first];
+        if (group !== undefined && stop === undefined) {
+          // §6.1: the path maps to a group; the rest of the path goes with it.
+          const path = findOptions(req.message.options, Opt.UriPath)
+            .slice(1)
+            .map((x) => x.value.toString());
+          const target = parseUri(`${group}/${path.join('/')}`);
+          const rest = req.message.options.filter(
+            (x) => x.number !== Opt.UriPath && x.number !== Opt.UriHost && x.number !== Opt.UriPort,
+          );
+          seen.requests.push(req);
+          return takeGroup(req, res, target, rest, `${group}${req.message.code}`);
+        }
         if (mt === undefined || mt.value.length > 0 || stop === undefined) return inner.handle(req, res);
         seen.stops.push(key(req.remote, req.message.token));
         stop.abort();
@@ -108,62 +124,78 @@ export function installTestProxy(
       if (proxyUri === undefined)
         return res.respond({ code: Code.ProxyingNotSupported, options: [], payload: EMPTY });
       const target = parseUri(proxyUri.value.toString());
-      const drop = new Set([Opt.ProxyUri, n.multicastTimeout, n.groupETag]);
-      const rest = msg.options.filter((x) => !drop.has(x.number));
+      const rest = msg.options.filter((x) => x.number !== Opt.ProxyUri);
       if (!isMulticast(target.host)) {
         // Unicast: one request, one response (RFC 7252 §5.7.2), relayed as it came (Block2 too).
         res.armAck();
-        relayUnicast(client, req, res, target, rest);
+        relayUnicast(
+          client,
+          req,
+          res,
+          target,
+          rest.filter((x) => x.number !== n.multicastTimeout),
+        );
         return;
       }
-      const reply = (code: number, options: CoapOption[] = [], text = '') =>
-        res.respond({ code, options, payload: Buffer.from(text) }, { suppressible: false });
-      if (o.groups === false) return reply(Code.NotImplemented, [], 'group forwarding is not configured');
-      if (o.allow !== undefined && !o.allow(req.remote)) return reply(Code.Unauthorized);
-      const mt = findOption(msg.options, n.multicastTimeout);
-      if (mt === undefined)
-        return reply(
-          Code.BadRequest,
-          [{ number: n.multicastTimeout, value: EMPTY }],
-          'Multicast-Timeout required',
-        );
-      const window = decodeUint(mt.value) * 1000;
-      const setKey = proxyUri.value.toString() + msg.code;
-      const stored = sets.get(setKey);
-      const asked = findOptions(msg.options, n.groupETag).map((x) => x.value);
-      if (stored !== undefined && stored.tag.length > 0 && asked.some((t) => t.equals(stored.tag))) {
-        return reply(Code.Valid, [{ number: n.groupETag, value: stored.tag }]);
-      }
-      res.armAck();
-      const stop = new AbortController();
-      const k = key(req.remote, msg.token);
-      active.set(k, stop);
-      seen.forwarded.push({ target: proxyUri.value.toString(), options: rest });
-      relayGroup(
-        client,
-        req,
-        res,
-        target,
-        rest,
-        window,
-        stop.signal,
-        (r) => {
-          // §7.3: tag the set once it is complete (after storing the last member's response).
-          if (o.members === undefined || findOption(r.options, Opt.Observe) !== undefined) return undefined;
-          const set = (sets.get(setKey)?.pending ?? []).filter((x) => x.source !== r.source);
-          set.push(r);
-          if (set.length < o.members) {
-            sets.set(setKey, { tag: EMPTY, storedAt: 0, pending: set });
-            return undefined;
-          }
-          const tag = tagOf(set);
-          sets.set(setKey, { tag, storedAt: rt().now(), pending: [] });
-          return tag;
-        },
-        n,
-      ).finally(() => active.delete(k));
+      takeGroup(req, res, target, rest, proxyUri.value.toString() + msg.code);
     },
   });
+  /** A request for a group: the checks of §5.2.1 in order, then the relay. */
+  function takeGroup(
+    req: InboundRequest,
+    res: Responder,
+    target: ReturnType<typeof parseUri>,
+    options: CoapOption[],
+    setKey: string,
+  ): void {
+    const msg = req.message;
+    const rest = options.filter((x) => x.number !== n.multicastTimeout && x.number !== n.groupETag);
+    const reply = (code: number, options: CoapOption[] = [], text = '') =>
+      res.respond({ code, options, payload: Buffer.from(text) }, { suppressible: false });
+    if (o.groups === false) return reply(Code.NotImplemented, [], 'group forwarding is not configured');
+    if (o.allow !== undefined && !o.allow(req.remote)) return reply(Code.Unauthorized);
+    const mt = findOption(msg.options, n.multicastTimeout);
+    if (mt === undefined)
+      return reply(
+        Code.BadRequest,
+        [{ number: n.multicastTimeout, value: EMPTY }],
+        'Multicast-Timeout required',
+      );
+    const window = decodeUint(mt.value) * 1000;
+    const stored = sets.get(setKey);
+    const asked = findOptions(msg.options, n.groupETag).map((x) => x.value);
+    if (stored !== undefined && stored.tag.length > 0 && asked.some((t) => t.equals(stored.tag))) {
+      return reply(Code.Valid, [{ number: n.groupETag, value: stored.tag }]);
+    }
+    res.armAck();
+    const stop = new AbortController();
+    const k = key(req.remote, msg.token);
+    active.set(k, stop);
+    seen.forwarded.push({ target: formatUri(target), options: rest });
+    relayGroup(
+      client,
+      req,
+      res,
+      target,
+      rest,
+      window,
+      stop.signal,
+      (r) => {
+        // §7.3: tag the set once it is complete (after storing the last member's response).
+        if (o.members === undefined || findOption(r.options, Opt.Observe) !== undefined) return undefined;
+        const set = (sets.get(setKey)?.pending ?? []).filter((x) => x.source !== r.source);
+        set.push(r);
+        if (set.length < o.members) {
+          sets.set(setKey, { tag: EMPTY, storedAt: 0, pending: set });
+          return undefined;
+        }
+        const tag = tagOf(set);
+        sets.set(setKey, { tag, storedAt: rt().now(), pending: [] });
+        return tag;
+      },
+      n,
+    ).finally(() => active.delete(k));
+  }
   return seen;
 }
 

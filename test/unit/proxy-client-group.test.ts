@@ -13,12 +13,14 @@ import { CoapClient } from '../../src/client/client.js';
 import type { GroupResponse } from '../../src/client/group.js';
 import { ProxyAnswerError } from '../../src/client/proxy-answer-error.js';
 import { Code } from '../../src/message/codes.js';
-import { MessageType } from '../../src/message/types.js';
+import { encodeMessage } from '../../src/message/encode.js';
+import { type CoapMessage, EMPTY, MessageType } from '../../src/message/types.js';
 import { Opt } from '../../src/options/registry.js';
 import { decodeUint, findOption } from '../../src/options/values.js';
 import { CoapServer } from '../../src/server/server.js';
+import { encodeCri } from '../../src/uri/index.js';
 import { drive } from '../support/bw-mem.js';
-import { GROUP_URI, IFACE, makeRoom, type Room, settle } from '../support/group-room.js';
+import { GROUP_URI, IFACE, makeRoom, type Room, rawPeer, settle } from '../support/group-room.js';
 import { tap } from '../support/mem-net.js';
 import {
   forwardingMessenger,
@@ -413,6 +415,90 @@ describe('follow-ups and observation through the proxy', () => {
       assert.equal(p.proxy.requests[0]!.remote.address, '192.0.2.110');
     } finally {
       await p.room.close();
+    }
+  });
+});
+
+describe('what the client takes from a proxy', () => {
+  it(
+    'sends a group request to a reverse proxy’s path with Multicast-Timeout (groupcomm-proxy §6.2)',
+    T,
+    async () => {
+      const p = await proxyRoom({ reverse: { room3: GROUP_URI } });
+      try {
+        const rs = p.client.group({ uri: 'coap://192.0.2.50/room3/light', reverseProxy: true, window: 2000 });
+        const got = await collect(p, rs);
+        assert.deepEqual(members(got), [
+          '192.0.2.1:5683=node1',
+          '192.0.2.2:5683=node2',
+          '192.0.2.3:5683=node3',
+        ]);
+        assert.ok(got.every((r) => r.via?.address === '192.0.2.50'));
+        const req = p.proxy.requests[0]!.message;
+        assert.deepEqual(
+          req.options.filter((o) => o.number === Opt.UriPath).map((o) => o.value.toString()),
+          ['room3', 'light'],
+        );
+        assert.equal(findOption(req.options, Opt.ProxyUri), undefined);
+        assert.equal(decodeUint(findOption(req.options, Opt.MulticastTimeout)!.value), 2);
+        assert.throws(
+          () => p.client.group({ uri: 'coap://192.0.2.50/x', reverseProxy: true, proxy: PROXY }),
+          {
+            code: 'ERR_COAP_INVALID_ARGUMENT',
+          },
+        );
+      } finally {
+        await p.room.close();
+      }
+    },
+  );
+
+  it('takes the member and port from Reply-From, and drops what has no readable origin', T, async () => {
+    const room = await makeRoom({ nodes: 0 });
+    const raw = rawPeer(room, '192.0.2.60');
+    try {
+      const rs = room.client.group({
+        uri: `${GROUP_URI}/light`,
+        proxy: 'coap://192.0.2.60:40000',
+        window: 1000,
+      });
+      const done = settle(room.rt, rs.collect());
+      await room.rt.advance(50);
+      const req = raw.received[0]!.msg!;
+      const send = (m: Omit<CoapMessage, 'token'>) =>
+        raw.transport.send(encodeMessage({ ...m, token: req.token }), '192.0.2.100', 40000);
+      raw.transport.send(
+        encodeMessage({
+          type: MessageType.ACK,
+          code: 0,
+          messageId: req.messageId,
+          token: EMPTY,
+          options: [],
+          payload: EMPTY,
+        }),
+        '192.0.2.100',
+        40000,
+      );
+      const reply = (mid: number, replyFrom: Buffer | undefined, text: string) =>
+        send({
+          type: MessageType.NON,
+          code: Code.Content,
+          messageId: mid,
+          options: replyFrom === undefined ? [] : [{ number: Opt.ReplyFrom, value: replyFrom }],
+          payload: Buffer.from(text),
+        });
+      reply(1, Buffer.from('ffffffffff', 'hex'), 'not CBOR');
+      reply(2, encodeCri({ scheme: 'coap', host: 'node.example', hostKind: 'name' }), 'a name, no address');
+      reply(3, undefined, 'a 2.05 of the proxy itself');
+      reply(4, Buffer.from('822081447f000002', 'hex'), 'good');
+      reply(5, encodeCri({ scheme: 'coap', host: '192.0.2.7', hostKind: 'ipv4', port: 61616 }), 'other port');
+      const got = await done;
+      assert.deepEqual(
+        got.map((r) => `${r.source.address}:${r.source.port} ${r.text()}`),
+        ['127.0.0.2:5683 good', '192.0.2.7:61616 other port'],
+      );
+    } finally {
+      await room.close();
     }
   });
 });
