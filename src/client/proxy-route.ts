@@ -26,17 +26,19 @@ import type { MessageParts } from './exchanger.js';
  * @throws InvalidArgumentError for another scheme, a path, a query or an invalid URI.
  */
 export function parseProxyUri(text: string | CoapUri): CoapUri {
+  const shown = JSON.stringify(typeof text === 'string' ? text : formatUri(text));
+  const scheme =
+    typeof text === 'string' ? /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase() : text.scheme;
+  if (scheme !== 'coap')
+    throw new InvalidArgumentError(
+      `proxy ${shown} is not a coap:// URI; give it as coap://HOST[:PORT] (no DTLS, so no coaps)`,
+    );
   let uri: CoapUri;
   try {
     uri = typeof text === 'string' ? parseUri(text) : text;
   } catch (err) {
-    throw new InvalidArgumentError(
-      `proxy ${JSON.stringify(text)} is not a coap URI: ${(err as Error).message}`,
-    );
+    throw new InvalidArgumentError(`proxy ${shown}: ${(err as Error).message}`);
   }
-  const shown = typeof text === 'string' ? text : formatUri(text);
-  if (uri.scheme !== 'coap')
-    throw new InvalidArgumentError(`proxy ${shown}: only coap:// proxies are supported (no DTLS)`);
   if (uri.path.length > 0 || uri.query.length > 0)
     throw new InvalidArgumentError(
       `proxy ${shown}: give only the proxy's host and port, e.g. coap://192.0.2.1:5683`,

@@ -20,8 +20,7 @@ import type { Runtime } from '../../src/runtime.js';
 import type { Responder } from '../../src/server/responder.js';
 import type { CoapServer } from '../../src/server/server.js';
 import type { InboundRequest } from '../../src/server/site.js';
-import type { MemoryTransport } from '../../src/transport/memory.js';
-import type { Address } from '../../src/transport/types.js';
+import type { Address, Transport } from '../../src/transport/types.js';
 import { criOfEndpoint, encodeReplyFrom, formatUri, parseUri, uriToOptions } from '../../src/uri/index.js';
 import { isMulticast } from '../../src/util/ip.js';
 
@@ -51,7 +50,7 @@ export interface TestProxy {
  * A messenger for the proxy's forwarding side: it recognizes every option, because a proxy
  * relays responses with options it does not process (an OSCORE option it cannot open).
  */
-export function forwardingMessenger(transport: MemoryTransport, runtime: Runtime): Messenger {
+export function forwardingMessenger(transport: Transport, runtime: Runtime): Messenger {
   return new Messenger({ transport, runtime, isRecognizedOption: () => true });
 }
 
