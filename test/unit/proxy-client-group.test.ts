@@ -502,3 +502,62 @@ describe('what the client takes from a proxy', () => {
     }
   });
 });
+
+describe('unicast through the proxy, and what is left behind', () => {
+  it('sends a request that wants no response, and observes, through the proxy', T, async () => {
+    const p = await proxyRoom();
+    try {
+      await settle(
+        p.room.rt,
+        p.client.send({ uri: 'coap://192.0.2.3/light', method: 'PUT', payload: 'x', proxy: PROXY }),
+      );
+      await p.room.rt.advance(500);
+      const put = p.proxy.requests[0]!.message;
+      assert.equal(findOption(put.options, Opt.ProxyUri)?.value.toString(), 'coap://192.0.2.3/light');
+      assert.equal(decodeUint(findOption(put.options, Opt.NoResponse)!.value), 26);
+      // The first notification, relayed; leaving the loop deregisters through the proxy.
+      const seen: string[] = [];
+      await settle(
+        p.room.rt,
+        (async () => {
+          for await (const r of p.client.observe({ uri: 'coap://192.0.2.1/light', proxy: PROXY })) {
+            seen.push(r.text());
+            break;
+          }
+        })(),
+      );
+      assert.deepEqual(seen, ['node1']);
+      const reg = p.proxy.requests[1]!.message;
+      assert.equal(findOption(reg.options, Opt.ProxyUri)?.value.toString(), 'coap://192.0.2.1/light');
+      assert.equal(decodeUint(findOption(reg.options, Opt.Observe)!.value), 0);
+      await p.room.rt.advance(500);
+      const dereg = p.proxy.requests[2]!.message;
+      assert.equal(findOption(dereg.options, Opt.ProxyUri)?.value.toString(), 'coap://192.0.2.1/light');
+      assert.equal(
+        decodeUint(findOption(dereg.options, Opt.Observe)!.value),
+        1,
+        'RFC 7641 §3.6, through the proxy',
+      );
+    } finally {
+      await p.room.close();
+    }
+  });
+
+  it('holds no token once a proxied group request ends, however it ends', T, async () => {
+    const p = await proxyRoom();
+    try {
+      await collect(p, p.client.group({ uri: `${GROUP_URI}/light`, proxy: PROXY, window: 1000 }));
+      await collect(p, p.client.group({ uri: `${GROUP_URI}/light`, proxy: PROXY, window: 1000, limit: 1 }));
+      const ac = new AbortController();
+      const rs = p.client.group({ uri: `${GROUP_URI}/light`, proxy: PROXY, window: 3000, signal: ac.signal });
+      p.room.rt.setTimeout(() => ac.abort(), 500);
+      await collect(p, rs);
+      assert.equal((await rs.done).reason, 'aborted');
+      await p.room.rt.advance(1000);
+      assert.equal(p.client.stats().tokens, 0);
+      assert.equal(p.proxy.stops.length, 2, 'the limit and the abort each sent an Early Stop Request');
+    } finally {
+      await p.room.close();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import { ProxyAnswerError } from '../../src/client/proxy-answer-error.js';
 import { Method } from '../../src/message/codes.js';
 import { Opt } from '../../src/options/registry.js';
 import { findOption } from '../../src/options/values.js';
+import { OscoreClientSecurity } from '../../src/oscore/endpoint/client.js';
 import { CoapServer } from '../../src/server/server.js';
 import { type Received, tap } from '../support/mem-net.js';
 import {
@@ -137,6 +138,38 @@ describe('Group OSCORE end to end through a keyless proxy', () => {
         assert.ok(findOption(x.msg!.options, Opt.ReplyFrom) !== undefined, 'Reply-From added outside');
       }
     } finally {
+      await close();
+      await r.n.close();
+    }
+  });
+
+  it('keeps Reply-From Outer at the option numbers the client is configured with', T, async () => {
+    const numbers = { multicastTimeout: 65002, replyFrom: 65000, groupETag: 65004 };
+    const r = await room(2, { leisure: 1, echo: false });
+    const { proxy, close } = await withProxy(r, { numbers });
+    const transport = r.n.net.createTransport({
+      bind: [{ address: '192.0.2.93', port: 40000 }],
+      ipv4Interface: 'mem0',
+    });
+    const client = await CoapClient.create({
+      transport,
+      runtime: r.n.rt,
+      security: new OscoreClientSecurity(keyringOf(r.files[0]!)),
+      proxyOptions: numbers,
+    });
+    try {
+      const got = await settle(r.n.rt, client.group({ uri: URI, proxy: PROXY, window: 3000 }).collect());
+      assert.deepEqual(texts(got), ['node1', 'node2']);
+      assert.deepEqual(got.map((x) => x.source.address).sort(), ['192.0.2.2', '192.0.2.3']);
+      // Class U at 65000: kept after verification (an unknown option would be Class E, and its
+      // Outer copy discarded, RFC 8613 §8.4 step 1).
+      assert.ok(got.every((x) => findOption(x.options, 65000) !== undefined));
+      assert.ok(
+        findOption(proxy.requests[0]!.message.options, 65002) !== undefined,
+        'Multicast-Timeout outer at 65002',
+      );
+    } finally {
+      await client.close();
       await close();
       await r.n.close();
     }
