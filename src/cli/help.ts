@@ -33,8 +33,10 @@ A closed output (coap-group ... | head) ends a command quietly, status 0.`,
   --payload-file FILE   request payload read from FILE
   --format FMT          Content-Format of the payload (number or media type, e.g. application/json)
   --accept FMT          Accept option
-  --con | --non         message type for unicast (default --con); group requests are always NON
-  --wait SECONDS        how long to collect group responses (default: Leisure + 1 s = 6)
+  --con | --non         message type for unicast (default --con); group requests are NON, and CON
+                        to a proxy unless --non
+  --wait SECONDS        how long to collect group responses (default: Leisure + 1 s = 6); through
+                        a proxy, its Multicast-Timeout (rounded up; the client listens 2 s longer)
   --no-response LIST    RFC 7967 classes not wanted, e.g. 2 or 2,5 (or 'all')
   --json                one JSON object per response per line
   --iface NAME|ADDR     interface for group requests (default: loopback, 127.0.0.1)
@@ -45,6 +47,8 @@ A closed output (coap-group ... | head) ends a command quietly, status 0.`,
   --block-size N        block size for block-wise transfers (16-1024)
   --observe             (get) stream notifications until Ctrl-C or --wait (RFC 7641)
   --oscore FILE         protect the request with the OSCORE / Group OSCORE keys in FILE
+  --proxy URI           send through this forward proxy, coap://HOST[:PORT]; a group request
+                        then gets one line per member, as direct (draft-ietf-core-groupcomm-proxy)
 URI: coap://HOST[:PORT]/path?query; HOST is an IP literal ([ff02::fd%25lo] for IPv6 with a zone) or a name.
 Unicast: the payload goes to stdout; the code goes to stderr for an error and for put, post,
 delete, patch and ipatch (e.g. '2.04 Changed'). Group: one line per response, then a summary on

@@ -3,7 +3,9 @@
  * `coap-group get|put|post|delete|fetch|patch|ipatch URI`: a unicast request, or a group request
  * when the host is a multicast address or a name resolving to one (RFC 7390 §2.2). A unicast GET
  * or FETCH prints the payload; the other methods also print the response code on stderr, so a
- * PUT that worked says so (RFC 7252 §5.9).
+ * PUT that worked says so (RFC 7252 §5.9). With `--proxy URI` every request goes through that
+ * forward proxy (RFC 7252 §5.7); a group request then speaks draft-ietf-core-groupcomm-proxy,
+ * `--wait` becoming its Multicast-Timeout, and prints the same lines, each from its member.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -84,8 +86,6 @@ export async function runRequest(method: MethodName, argv: string[], session: Se
   }
   if (values.con && values.non)
     throw new UsageError('--con and --non exclude each other', 'drop one of them');
-  if (values.proxy !== undefined)
-    throw new UsageError('--proxy is not available yet', 'send the request to the origin directly');
   if (values.observe && method !== 'GET')
     throw new UsageError('--observe works with get only', 'coap-group get URI --observe');
   const blockSize = integer('block-size', values['block-size'], 16, 1024);
@@ -126,6 +126,7 @@ export async function runRequest(method: MethodName, argv: string[], session: Se
       : (await import('./oscore-config.js')).clientSecurity(values.oscore);
   const client = await CoapClient.create({
     ...(security !== undefined ? { security } : {}),
+    ...(values.proxy !== undefined ? { proxy: values.proxy } : {}),
     iface: values.iface ?? LOOPBACK,
     ...(hops !== undefined ? { hops } : {}),
     ...(values.source !== undefined ? { bind: [{ address: values.source, port: 0 }] } : {}),
@@ -146,17 +147,24 @@ export async function runRequest(method: MethodName, argv: string[], session: Se
       abort.signal.addEventListener('abort', () => clearTimeout(t), { once: true });
     }
     if (group) {
+      // Through a proxy --wait is the Multicast-Timeout, for an observation too (the proxy's T').
+      const windowed = wait !== undefined && (!values.observe || values.proxy !== undefined);
       const o: GroupRequestOptions = {
         ...common,
-        ...(wait !== undefined && !values.observe ? { window: wait * 1000 } : {}),
+        ...(windowed ? { window: wait * 1000 } : {}),
         ...(values.observe ? { observe: true } : {}),
-        ...(values.con ? { confirmable: true } : {}),
+        ...(values.con
+          ? { confirmable: true }
+          : values.non && values.proxy !== undefined
+            ? { confirmable: false }
+            : {}),
         ...(hops !== undefined ? { hops } : {}),
         allowWideScope: values['allow-wide-scope'] ?? false,
         signal: abort.signal,
       };
       return await groupRequest(client, o, {
         target: groupTarget(o),
+        ...(values.proxy !== undefined ? { proxy: values.proxy } : {}),
         json: values.json ?? false,
         noResponse,
         iface: values.iface ?? LOOPBACK,

@@ -36,6 +36,7 @@ async function exchange(ex: Exchanger, x: BlockExchange, parts: Parts): Promise<
     signal: x.signal,
     maxBodySize: x.maxBodySize,
     unprotected: x.unprotected,
+    proxy: x.proxy,
   };
   return new CoapResponse(await ex.request(req), x.dest);
 }

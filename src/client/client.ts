@@ -5,18 +5,19 @@
  * Responses are matched by token; for unicast the source must also be the endpoint the request
  * went to (RFC 7252 §5.3.2), for groups only the token counts (RFC 7252 §8.2). NSTART applies
  * per server (RFC 7252 §4.7). Its state is a `ClientCore` (client/core) in a private field;
- * the stages take the core, and nothing but the package's index imports this file.
+ * the stages take the core, and nothing but the package's index imports this file. Any request
+ * may go through a forward proxy (RFC 7252 §5.7; for groups draft-ietf-core-groupcomm-proxy):
+ * the request's `proxy`, else the client's default.
  */
 import type { TransmissionParameters } from '../constants.js';
-import { abortError, CoapClosedError, GroupRequestError } from '../errors.js';
+import { abortError, CoapClosedError } from '../errors.js';
 import { Messenger } from '../messenger/messenger.js';
+import type { ProxyOptionNumbers } from '../options/proxy-numbers.js';
 import type { Runtime } from '../runtime.js';
 import { systemRuntime } from '../runtime.js';
 import { resolveInterface } from '../transport/interfaces.js';
 import type { Address, Transport } from '../transport/types.js';
-import { UdpTransport } from '../transport/udp.js';
-import { uriToOptions } from '../uri/index.js';
-import { isMulticast } from '../util/ip.js';
+import type { CoapUri } from '../uri/index.js';
 import { peerKey } from '../util/peer-key.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
@@ -24,10 +25,12 @@ import { type ClientCore, createCore, listen } from './core.js';
 import { DEREGISTER_WAIT_MS, within } from './deregister.js';
 import { type ExchangerLayer, recognizedWith } from './exchanger.js';
 import { type GroupRequestOptions, type GroupResponses, startGroupRequest } from './group.js';
-import { checkNotBroadcast } from './group-policy.js';
 import { type Observation, type ObserveRequestOptions, startObservation } from './observe.js';
+import { type ProxyConfig, proxyConfig } from './proxy-route.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
+import { createClientTransport } from './transport.js';
+import { unicastTarget } from './unicast-target.js';
 
 /** Options of `CoapClient.create`. */
 export interface ClientOptions {
@@ -51,6 +54,22 @@ export interface ClientOptions {
    * in the clear what it cannot protect unless told to.
    */
   security?: ExchangerLayer;
+  /**
+   * Send every request through this forward proxy, `coap://host[:port]` (RFC 7252 §5.7), unless
+   * the request names its own `proxy` (or `proxy: false`). Group requests then use the
+   * groupcomm-proxy protocol (docs/proxy.md).
+   */
+  proxy?: string;
+  /**
+   * The numbers of the group proxy options Multicast-Timeout, Reply-From and Group-ETag
+   * (default 65026, 65016, 65048; `'draft-suggested'`: 2, 248, 24, for interop experiments only).
+   */
+  proxyOptions?: Partial<ProxyOptionNumbers> | 'draft-suggested';
+  /**
+   * How much longer than the Multicast-Timeout a group request through a proxy listens, ms;
+   * default 2000 (groupcomm-proxy §5.1.1 step 3: at least the round trip to the proxy).
+   */
+  proxyMargin?: number;
 }
 
 /** Per-request options beyond `RequestOptions`. */
@@ -63,6 +82,11 @@ export interface UnicastRequestOptions extends RequestOptions {
   maxBodySize?: number;
   /** Overall time limit in ms; default: the RFC 7252 §4.8.2 limits of the exchange. */
   timeout?: number;
+  /**
+   * Send it through this forward proxy, `coap://host[:port]`, with the URI in Proxy-Uri
+   * (RFC 7252 §5.7.2); `false`: directly, even when the client has a default proxy.
+   */
+  proxy?: string | CoapUri | false;
 }
 
 /**
@@ -82,7 +106,7 @@ export class CoapClient {
   /** Stops this client's listening on the messenger (which may be shared). */
   readonly #unlisten: () => void;
 
-  private constructor(messenger: Messenger, owns: boolean, options: ClientOptions) {
+  private constructor(messenger: Messenger, owns: boolean, options: ClientOptions, proxy: ProxyConfig) {
     this.#ownsMessenger = owns;
     this.#core = createCore(messenger, {
       resolver: options.resolver ?? systemResolver,
@@ -90,13 +114,18 @@ export class CoapClient {
       layer: options.security,
       closing: this.#closing.signal,
       isClosed: () => this.#closed,
+      ...proxy,
     });
     this.#unlisten = listen(this.#core);
   }
 
-  /** Creates a client; binds UDP sockets unless a transport or messenger is given. */
+  /**
+   * Creates a client; binds UDP sockets unless a transport or messenger is given.
+   * @throws InvalidArgumentError for a `proxy`, `proxyOptions` or `proxyMargin` that is invalid.
+   */
   static async create(options: ClientOptions = {}): Promise<CoapClient> {
-    if (options.messenger) return new CoapClient(options.messenger, false, options);
+    const proxy = proxyConfig(options);
+    if (options.messenger) return new CoapClient(options.messenger, false, options, proxy);
     let transport = options.transport;
     if (transport === undefined) {
       const iface = options.iface === undefined ? undefined : resolveInterface(options.iface);
@@ -109,7 +138,7 @@ export class CoapClient {
       ...(options.transmission ? { transmission: options.transmission } : {}),
       ...(critical ? { isRecognizedOption: recognizedWith(critical) } : {}),
     });
-    return new CoapClient(messenger, true, options);
+    return new CoapClient(messenger, true, options, proxy);
   }
 
   /** The message layer this client sends through (shared with a server when given as `messenger`). */
@@ -148,17 +177,17 @@ export class CoapClient {
     const uri = toUri(o.uri);
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions(o);
-    const address = await resolveHost(uri.host, c.resolver);
-    checkNotBroadcast(address, c.broadcasts);
-    if (isMulticast(address)) {
-      throw new GroupRequestError(
-        'ERR_COAP_GROUP_USE_GROUP',
+    const to = await unicastTarget(
+      c,
+      uri,
+      o.proxy,
+      (address) =>
         `${address} is a multicast address: send group requests with group() (they are NON and collect many responses)`,
-      );
-    }
-    const dest: Address = { address, port: uri.port };
-    options.push(...uriToOptions(uri, dest));
-    const key = peerKey(dest);
+    );
+    const { dest, proxy } = to;
+    options.push(...to.options);
+    // RFC 7252 §4.7: NSTART counts per next hop, the proxy when there is one.
+    const key = peerKey(proxy ?? dest);
     await c.peers.acquire(key, o.signal);
     try {
       return await transfer(
@@ -172,8 +201,9 @@ export class CoapClient {
           signal: o.signal,
           maxBodySize: o.maxBodySize,
           unprotected: o.unprotected,
+          proxy,
         },
-        { code, payload, options },
+        { code, payload, options: options.sort((a, b) => a.number - b.number) },
         o.blockSize,
       );
     } finally {
@@ -193,19 +223,18 @@ export class CoapClient {
     const uri = toUri(o.uri);
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions({ ...o, noResponse: 26 });
-    const address = await resolveHost(uri.host, c.resolver);
-    checkNotBroadcast(address, c.broadcasts);
-    if (isMulticast(address)) {
-      throw new GroupRequestError(
-        'ERR_COAP_GROUP_USE_GROUP',
-        `${address} is a group: use group() with noResponse`,
-      );
-    }
-    const dest: Address = { address, port: uri.port };
-    options.push(...uriToOptions(uri, dest));
+    const to = await unicastTarget(
+      c,
+      uri,
+      o.proxy,
+      (address) => `${address} is a group: use group() with noResponse`,
+    );
+    const { dest, proxy } = to;
+    options.push(...to.options);
     return c.exchanger.send({
       dest,
-      parts: { code, payload, options },
+      proxy,
+      parts: { code, payload, options: options.sort((a, b) => a.number - b.number) },
       kind: 'unicast',
       confirmable: o.confirmable ?? false,
       signal: o.signal,
@@ -260,27 +289,5 @@ export class CoapClient {
   /** True once `close()` was called. */
   get isClosed(): boolean {
     return this.#closed;
-  }
-}
-
-async function createClientTransport(
-  bind: readonly Address[] | undefined,
-  ipv4Interface: string | undefined,
-  ipv6Interface: string | undefined,
-  hops: number | undefined,
-): Promise<Transport> {
-  const common = { ipv4Interface, ipv6Interface, hops };
-  if (bind) return UdpTransport.create({ bind, ...common });
-  try {
-    return await UdpTransport.create({
-      bind: [
-        { address: '0.0.0.0', port: 0 },
-        { address: '::', port: 0 },
-      ],
-      ...common,
-    });
-  } catch {
-    // A host without IPv6 still gets an IPv4 client.
-    return UdpTransport.create({ bind: [{ address: '0.0.0.0', port: 0 }], ...common });
   }
 }

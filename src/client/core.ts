@@ -5,13 +5,19 @@
  * §4.7), the resolver, the multicast scope (RFC 7390 §5.4.2), the PROBING_RATE budget of silent
  * groups (RFC 7252 §4.7), and the exchanger the stages send through: the plain one, wrapped by
  * the client's layer if it has one (client/exchanger). `CoapClient` is only its public front.
+ * For a group proxy (draft-ietf-core-groupcomm-proxy): the default proxy, the numbers of its
+ * options, how much longer than Multicast-Timeout the client listens, and the stored sets of
+ * Group-ETag revalidation.
  */
 
 import type { Messenger } from '../messenger/messenger.js';
 import { ConcurrencyLimiter } from '../messenger/nstart.js';
+import { DEFAULT_PROXY_OPTION_NUMBERS, type ProxyOptionNumbers } from '../options/proxy-numbers.js';
 import type { Runtime } from '../runtime.js';
+import type { CoapUri } from '../uri/index.js';
 import type { Exchanger, ExchangerLayer } from './exchanger.js';
 import { localBroadcasts } from './group-policy.js';
+import { GroupSets } from './group-sets.js';
 import { PlainExchanger } from './plain-exchanger.js';
 import type { Resolver } from './resolve.js';
 import { type TokenOwner, TokenTable } from './tokens.js';
@@ -58,6 +64,14 @@ export interface ClientCore {
   readonly broadcasts: ReadonlySet<string>;
   /** The exchanger the stages send through. */
   readonly exchanger: Exchanger;
+  /** The proxy requests go through unless they say otherwise (`ClientOptions.proxy`). */
+  readonly proxy: CoapUri | undefined;
+  /** The numbers of Multicast-Timeout, Reply-From and Group-ETag. */
+  readonly proxyOptions: ProxyOptionNumbers;
+  /** How much longer than Multicast-Timeout a proxied group request listens, ms (groupcomm-proxy §5.1.1 step 3). */
+  readonly proxyMargin: number;
+  /** The sets of responses kept for Group-ETag revalidation (groupcomm-proxy §7.3). */
+  readonly groupSets: GroupSets;
   isClosed(): boolean;
 }
 
@@ -68,7 +82,19 @@ export interface CoreOptions {
   readonly layer: ExchangerLayer | undefined;
   readonly closing: AbortSignal;
   readonly isClosed: () => boolean;
+  /** Default: none. */
+  readonly proxy?: CoapUri | undefined;
+  /** Default: `DEFAULT_PROXY_OPTION_NUMBERS`. */
+  readonly proxyOptions?: ProxyOptionNumbers;
+  /** Default: `DEFAULT_PROXY_MARGIN_MS`. */
+  readonly proxyMargin?: number;
 }
+
+/**
+ * How much longer than Multicast-Timeout a proxied group request listens by default, ms:
+ * groupcomm-proxy §5.1.1 step 3 asks for at least the worst-case round trip to the proxy.
+ */
+export const DEFAULT_PROXY_MARGIN_MS = 2000;
 
 /**
  * Offers every response the messenger receives to the core's token table (RFC 7252 §5.3.2: the
@@ -89,7 +115,9 @@ export function createCore(messenger: Messenger, o: CoreOptions): ClientCore {
     messenger.runtime,
     (t.nonLifetime + messenger.params.maxLatency + 250) * 1000,
   );
-  const plain = new PlainExchanger(messenger, tokens);
+  const proxyOptions = o.proxyOptions ?? DEFAULT_PROXY_OPTION_NUMBERS;
+  const plain = new PlainExchanger(messenger, tokens, proxyOptions);
+  const context = { params: messenger.params, proxyOptions };
   return {
     messenger,
     runtime: messenger.runtime,
@@ -100,7 +128,11 @@ export function createCore(messenger: Messenger, o: CoreOptions): ClientCore {
     closing: o.closing,
     silentGroups: new ProbingBudget(),
     broadcasts: localBroadcasts(),
-    exchanger: o.layer === undefined ? plain : o.layer.wrap(plain, { params: messenger.params }),
+    exchanger: o.layer === undefined ? plain : o.layer.wrap(plain, context),
+    proxy: o.proxy,
+    proxyOptions,
+    proxyMargin: o.proxyMargin ?? DEFAULT_PROXY_MARGIN_MS,
+    groupSets: new GroupSets(),
     isClosed: o.isClosed,
   };
 }

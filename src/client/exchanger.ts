@@ -26,9 +26,15 @@
  * - A wrapper changes the parts on the way down and the responses on the way up; it leaves a
  *   request marked `unprotected` as it is, and it composes screens: it applies the caller's
  *   screen to the responses it hands up.
+ * - Through a forward proxy (`proxy`), datagrams go to the proxy and responses come from it,
+ *   while `dest` stays the origin server or group, by which a layer chooses its protection
+ *   (RFC 7252 §5.7.2, RFC 8613 §4.1.3.3). A group request's stream (groupcomm-proxy §5.1.1,
+ *   §5.5.1) carries Multicast-Timeout; each response with Reply-From is handed up as coming from
+ *   the member it names, and one without is the proxy's own answer (`StreamSink.proxyAnswer`).
  */
 import type { TransmissionParameters } from '../constants.js';
 import type { CoapMessage } from '../message/types.js';
+import type { ProxyOptionNumbers } from '../options/proxy-numbers.js';
 import { LEFT_TO_UPPER_LAYERS, optionDefinition } from '../options/registry.js';
 import type { Address } from '../transport/types.js';
 
@@ -65,6 +71,23 @@ export interface ExchangeRequest {
   readonly unprotected?: boolean | undefined;
   /** `request` only: see `Screen`. */
   readonly screen?: Screen | undefined;
+  /**
+   * The forward proxy the request goes through (RFC 7252 §5.7): the datagrams go to it and the
+   * responses must come from it. The parts already name the target (Proxy-Uri, or the Uri-*
+   * options of a reverse proxy); `dest` stays the origin server or group.
+   */
+  readonly proxy?: Address | undefined;
+  /**
+   * A group request through `proxy` (groupcomm-proxy §2): the Multicast-Timeout in seconds that
+   * the bottom exchanger adds as an Outer option. Default: the group's Leisure (`leisure`, else
+   * the default) plus 1 s, rounded up.
+   */
+  readonly multicastTimeout?: number | undefined;
+  /**
+   * Default Leisure, in seconds, of the destination group as a layer knows it (a secured group's,
+   * groupcomm-bis §3.1.5); a layer that knows sets it on the request it hands down.
+   */
+  readonly leisure?: number | undefined;
 }
 
 /** Listens, for a while, on the token of a request that wants no response (`Exchanger.send`). */
@@ -82,8 +105,18 @@ export interface SendListener {
 
 /** Where a stream's responses and failures go. */
 export interface StreamSink {
-  /** A response that carries the stream's token. */
+  /**
+   * A response that carries the stream's token. Through a proxy, `remote` is the member that
+   * the response's Reply-From names (groupcomm-proxy §5.5.1 step 3).
+   */
   response(msg: CoapMessage, remote: Address): void;
+  /**
+   * A group request through a proxy: a response on the token without Reply-From, which the
+   * proxy sent itself (groupcomm-proxy §5.2.1, §7.3): its refusal (4.00, 4.01, 5.01, 5.03, 5.05)
+   * or a 2.03 that revalidates a stored set. Layers pass it up as it is: the proxy holds no end
+   * to end keys. Without this method such a response goes to `response`, from the proxy.
+   */
+  proxyAnswer?(msg: CoapMessage, proxy: Address): void;
   /**
    * The stream's request failed: `CoapResetError`, `CoapTimeoutError` (a CON never
    * acknowledged), or the transport's error. A Reset from a member of a group is not reported
@@ -107,6 +140,8 @@ export interface ResponseStream {
    * secured group's, groupcomm-bis §3.1.5); undefined: the plain default.
    */
   readonly leisure: number | undefined;
+  /** A group request through a proxy: the Multicast-Timeout it carried, seconds. */
+  readonly multicastTimeout?: number | undefined;
   /**
    * Sends another request on this token to `dest`, tracked as the first one (retransmitted when
    * CON): a re-registration (RFC 7641 §3.3.1), or a request to one member of a group. One to a
@@ -142,6 +177,11 @@ export interface Exchanger {
 /** What a layer gets from the client it wraps. */
 export interface LayerContext {
   readonly params: TransmissionParameters;
+  /**
+   * The numbers of the group proxy options this client uses (options/proxy-numbers): a
+   * protection layer leaves them Outer (groupcomm-proxy §2, §3, §7.3: Class U).
+   */
+  readonly proxyOptions?: ProxyOptionNumbers;
 }
 
 /**

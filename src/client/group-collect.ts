@@ -8,7 +8,9 @@
  * registered are remembered so that ending the request deregisters each of them by unicast
  * (RFC 7641 §3.6). What goes to one responder by unicast goes through the exchanger the
  * request's stream gives for it (client/exchanger), so a layer that protected the group request
- * protects it for that responder.
+ * protects it for that responder. Through a forward proxy the responder is the member its
+ * Reply-From names, and its continuations go through the proxy with that member's URI in
+ * Proxy-Uri (draft-ietf-core-groupcomm-proxy §5.5.1 step 3).
  */
 import { decodeBlock } from '../block/index.js';
 import type { CoapMessage, CoapOption } from '../message/types.js';
@@ -25,6 +27,23 @@ import type { Exchanger, ResponseStream } from './exchanger.js';
 import { Freshness } from './freshness.js';
 import { GroupResponse } from './group-response.js';
 
+/** How what goes to one responder by unicast is addressed. */
+export interface FollowUpRoute {
+  /** The proxy that relays the responses (`GroupResponse.via`); undefined for a direct request. */
+  readonly relay: Address | undefined;
+  /** The proxy follow-ups go through; undefined: straight to the responder. */
+  readonly proxy: Address | undefined;
+  /** The options that name the responder's resource (Proxy-Uri, or Uri-*), given the request's other options. */
+  options(remote: Address, base: readonly CoapOption[]): CoapOption[];
+}
+
+/** The route of a direct group request: the request's options as they are, to the responder. */
+export const DIRECT: FollowUpRoute = {
+  relay: undefined,
+  proxy: undefined,
+  options: (_remote, base) => [...base],
+};
+
 export class GroupCollector {
   private pending = 0;
   private idle: (() => void) | undefined;
@@ -38,6 +57,7 @@ export class GroupCollector {
   /** The exchanger for unicast requests to one responder (`ResponseStream.followUpExchanger`). */
   private readonly followUp: (remote: Address) => Exchanger;
   private readonly push: (r: GroupResponse) => void;
+  private readonly route: FollowUpRoute;
 
   constructor(
     runtime: Runtime,
@@ -47,6 +67,7 @@ export class GroupCollector {
     sentAt: number,
     followUp: (remote: Address) => Exchanger,
     push: (r: GroupResponse) => void,
+    route: FollowUpRoute = DIRECT,
   ) {
     this.runtime = runtime;
     this.uri = uri;
@@ -58,6 +79,12 @@ export class GroupCollector {
     this.sentAt = sentAt;
     this.followUp = followUp;
     this.push = push;
+    this.route = route;
+  }
+
+  /** True once some responder registered (a 2.xx with Observe, groupcomm-proxy §5.5.2). */
+  get hasRegistrations(): boolean {
+    return this.registered.size > 0;
   }
 
   /** Number of responses delivered or being completed. */
@@ -79,18 +106,19 @@ export class GroupCollector {
     } catch {
       more = false;
     }
+    const via = this.route.relay;
     if (!more) {
-      this.push(new GroupResponse(msg, remote, now - this.sentAt, this.uri));
+      this.push(new GroupResponse(msg, remote, now - this.sentAt, this.uri, undefined, via));
       return;
     }
     this.pending++;
-    const first = new GroupResponse(msg, remote, now - this.sentAt, this.uri);
+    const first = new GroupResponse(msg, remote, now - this.sentAt, this.uri, undefined, via);
     const dest: Address = { address: remote.address, port: remote.port };
     const block = decodeBlock(b2!.value);
     downloadRest(
       this.followUp(dest),
-      { dest, kind: 'unicast', confirmable: true },
-      { code: this.code, payload: EMPTY, options: this.options },
+      { dest, kind: 'unicast', confirmable: true, proxy: this.route.proxy },
+      { code: this.code, payload: EMPTY, options: this.route.options(dest, this.options) },
       first,
       block,
     )
@@ -108,7 +136,7 @@ export class GroupCollector {
       )
       .then(({ message, incomplete }) => {
         const elapsed = this.runtime.now() - this.sentAt;
-        this.push(new GroupResponse(message, remote, elapsed, this.uri, incomplete));
+        this.push(new GroupResponse(message, remote, elapsed, this.uri, incomplete, via));
       })
       .finally(() => {
         if (--this.pending === 0) this.idle?.();

@@ -35,6 +35,16 @@ export class GroupResponse extends CoapResponse {
    * arrived (`received`). Undefined for a whole body.
    */
   readonly incomplete: BlockTransferError | undefined;
+  /**
+   * Through a proxy: the proxy's endpoint, which relayed the response; `source` is then the
+   * member its Reply-From names (draft-ietf-core-groupcomm-proxy §5.5.1). Undefined for a direct request.
+   */
+  readonly via: Address | undefined;
+  /**
+   * True when the proxy answered 2.03 for the stored set of the last request (Group-ETag,
+   * groupcomm-proxy §7.3): this is that stored response, its Max-Age updated (RFC 7252 §5.9.1.3).
+   */
+  readonly revalidated: boolean;
 
   constructor(
     message: CoapMessage,
@@ -42,10 +52,14 @@ export class GroupResponse extends CoapResponse {
     elapsedMs: number,
     requestUri: CoapUri,
     incomplete?: BlockTransferError,
+    via?: Address,
+    revalidated = false,
   ) {
     super(message, source);
     this.elapsedMs = elapsedMs;
     this.incomplete = incomplete;
+    this.via = via === undefined ? undefined : { address: via.address, port: via.port };
+    this.revalidated = revalidated;
     this.baseUri = {
       ...requestUri,
       host: source.address,
@@ -62,8 +76,12 @@ export interface GroupSummary {
   readonly responses: number;
   readonly endpoints: number;
   readonly elapsedMs: number;
-  /** Why collection ended. */
-  readonly reason: 'window' | 'limit' | 'aborted' | 'no-response' | 'closed';
+  /**
+   * Why collection ended. Through a proxy also `'refused'` (the proxy answered itself; the
+   * iteration threw `ProxyAnswerError`) and `'revalidated'` (the proxy's 2.03 for the stored set,
+   * whose responses were yielded again).
+   */
+  readonly reason: 'window' | 'limit' | 'aborted' | 'no-response' | 'closed' | 'refused' | 'revalidated';
   /**
    * With reason `'aborted'` because the signal fired: the signal's reason (a `TimeoutError`
    * DOMException for `AbortSignal.timeout()`). Absent when the loop was left or nothing fired.

@@ -7,75 +7,67 @@
  * request to the same group waits for this window to close. A group that answered nothing is
  * probed no faster than PROBING_RATE (RFC 7252 §4.7). A stage above the core's exchanger: the
  * request is one `stream` (client/exchanger), which a layer may refuse before anything is sent.
+ *
+ * Through a proxy (draft-ietf-core-groupcomm-proxy §5.1, §5.5; client/group-proxy) the request
+ * goes by unicast to the proxy, CON by default, with Multicast-Timeout T' from `window` in whole
+ * seconds; the client listens T' plus a margin. Each relayed response is yielded as its member's
+ * (Reply-From), with `via` the proxy. The proxy's own refusal ends the iteration with
+ * `ProxyAnswerError`; its 2.03 for the stored set (Group-ETag, §7.3) yields that set again.
+ * Ending early (limit, abort, leaving the loop, an observation's end) sends an Early Stop
+ * Request (§5.1.3).
  */
-import diagnostics from 'node:diagnostics_channel';
-import { encodeBlock, sizeToSzx } from '../block/index.js';
-import {
-  CoapAbortError,
-  CoapClosedError,
-  CoapTimeoutError,
-  GroupRequestError,
-  InvalidArgumentError,
-} from '../errors.js';
+import { encodeBlock } from '../block/index.js';
+import { CoapAbortError, CoapClosedError, CoapTimeoutError, InvalidArgumentError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { decodeUint, encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
-import { type CoapUri, uriToOptions } from '../uri/index.js';
-import { isMulticast } from '../util/ip.js';
+import type { CoapUri } from '../uri/index.js';
 import { peerKey } from '../util/peer-key.js';
 import type { Scheduled } from '../util/timer-queue.js';
-import { bodyAndOptions, methodCode, type RequestOptions } from './build.js';
+import { bodyAndOptions, methodCode } from './build.js';
 import type { ClientCore } from './core.js';
 import type { ResponseStream } from './exchanger.js';
-import { GroupCollector } from './group-collect.js';
-import { checkGroupRequest, checkNotBroadcast, checkScope } from './group-policy.js';
+import { DIRECT, GroupCollector } from './group-collect.js';
+import { type GroupRequestOptions, groupSzx } from './group-options.js';
+import { checkGroupRequest } from './group-policy.js';
+import {
+  earlyStop,
+  followUpRoute,
+  type GroupVia,
+  groupRoute,
+  groupVia,
+  judgeProxyAnswer,
+  storedSetKey,
+  targetOptions,
+} from './group-proxy.js';
 import { GroupResponse, GroupResponses, type GroupSummary } from './group-response.js';
-import { resolveHost } from './resolve.js';
+import { SetCollector } from './group-sets.js';
+import { waitForProbingBudget } from './probing.js';
+import { ProxyAnswerError } from './proxy-answer-error.js';
+import { multicastTimeoutOf } from './proxy-route.js';
 import { parseRequestUri } from './scheme.js';
 
-export { GroupResponse, GroupResponses, type GroupSummary };
-
-/** `{ group, port, waitMs }` when a request to a silent group waits for PROBING_RATE. */
-const waitChannel = diagnostics.channel('coap:group:wait');
-
-/** Options of a group request. */
-export interface GroupRequestOptions extends RequestOptions {
-  /** How long to collect responses, ms. Default: DEFAULT_LEISURE + 1 s (RFC 7252 §8.2). */
-  window?: number;
-  /** Stop after this many responses. */
-  limit?: number;
-  /** Must not be true: group requests are NON (RFC 7252 §8.1). */
-  confirmable?: boolean;
-  /** Allow an ETag (groupcomm-bis §3.2.1 reverses RFC 7252 §8.2.1). */
-  groupcommBis?: boolean;
-  /** Allow scopes wider than site-local (RFC 7390 §5.4.2). */
-  allowWideScope?: boolean;
-  /**
-   * Observe every member (groupcomm-bis §3.7): notifications are yielded, tagged with their
-   * source, until the signal aborts, the loop is left, or `window` (if given) ends; then every
-   * responder is deregistered by unicast.
-   */
-  observe?: boolean;
-  /** Ask every member for blocks of this size (16-1024); later blocks come by unicast. */
-  blockSize?: number;
-}
-
-function groupSzx(size: number): number {
-  try {
-    return sizeToSzx(size);
-  } catch {
-    throw new InvalidArgumentError(`blockSize ${size} must be a power of two from 16 to 1024`);
-  }
-}
+export { type GroupRequestOptions, GroupResponse, GroupResponses, type GroupSummary };
 
 /** @internal Validates synchronously, then sends and collects in the background. */
 export function startGroupRequest(core: ClientCore, o: GroupRequestOptions): GroupResponses {
   // `coaps` is refused by checkGroupRequest with its own code (RFC 7390 §5.1).
   const uri = parseRequestUri(o.uri, { group: true });
   const code = methodCode(o.method);
+  const via = groupVia(core, o);
   const { payload, options } = bodyAndOptions(o);
-  checkGroupRequest({ uri, confirmable: o.confirmable, options, groupcommBis: o.groupcommBis ?? false });
+  // Through a proxy the hop is unicast: CON is allowed there (RFC 7252 §8.1 is about multicast).
+  const confirmable = via.kind === 'direct' ? o.confirmable : undefined;
+  checkGroupRequest({ uri, confirmable, options, groupcommBis: o.groupcommBis ?? false });
+  if (o.window !== undefined && via.kind !== 'direct') multicastTimeoutOf(o.window);
+  if (o.revalidate && via.kind === 'direct')
+    throw new InvalidArgumentError(
+      'revalidate needs a proxy: Group-ETag is answered by proxies (groupcomm-proxy §7.3)',
+    );
+  // groupcomm-proxy §5.1.1 step 3: T' = 0 wants no responses, so say so with No-Response 26.
+  if (o.window === 0 && via.kind !== 'direct' && findOption(options, Opt.NoResponse) === undefined)
+    options.push({ number: Opt.NoResponse, value: encodeUint(26) });
   if (o.observe) options.push({ number: Opt.Observe, value: encodeUint(0) });
   if (o.blockSize !== undefined) {
     // RFC 7959 §2.8, RFC 7390 §2.8: Block2 NUM=0 caps every member's response at one block.
@@ -86,7 +78,7 @@ export function startGroupRequest(core: ClientCore, o: GroupRequestOptions): Gro
   }
   options.sort((a, b) => a.number - b.number);
   const out = new GroupResponses();
-  run(core, o, uri, code, payload, options, out).catch((err: Error) => {
+  run(core, o, via, uri, code, payload, options, out).catch((err: Error) => {
     // Aborting or closing while queued behind NSTART ends the request as it would in flight.
     const bySignal =
       err instanceof CoapAbortError || (err instanceof CoapTimeoutError && err.cause === o.signal?.reason);
@@ -109,6 +101,7 @@ export function startGroupRequest(core: ClientCore, o: GroupRequestOptions): Gro
 async function run(
   core: ClientCore,
   o: GroupRequestOptions,
+  via: GroupVia,
   uri: CoapUri,
   code: number,
   payload: Buffer,
@@ -116,18 +109,16 @@ async function run(
   out: GroupResponses,
 ): Promise<void> {
   const m = core.messenger;
-  const address = await resolveHost(uri.host, core.resolver);
-  checkNotBroadcast(address, core.broadcasts);
-  if (!isMulticast(address)) {
-    throw new GroupRequestError(
-      'ERR_COAP_GROUP_NOT_MULTICAST',
-      `${uri.host} is not a multicast address; send unicast requests with request()`,
-    );
-  }
-  checkScope(address, core.hops, o.allowWideScope ?? false);
-  const dest: Address = { address, port: uri.port };
-  options.push(...uriToOptions(uri, dest));
-  const key = `group|${peerKey(dest)}`;
+  const { dest, hop } = await groupRoute(core, via, uri, o.allowWideScope ?? false);
+  const proxied = hop !== undefined;
+  options.push(...targetOptions(via, uri, dest));
+  const n = core.proxyOptions;
+  const setKey =
+    o.revalidate && hop !== undefined ? storedSetKey(core, hop, code, options, payload) : undefined;
+  const stored = setKey === undefined ? undefined : core.groupSets.get(setKey);
+  if (stored !== undefined) options.push({ number: n.groupETag, value: stored.tag });
+  options.sort((a, b) => a.number - b.number);
+  const key = hop === undefined ? `group|${peerKey(dest)}` : `group|${peerKey(dest)}|via|${peerKey(hop)}`;
   await core.peers.acquire(key, o.signal);
   let released = false;
   const release = () => {
@@ -156,6 +147,7 @@ async function run(
   let draining = false;
   // Filled in once the stream exists: the collector's continuations go through it.
   let stream: ResponseStream | undefined;
+  const set = setKey === undefined ? undefined : new SetCollector(n.groupETag);
   const collector = new GroupCollector(
     core.runtime,
     uri,
@@ -165,9 +157,11 @@ async function run(
     (remote) => stream!.followUpExchanger(remote),
     (r) => {
       if (finished && !draining) return;
+      set?.note(r, r.source);
       out.push(r);
       if (o.limit !== undefined && out.count >= o.limit) finish('limit');
     },
+    hop === undefined ? DIRECT : followUpRoute(via, uri, hop, n),
   );
   /** The deregistrations of an observation, once it ends (client close waits for them). */
   let deregistered = Promise.resolve();
@@ -176,15 +170,25 @@ async function run(
     if (finished || stream === undefined) return;
     finished = true;
     m.timers.cancel(timer);
-    if (o.observe) deregistered = collector.deregisterAll(stream);
+    const nr = findOption(options, Opt.NoResponse);
+    const relaying = reason !== 'refused' && reason !== 'revalidated' && reason !== 'no-response';
+    if (hop !== undefined) {
+      // groupcomm-proxy §5.1.3: the proxy may still relay (it stops at T' on its own, an
+      // observation never): ask it to stop. Members are deregistered by the proxy, not by us.
+      if (relaying && (reason !== 'window' || o.observe)) deregistered = earlyStop(core, stream.token, hop);
+    } else if (o.observe) deregistered = collector.deregisterAll(stream);
     // RFC 7390 §2.5: the token stays out of use for the reuse interval after the window.
     stream.close(true);
     o.signal?.removeEventListener('abort', onAbort);
     // A request that asked for no responses is silent by design, not a group that does not answer.
-    const wanted = findOption(options, Opt.NoResponse) === undefined;
-    if (out.count === 0 && reason === 'window' && wanted)
+    if (out.count === 0 && reason === 'window' && nr === undefined)
       core.silentGroups.note(key, sentAt, stream.size, m.params.probingRate);
     release();
+    if (set !== undefined && reason === 'window') {
+      const result = set.result();
+      if (result === undefined) core.groupSets.delete(setKey!);
+      else core.groupSets.put(setKey!, result);
+    }
     // Block-wise continuations already under way finish before the iteration ends.
     draining = reason === 'window';
     const summary = () => ({
@@ -197,6 +201,18 @@ async function run(
     if (!draining) return out.end(summary(), err);
     collector.whenIdle().then(() => out.end(summary(), err));
   };
+  /** groupcomm-proxy §5.5.1, §7.3: an answer of the proxy itself (no Reply-From). */
+  const proxyAnswer = (msg: CoapMessage, proxy: Address) => {
+    if (finished) return;
+    const answer = judgeProxyAnswer(core, msg, proxy, stored);
+    if (answer === undefined) return;
+    if (answer instanceof ProxyAnswerError) return finish('refused', answer);
+    const elapsed = m.runtime.now() - sentAt;
+    for (const r of answer)
+      out.push(new GroupResponse(r.message, r.source, elapsed, uri, undefined, hop, true));
+    finish('revalidated');
+  };
+  const window = o.window;
   try {
     // A layer may refuse the request here (e.g. no protection for this group): nothing is sent.
     stream = core.exchanger.stream(
@@ -204,13 +220,18 @@ async function run(
         dest,
         parts: { code, options, payload },
         kind: 'group',
-        confirmable: false,
+        confirmable: proxied ? (o.confirmable ?? findOption(options, Opt.NoResponse) === undefined) : false,
         unprotected: o.unprotected,
+        ...(hop !== undefined ? { proxy: hop } : {}),
+        ...(hop !== undefined && window !== undefined
+          ? { multicastTimeout: multicastTimeoutOf(window) }
+          : {}),
       },
       {
         response: (msg, remote) => {
           if (!finished) collector.take(msg, remote);
         },
+        proxyAnswer,
         error: (err) => finish('aborted', err),
         end: () => {
           finish('closed');
@@ -230,43 +251,24 @@ async function run(
     queueMicrotask(() => finish('no-response'));
     return;
   }
+  if (hop !== undefined) {
+    // groupcomm-proxy §5.1.1 step 2-3: listen T = T' + margin; an observation lasts past T once
+    // some member registered (§5.5.2), until cancelled or its own window ends.
+    const t = (stream.multicastTimeout ?? 0) * 1000 + core.proxyMargin;
+    timer = m.timers.schedule(t, () => {
+      if (o.observe && window === undefined && collector.hasRegistrations) return;
+      finish('window');
+    });
+    return;
+  }
   // An observation lasts until it is cancelled, unless a window is given.
   const leisure = stream.leisure ?? m.params.defaultLeisure;
-  const window = o.window ?? (o.observe ? undefined : (leisure + 1) * 1000);
-  if (window !== undefined) timer = m.timers.schedule(window, () => finish('window'));
+  const w = o.window ?? (o.observe ? undefined : (leisure + 1) * 1000);
+  if (w !== undefined) timer = m.timers.schedule(w, () => finish('window'));
 }
 
 /** Why a request ends before it was sent: the client closed, or it was aborted (by its signal?). */
 function stopped(core: ClientCore, o: GroupRequestOptions): Pick<GroupSummary, 'reason' | 'cause'> {
   if (core.isClosed()) return { reason: 'closed' };
   return o.signal?.aborted ? { reason: 'aborted', cause: o.signal.reason } : { reason: 'aborted' };
-}
-
-async function waitForProbingBudget(
-  core: ClientCore,
-  key: string,
-  dest: Address,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const until = core.silentGroups.take(key);
-  if (until === undefined) return;
-  const m = core.messenger;
-  const wait = until - m.runtime.now();
-  if (wait <= 0) return;
-  // Announced, so that a caller can tell a deliberate wait from a hang.
-  if (waitChannel.hasSubscribers) waitChannel.publish({ group: dest.address, port: dest.port, waitMs: wait });
-  await new Promise<void>((resolve) => {
-    const t = m.timers.schedule(wait, () => {
-      signal?.removeEventListener('abort', done);
-      core.closing.removeEventListener('abort', done);
-      resolve();
-    });
-    const done = () => {
-      m.timers.cancel(t);
-      resolve();
-    };
-    signal?.addEventListener('abort', done, { once: true });
-    core.closing.addEventListener('abort', done, { once: true });
-  });
-  if (core.isClosed()) throw new CoapClosedError();
 }

@@ -7,26 +7,26 @@
  * Leaving the loop, `cancel()` or the signal deregisters with a GET carrying Observe 1 (§3.6);
  * a notification that still arrives finds no token and is rejected (RST for a CON). A stage
  * above the core's exchanger: the registration is one `stream` (client/exchanger), and a layer
- * around the exchanger sees the re-registrations and the deregistration too.
+ * around the exchanger sees the re-registrations and the deregistration too. Through a forward
+ * proxy (`proxy`) the registration carries the URI in Proxy-Uri, and the proxy observes for the
+ * client (RFC 7641 §5).
  */
 import { decodeBlock } from '../block/index.js';
-import { CoapAbortError, CoapResetError, CoapTimeoutError, GroupRequestError } from '../errors.js';
+import { CoapAbortError, CoapResetError, CoapTimeoutError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { Opt } from '../options/registry.js';
 import { encodeUint, findOption } from '../options/values.js';
 import type { Address } from '../transport/types.js';
-import { uriToOptions } from '../uri/index.js';
-import { isMulticast } from '../util/ip.js';
+import type { CoapUri } from '../uri/index.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import { transfer } from './blockwise.js';
 import { bodyAndOptions, type RequestOptions, toUri } from './build.js';
 import type { ClientCore } from './core.js';
 import type { ResponseStream } from './exchanger.js';
 import { Freshness } from './freshness.js';
-import { checkNotBroadcast } from './group-policy.js';
 import { AsyncQueue } from './queue.js';
-import { resolveHost } from './resolve.js';
 import { CoapResponse } from './response.js';
+import { unicastTarget } from './unicast-target.js';
 
 /** Re-register this long after Max-Age ran out without a notification (RFC 7641 §3.3.1). */
 const REREGISTER_MARGIN_MS = 5_000;
@@ -35,6 +35,8 @@ const REREGISTER_MARGIN_MS = 5_000;
 export interface ObserveRequestOptions extends RequestOptions {
   /** CON (default) or NON registration. */
   confirmable?: boolean;
+  /** Observe through this forward proxy, `coap://host[:port]`; `false`: directly, even when the client has a default proxy. */
+  proxy?: string | CoapUri | false;
 }
 
 /**
@@ -76,17 +78,16 @@ async function run(core: ClientCore, o: ObserveRequestOptions, obs: Observation)
   const m = core.messenger;
   const uri = toUri(o.uri);
   const { payload, options } = bodyAndOptions(o);
-  const address = await resolveHost(uri.host, core.resolver);
+  const to = await unicastTarget(
+    core,
+    uri,
+    o.proxy,
+    (address) => `${address} is a group: observe it with group({ observe: true })`,
+  );
   if (obs.queue.isEnded || core.isClosed() || o.signal?.aborted) return obs.queue.end();
-  checkNotBroadcast(address, core.broadcasts);
-  if (isMulticast(address)) {
-    throw new GroupRequestError(
-      'ERR_COAP_GROUP_USE_GROUP',
-      `${address} is a group: observe it with group({ observe: true })`,
-    );
-  }
-  const dest: Address = { address, port: uri.port };
-  options.push(...uriToOptions(uri, dest));
+  const { dest, proxy } = to;
+  const address = dest.address;
+  options.push(...to.options);
   const base = options.filter((x) => x.number !== Opt.Observe);
   const withObserve = (value: number) =>
     [...base, { number: Opt.Observe, value: encodeUint(value) }].sort((a, b) => a.number - b.number);
@@ -106,7 +107,7 @@ async function run(core: ClientCore, o: ObserveRequestOptions, obs: Observation)
       res = await transfer(
         core.exchanger,
         core.runtime,
-        { dest, kind: 'unicast', confirmable: true, signal: o.signal, unprotected: o.unprotected },
+        { dest, proxy, kind: 'unicast', confirmable: true, signal: o.signal, unprotected: o.unprotected },
         { code: 1, payload: Buffer.alloc(0), options: base },
       );
       res = new CoapResponse(
@@ -184,6 +185,7 @@ async function run(core: ClientCore, o: ObserveRequestOptions, obs: Observation)
         kind: 'observe',
         confirmable,
         unprotected: o.unprotected,
+        proxy,
       },
       {
         response: take,

@@ -5,33 +5,44 @@
  * empty ACK then a separate response (§5.2.2), or a NON with a wait of MAX_TRANSMIT_WAIT; the
  * response must come from the endpoint the request went to (§5.3.2). A request that wants no
  * response (RFC 7967 §2.1) settles once sent. Streams are in client/plain-stream. Used raw, it
- * follows no Block2 and retries nothing.
+ * follows no Block2 and retries nothing. Through a forward proxy (`ExchangeRequest.proxy`) the
+ * proxy is that endpoint: the request goes to it, and its answer is the response (§5.7).
  */
 import { abortError, CoapResetError, CoapTimeoutError } from '../errors.js';
 import type { CoapMessage } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import type { Messenger, Outgoing } from '../messenger/messenger.js';
+import type { ProxyOptionNumbers } from '../options/proxy-numbers.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import type { ExchangeRequest, Exchanger, ResponseStream, SendListener, StreamSink } from './exchanger.js';
 import { PlainStream } from './plain-stream.js';
 import type { TokenOwner, TokenTable } from './tokens.js';
 
-const where = (x: ExchangeRequest) => `${x.dest.address}:${x.dest.port}`;
+/** Where the datagrams of `x` go: its proxy, or its destination. */
+const hopOf = (x: ExchangeRequest) => x.proxy ?? x.dest;
+const where = (x: ExchangeRequest) =>
+  x.proxy === undefined
+    ? `${x.dest.address}:${x.dest.port}`
+    : `the proxy ${x.proxy.address}:${x.proxy.port} (for ${x.dest.address}:${x.dest.port})`;
 
 /** The plain exchanger over one messenger and the client's token table. */
 export class PlainExchanger implements Exchanger {
   readonly #m: Messenger;
   readonly #tokens: TokenTable<TokenOwner>;
+  readonly #numbers: ProxyOptionNumbers;
 
-  constructor(messenger: Messenger, tokens: TokenTable<TokenOwner>) {
+  /** `numbers`: the group proxy options this client uses (Multicast-Timeout, Reply-From). */
+  constructor(messenger: Messenger, tokens: TokenTable<TokenOwner>, numbers: ProxyOptionNumbers) {
     this.#m = messenger;
     this.#tokens = tokens;
+    this.#numbers = numbers;
   }
 
   request(x: ExchangeRequest): Promise<CoapMessage> {
     const m = this.#m;
     const tokens = this.#tokens;
-    const { dest, signal } = x;
+    const { signal } = x;
+    const dest = hopOf(x);
     // A signal that fired while the name was resolved or a slot awaited: nothing is sent.
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<CoapMessage>((resolve, reject) => {
@@ -115,7 +126,8 @@ export class PlainExchanger implements Exchanger {
    */
   send(x: ExchangeRequest, listener?: SendListener): Promise<void> {
     const m = this.#m;
-    const { dest, signal } = x;
+    const { signal } = x;
+    const dest = hopOf(x);
     if (signal?.aborted) {
       listener?.stopped();
       return Promise.reject(abortError(signal));
@@ -172,7 +184,8 @@ export class PlainExchanger implements Exchanger {
     };
     const owner: TokenOwner = {
       deliver: (msg, remote) => {
-        if (remote.address !== x.dest.address || remote.port !== x.dest.port) return false;
+        const hop = hopOf(x);
+        if (remote.address !== hop.address || remote.port !== hop.port) return false;
         if (!done && listener.response(msg, remote)) stop();
         return true;
       },
@@ -190,6 +203,6 @@ export class PlainExchanger implements Exchanger {
   }
 
   stream(x: ExchangeRequest, sink: StreamSink): ResponseStream {
-    return new PlainStream(this.#m, this.#tokens, this, x, sink);
+    return new PlainStream(this.#m, this.#tokens, this, x, sink, this.#numbers);
   }
 }

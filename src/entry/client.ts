@@ -28,8 +28,15 @@ export {
   type GroupSummary,
 } from '../client/group.js';
 export { Observation, type ObserveRequestOptions } from '../client/observe.js';
+export { ProxyAnswerError } from '../client/proxy-answer-error.js';
 export { type Resolver, resolveHost, systemResolver } from '../client/resolve.js';
 export { CoapResponse } from '../client/response.js';
 export { parseRequestUri } from '../client/scheme.js';
+export {
+  DEFAULT_PROXY_OPTION_NUMBERS,
+  DRAFT_SUGGESTED_PROXY_OPTION_NUMBERS,
+  type ProxyOptionNumbers,
+  proxyOptionNumbers,
+} from '../options/proxy-numbers.js';
 export type { CoapScheme, CoapUri } from '../uri/types.js';
 export * from './common.js';

@@ -41,7 +41,7 @@ export const LAYERING: Layering = {
     { modules: ['runtime'], builtins: ['node:crypto'] },
     { modules: ['util'], builtins: ['node:fs', 'node:net', 'node:path'] },
     { modules: ['fake-runtime'], builtins: [] },
-    { modules: ['message', 'options'], builtins: [] },
+    { modules: ['message', 'options', 'cbor'], builtins: [] },
     { modules: ['uri', 'block', 'link-format', 'group-json'], builtins: [] },
     { modules: ['oscore'], builtins: ['node:crypto'] },
     { modules: ['transport'], builtins: ['node:dgram', 'node:os'] },

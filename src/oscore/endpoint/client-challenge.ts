@@ -89,7 +89,7 @@ export class ChallengedSends {
       const secured = this.#protect(parts, x.dest, 'unicast');
       if (secured === undefined) return;
       this.#inner
-        .send({ dest: x.dest, parts: secured.parts, kind: 'unicast', confirmable: false })
+        .send({ dest: x.dest, proxy: x.proxy, parts: secured.parts, kind: 'unicast', confirmable: false })
         .catch(() => {});
     } catch {
       // Closing, or no Sequence Number left: the request is lost, as a NON may be.

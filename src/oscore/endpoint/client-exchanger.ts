@@ -23,6 +23,7 @@ import type {
 } from '../../client/exchanger.js';
 import { CoapError, InvalidArgumentError } from '../../errors.js';
 import type { CoapMessage } from '../../message/types.js';
+import { DEFAULT_PROXY_OPTION_NUMBERS } from '../../options/proxy-numbers.js';
 import type { Address } from '../../transport/types.js';
 import { ChallengedSends } from './client-challenge.js';
 import { groupStream } from './client-group-stream.js';
@@ -84,7 +85,14 @@ export class SecuredExchanger implements Exchanger {
       const secured = this.#protect(x.parts, x.dest, 'group');
       // Plaintext to this group, chosen explicitly: nothing to open, nothing to follow up.
       if (secured === undefined) return inner.stream(x, sink);
-      return groupStream(inner, x, sink, secured, (remote) => this.forResponder(secured, remote));
+      return groupStream(
+        inner,
+        { ...x, leisure: secured.leisure ?? x.leisure },
+        sink,
+        secured,
+        (remote) => this.forResponder(secured, remote),
+        this.#context.proxyOptions ?? DEFAULT_PROXY_OPTION_NUMBERS,
+      );
     }
     return oneServerStream(inner, x, sink, this.#protect, this);
   }

@@ -12,10 +12,19 @@
  * follow-up's own protection. One follow-up per member at most: a second challenge goes up as
  * it is. Whatever else goes to one responder by unicast (the rest of a block-wise body, a
  * deregistration) is protected for the member its verified answer proved it is, or not sent.
+ *
+ * Through a proxy (draft-ietf-core-groupcomm-proxy §5.5.1) each response already comes as its
+ * member's (Reply-From), so all of the above holds per member. The Echo follow-up then goes
+ * through the proxy as a request of its own, with the member's URI in Proxy-Uri and a fresh
+ * token: the group request's token names the proxy's forwarding, whose reuse the proxy refuses
+ * (groupcomm-bis §3.5.2); its verified answer is handed up as the member's. The proxy's own
+ * answers (no Reply-From) are passed up unopened: the proxy holds no group keys.
  */
 import type { ExchangeRequest, Exchanger, ResponseStream, StreamSink } from '../../client/exchanger.js';
+import { aimAtMember } from '../../client/proxy-route.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { CoapMessage } from '../../message/types.js';
+import type { ProxyOptionNumbers } from '../../options/proxy-numbers.js';
 import type { Address } from '../../transport/types.js';
 import { peerKey } from '../../util/peer-key.js';
 import type { MessageParts, SecuredRequest } from './client-protection.js';
@@ -40,6 +49,7 @@ export function groupStream(
   sink: StreamSink,
   secured: SecuredRequest,
   followUp: (remote: Address) => Exchanger,
+  numbers: ProxyOptionNumbers,
 ): ResponseStream {
   const kind = isNotification(x.parts) ? 'observe' : 'unicast';
   /** The protection of the follow-up sent to each member, whose responses it opens. */
@@ -53,6 +63,7 @@ export function groupStream(
   const challenged = (parts: MessageParts, remote: Address): boolean => {
     const key = peerKey(remote);
     if (byMember.has(key)) return false;
+    if (x.proxy !== undefined) return throughProxy(parts, remote);
     try {
       const member = forMember(parts, remote);
       if (member === undefined) return false;
@@ -65,6 +76,27 @@ export function groupStream(
       return false;
     }
   };
+  /** The follow-up through the proxy: a request of its own, whose verified answer is the member's. */
+  const throughProxy = (parts: MessageParts, remote: Address): boolean => {
+    const member: Address = { address: remote.address, port: remote.port };
+    let aimed: MessageParts;
+    try {
+      aimed = aimAtMember(parts, member, numbers);
+    } catch {
+      return false;
+    }
+    // Marks the member as followed up (one at most); its answer comes back on another token.
+    byMember.set(peerKey(member), secured);
+    followUp(member)
+      .request({ dest: member, proxy: x.proxy, parts: aimed, kind: 'unicast', confirmable: true })
+      .then(
+        (opened) => sink.response(opened, member),
+        () => {
+          // Lost, or refused by the member or the proxy: that member's answer is missing, as a lost NON's would be.
+        },
+      );
+    return true;
+  };
   const stream = inner.stream(
     { ...x, parts: secured.parts },
     {
@@ -76,6 +108,9 @@ export function groupStream(
         const retry = via === undefined ? secured.retry?.(opened) : undefined;
         if (retry === undefined || !challenged(retry, remote)) sink.response(opened, remote);
       },
+      ...(sink.proxyAnswer !== undefined
+        ? { proxyAnswer: (msg: CoapMessage, proxy: Address) => sink.proxyAnswer!(msg, proxy) }
+        : {}),
       error: (err) => sink.error(err),
       end: (err) => sink.end(err),
     },
@@ -84,6 +119,7 @@ export function groupStream(
     token: stream.token,
     size: stream.size,
     leisure: secured.leisure,
+    multicastTimeout: stream.multicastTimeout,
     resend(parts, dest, confirmable, onError) {
       const member = forMember(parts, dest);
       if (member === undefined)

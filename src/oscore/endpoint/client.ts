@@ -7,12 +7,15 @@
  * group mode with each responder's answer verified on its own (draft-ietf-core-oscore-groupcomm
  * §7.1, §7.4). Failures are published on `coap:oscore:rejected`, without key material. A
  * request no context protects is refused, not sent in the clear, unless plaintext to its
- * destination was chosen explicitly (`plaintext` option).
+ * destination was chosen explicitly (`plaintext` option). The group proxy options stay Outer at
+ * the numbers the client uses (draft-ietf-core-groupcomm-proxy §2, §3, §7.3: Class U), so a
+ * proxy reads Multicast-Timeout and the client keeps each response's Reply-From.
  */
 
 import type { Exchanger, ExchangerLayer, LayerContext } from '../../client/exchanger.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { CoapMessage, CoapOption } from '../../message/types.js';
+import { type ProxyOptionNumbers, proxyOptionNumbers } from '../../options/proxy-numbers.js';
 import { Opt } from '../../options/registry.js';
 import { findOption } from '../../options/values.js';
 import type { Address } from '../../transport/types.js';
@@ -45,19 +48,22 @@ class UnicastRequest extends OneServerRequest {
   readonly parts: MessageParts;
   readonly #ctx: SecurityContext;
   readonly #binding: RequestBinding;
+  readonly #numbers: ProxyOptionNumbers;
 
-  constructor(plain: MessageParts, ctx: SecurityContext, kind: SecuredKind) {
+  constructor(plain: MessageParts, ctx: SecurityContext, kind: SecuredKind, numbers: ProxyOptionNumbers) {
     super(plain, kind);
     const { message, binding } = protectRequest(asMessage(plain), ctx, {
       kidContext: ctx.common.idContext !== undefined,
+      proxyOptions: numbers,
     });
     this.parts = partsOf(message);
     this.#ctx = ctx;
     this.#binding = binding;
+    this.#numbers = numbers;
   }
 
   protected verify(msg: CoapMessage): Verified {
-    return unprotectResponse(msg, this.#ctx, this.#binding);
+    return unprotectResponse(msg, this.#ctx, this.#binding, { proxyOptions: this.#numbers });
   }
 }
 
@@ -75,20 +81,25 @@ class GroupRequest implements SecuredRequest {
   readonly #binding: ReturnType<typeof protectGroupRequest>['binding'];
   /** Sender IDs that verified answers proved, by source endpoint (one per responder). */
   readonly #responders = new Map<string, Buffer>();
+  readonly #numbers: ProxyOptionNumbers;
 
-  constructor(plain: MessageParts, group: GroupEntry, keyring: OscoreKeyring) {
+  constructor(plain: MessageParts, group: GroupEntry, keyring: OscoreKeyring, numbers: ProxyOptionNumbers) {
     if (group.context.common.groupEncryption === undefined) {
       throw new InvalidArgumentError(
         'this group uses only the pairwise mode, which protects a request for one member: send it by unicast',
       );
     }
-    const { message, binding } = protectGroupRequest(asMessage(plain), group.context, { mode: 'group' });
+    const { message, binding } = protectGroupRequest(asMessage(plain), group.context, {
+      mode: 'group',
+      proxyOptions: numbers,
+    });
     this.parts = partsOf(message);
     this.leisure = groupLeisure(group);
     this.#plain = plain;
     this.#group = group;
     this.#keyring = keyring;
     this.#binding = binding;
+    this.#numbers = numbers;
   }
 
   forResponder(parts: MessageParts, remote: Address, kind: SecuredKind): SecuredRequest | undefined {
@@ -96,7 +107,7 @@ class GroupRequest implements SecuredRequest {
     if (kid === undefined) return undefined;
     const member = { group: this.#group, kid };
     this.#keyring.ensureRecipient(this.#group, kid);
-    return new MemberRequest(parts, member, kind);
+    return new MemberRequest(parts, member, kind, this.#numbers);
   }
 
   /** Draft §10: a member's verified 4.01 with Echo is answered by a unicast request to it. */
@@ -119,7 +130,9 @@ class GroupRequest implements SecuredRequest {
       kid = decodeOscoreOption(value, { allowGroupFlag: true }).kid;
       // A responder whose credential is known gets its Recipient Context now (draft §3.2).
       if (kid !== undefined) created = this.#keyring.ensureRecipient(this.#group, kid);
-      const r = unprotectGroupResponse(msg, this.#group.context, this.#binding);
+      const r = unprotectGroupResponse(msg, this.#group.context, this.#binding, {
+        proxyOptions: this.#numbers,
+      });
       this.#responders.set(peerKey(remote), r.serverId);
       return observeFromPartialIv(r.response, r.partialIv);
     } catch (err) {
@@ -139,6 +152,11 @@ export interface OscoreClientOptions {
    * to those go unprotected. A destination with a context is always protected.
    */
   readonly plaintext?: 'refuse' | 'allow' | readonly Destination[];
+  /**
+   * The numbers of the group proxy options, kept Outer (Class U) for `protect()` called on its
+   * own. A client that wraps its exchanger with this layer passes its own numbers instead.
+   */
+  readonly proxyOptions?: Partial<ProxyOptionNumbers> | 'draft-suggested';
 }
 
 function checkPlaintext(p: OscoreClientOptions['plaintext']): void {
@@ -171,10 +189,12 @@ export class OscoreClientSecurity implements RequestProtection, ExchangerLayer {
   /** OSCORE (RFC 8613 §2) is critical: the messenger must pass it up. */
   readonly criticalOptions: readonly number[] = [Opt.Oscore];
   readonly #plaintext: 'refuse' | 'allow' | readonly Destination[];
+  readonly #numbers: ProxyOptionNumbers;
 
-  /** @throws InvalidArgumentError for a `plaintext` option that is none of its forms. */
+  /** @throws InvalidArgumentError for a `plaintext` or `proxyOptions` option that is none of its forms. */
   constructor(keyring: OscoreKeyring, options: OscoreClientOptions = {}) {
     checkPlaintext(options.plaintext);
+    this.#numbers = proxyOptionNumbers(options.proxyOptions);
     this.keyring = keyring;
     const p = options.plaintext ?? 'refuse';
     this.#plaintext = typeof p === 'string' ? p : p.map((d) => ({ ...d }));
@@ -188,14 +208,26 @@ export class OscoreClientSecurity implements RequestProtection, ExchangerLayer {
    *   OSCORE option).
    */
   protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined {
-    const secured = this.#protect(parts, dest, kind);
-    if (secured !== undefined || this.#allowsPlaintext(dest)) return secured;
-    throw new OscoreNoContextError(dest, kind);
+    return this.#protectOrRefuse(parts, dest, kind, this.#numbers);
   }
 
   /** The client's exchanger, wrapped: what it sends is protected, what comes back opened. */
   wrap(inner: Exchanger, context: LayerContext): Exchanger {
-    return new SecuredExchanger(inner, context, (parts, dest, kind) => this.protect(parts, dest, kind));
+    const numbers = context.proxyOptions ?? this.#numbers;
+    return new SecuredExchanger(inner, context, (parts, dest, kind) =>
+      this.#protectOrRefuse(parts, dest, kind, numbers),
+    );
+  }
+
+  #protectOrRefuse(
+    parts: MessageParts,
+    dest: Address,
+    kind: SecuredKind,
+    numbers: ProxyOptionNumbers,
+  ): SecuredRequest | undefined {
+    const secured = this.#protect(parts, dest, kind, numbers);
+    if (secured !== undefined || this.#allowsPlaintext(dest)) return secured;
+    throw new OscoreNoContextError(dest, kind);
   }
 
   #allowsPlaintext(dest: Address): boolean {
@@ -203,23 +235,28 @@ export class OscoreClientSecurity implements RequestProtection, ExchangerLayer {
     return p === 'allow' || (p !== 'refuse' && p.some((d) => matches(d, dest)));
   }
 
-  #protect(parts: MessageParts, dest: Address, kind: SecuredKind): SecuredRequest | undefined {
+  #protect(
+    parts: MessageParts,
+    dest: Address,
+    kind: SecuredKind,
+    numbers: ProxyOptionNumbers,
+  ): SecuredRequest | undefined {
     const keyring = this.keyring;
     if (kind === 'group') {
       const group = keyring.groupFor(dest);
-      return group === undefined ? undefined : new GroupRequest(parts, group, keyring);
+      return group === undefined ? undefined : new GroupRequest(parts, group, keyring, numbers);
     }
     // A context bound to this peer, then a group member there (draft §8), then the fallback.
     const bound = keyring.oscoreFor(dest, { fallback: false });
-    if (bound !== undefined) return new UnicastRequest(parts, bound, kind);
+    if (bound !== undefined) return new UnicastRequest(parts, bound, kind, numbers);
     const member = keyring.memberAt(dest);
     if (member !== undefined) {
       // Its Recipient Context is made from the roster's credential if this is the first contact.
       keyring.ensureRecipient(member.group, member.kid);
       if (member.group.context.recipient(member.kid) !== undefined)
-        return new MemberRequest(parts, member, kind);
+        return new MemberRequest(parts, member, kind, numbers);
     }
     const ctx = keyring.oscoreFor(dest);
-    return ctx === undefined ? undefined : new UnicastRequest(parts, ctx, kind);
+    return ctx === undefined ? undefined : new UnicastRequest(parts, ctx, kind, numbers);
   }
 }

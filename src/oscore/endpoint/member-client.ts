@@ -11,6 +11,7 @@
  */
 
 import type { CoapMessage } from '../../message/types.js';
+import type { ProxyOptionNumbers } from '../../options/proxy-numbers.js';
 import type { GroupRequestBinding } from '../group/mode.js';
 import { protectGroupRequest } from '../group/protect.js';
 import { unprotectGroupResponse } from '../group/unprotect.js';
@@ -30,22 +31,33 @@ export class MemberRequest extends OneServerRequest {
   readonly parts: MessageParts;
   readonly #member: MemberAt;
   readonly #binding: GroupRequestBinding;
+  readonly #numbers: ProxyOptionNumbers | undefined;
 
-  /** The member's Recipient Context must exist (`OscoreKeyring.ensureRecipient`). */
-  constructor(plain: MessageParts, member: MemberAt, kind: SecuredKind) {
+  /**
+   * The member's Recipient Context must exist (`OscoreKeyring.ensureRecipient`). `numbers`: the
+   * group proxy options, kept Outer (default 65026, 65016, 65048).
+   */
+  constructor(plain: MessageParts, member: MemberAt, kind: SecuredKind, numbers?: ProxyOptionNumbers) {
     super(plain, kind);
     const pairwise = usesPairwise(member);
     const { message, binding } = protectGroupRequest(asMessage(plain), member.group.context, {
       mode: pairwise ? 'pairwise' : 'group',
       recipientId: member.kid,
+      ...(numbers !== undefined ? { proxyOptions: numbers } : {}),
     });
     this.parts = partsOf(message);
     this.#member = member;
     this.#binding = binding;
+    this.#numbers = numbers;
   }
 
   /** The binding names the member: a response from any other fails (draft §7.4 Step 2). */
   protected verify(msg: CoapMessage): Verified {
-    return unprotectGroupResponse(msg, this.#member.group.context, this.#binding);
+    return unprotectGroupResponse(
+      msg,
+      this.#member.group.context,
+      this.#binding,
+      this.#numbers === undefined ? {} : { proxyOptions: this.#numbers },
+    );
   }
 }
