@@ -4,6 +4,7 @@
  */
 
 export * from './block/index.js';
+export { CborError } from './cbor/index.js';
 export { BlockTransferError } from './client/block-transfer-error.js';
 export type { RequestOptions, ResponseClass } from './client/build.js';
 export { type ClientOptions, CoapClient, type UnicastRequestOptions } from './client/client.js';
@@ -85,6 +86,12 @@ export type { CoapMessage, CoapOption } from './message/types.js';
 export { MessageType } from './message/types.js';
 export { Messenger, type MessengerOptions } from './messenger/messenger.js';
 export { ContentFormat, isTextFormat, mediaTypeOf, parseContentFormat } from './options/content-format.js';
+export {
+  DEFAULT_PROXY_OPTION_NUMBERS,
+  DRAFT_SUGGESTED_PROXY_OPTION_NUMBERS,
+  type ProxyOptionNumbers,
+  proxyOptionNumbers,
+} from './options/proxy-numbers.js';
 export {
   isCritical,
   isNoCacheKey,

@@ -1,8 +1,9 @@
 /**
  * @module options/registry
  * The CoAP option registry: numbers, formats, lengths and repeatability (RFC 7252 §5.10, §12.2,
- * RFC 7641 §2, RFC 7959 §2.1, RFC 7967 §2, RFC 8613 §2, RFC 9175 §2.2.1, §3.2.1, RFC 9177 §4),
- * and the property bits that the number itself encodes (RFC 7252 §5.4.6).
+ * RFC 7641 §2, RFC 7959 §2.1, RFC 7967 §2, RFC 8613 §2, RFC 9175 §2.2.1, §3.2.1, RFC 9177 §4,
+ * draft-ietf-core-groupcomm-proxy §2, §3, §7.3), and the property bits that the number itself
+ * encodes (RFC 7252 §5.4.6).
  */
 
 /** Option numbers. */
@@ -34,6 +35,14 @@ export const Opt = Object.freeze({
   Echo: 252,
   NoResponse: 258,
   RequestTag: 292,
+  /**
+   * The group proxy options (draft-ietf-core-groupcomm-proxy §2, §3, §7.3) at their default
+   * numbers from the experimental range (RFC 7252 §12.2), whose low byte equals the draft's
+   * suggested number so the property bits match; options/proxy-numbers makes them configurable.
+   */
+  ReplyFrom: 65016,
+  MulticastTimeout: 65026,
+  GroupETag: 65048,
 } as const);
 
 /** Value formats (RFC 7252 §3.2). */
@@ -87,6 +96,12 @@ const DEFINITIONS: readonly OptionDefinition[] = [
   def(Opt.Echo, 'Echo', 'opaque', 1, 40),
   def(Opt.NoResponse, 'No-Response', 'uint', 0, 1),
   def(Opt.RequestTag, 'Request-Tag', 'opaque', 0, 8, true),
+  // groupcomm-proxy §3: a CBOR sequence of one or two CRIs; 5-1034 bytes.
+  def(Opt.ReplyFrom, 'Reply-From', 'opaque', 5, 1034),
+  // groupcomm-proxy §2: seconds, 0 sent as the empty value.
+  def(Opt.MulticastTimeout, 'Multicast-Timeout', 'uint', 0, 4),
+  // groupcomm-proxy §7.3: like ETag, repeatable in requests.
+  def(Opt.GroupETag, 'Group-ETag', 'opaque', 1, 8, true),
 ];
 
 const BY_NUMBER = new Map<number, OptionDefinition>(DEFINITIONS.map((d) => [d.number, d]));

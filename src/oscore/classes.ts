@@ -3,7 +3,15 @@
  * Which options OSCORE encrypts (Class E, Inner) and which it leaves for proxies (Class U,
  * Outer), per the table of RFC 8613 §4.1 (Figure 5) and the special cases of §4.1.3; Echo and
  * Request-Tag per RFC 9175 §2.2.1 and §3.2.1. There are no Class I options yet (RFC 8613 §4.1.2).
+ * The group proxy options are Class U at whatever numbers are configured
+ * (draft-ietf-core-groupcomm-proxy §2, §3, §7.3): the proxy reads Multicast-Timeout and
+ * Group-ETag and adds Reply-From, so none of them may be encrypted or dropped as a stray Outer copy.
  */
+import {
+  DEFAULT_PROXY_OPTION_NUMBERS,
+  isProxyOptionNumber,
+  type ProxyOptionNumbers,
+} from '../options/proxy-numbers.js';
 import { Opt } from '../options/registry.js';
 
 /** How OSCORE treats an option number. */
@@ -52,20 +60,25 @@ const CLASSES = new Map<number, OptionClass>([
 
 /**
  * The class of an option. RFC 8613 §4.1: options that are unknown, or whose OSCORE processing is
- * not defined, are Class E.
+ * not defined, are Class E. `proxy` gives the numbers of the group proxy options (Class U);
+ * by default 65026, 65016 and 65048.
  */
-export function optionClass(number: number): OptionClass {
+export function optionClass(
+  number: number,
+  proxy: ProxyOptionNumbers = DEFAULT_PROXY_OPTION_NUMBERS,
+): OptionClass {
+  if (isProxyOptionNumber(proxy, number)) return U;
   return CLASSES.get(number) ?? E;
 }
 
 /** True if the option goes into the ciphertext when it is in the original message. */
-export function isInnerOption(number: number): boolean {
-  return optionClass(number).inner;
+export function isInnerOption(number: number, proxy?: ProxyOptionNumbers): boolean {
+  return optionClass(number, proxy).inner;
 }
 
 /** True if the option may appear in the options part of an OSCORE message. */
-export function isOuterOption(number: number): boolean {
-  return optionClass(number).outer;
+export function isOuterOption(number: number, proxy?: ProxyOptionNumbers): boolean {
+  return optionClass(number, proxy).outer;
 }
 
 /**
@@ -73,7 +86,7 @@ export function isOuterOption(number: number): boolean {
  * decrypted message. Outer instances of every other option are discarded by the receiver
  * (RFC 8613 §8.2 step 1, §8.4 step 1).
  */
-export function isOuterOnlyOption(number: number): boolean {
-  const c = optionClass(number);
+export function isOuterOnlyOption(number: number, proxy?: ProxyOptionNumbers): boolean {
+  const c = optionClass(number, proxy);
   return c.outer && !c.inner;
 }

@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { CoapMessage, CoapOption } from '../message/types.js';
+import type { ProxyOptionNumbers } from '../options/proxy-numbers.js';
 import { Opt } from '../options/registry.js';
 import { findOptions } from '../options/values.js';
 import { isInnerOption, isOuterOnlyOption, isOuterOption } from './classes.js';
@@ -24,11 +25,16 @@ export interface SplitOptions {
 
 /**
  * Sorts the original message's options into Inner and Outer (RFC 8613 §4.1), decomposing
- * Proxy-Uri (§4.1.3.3), and appends the caller's extra Outer options.
+ * Proxy-Uri (§4.1.3.3), and appends the caller's extra Outer options. `proxy` gives the numbers
+ * of the group proxy options, which are Class U.
  * @throws InvalidArgumentError for a nested OSCORE option (§4.1.3.7), a bad Proxy-Uri or an extra
  *   Outer option that may not be Outer.
  */
-export function splitOptions(msg: CoapMessage, extraOuter: readonly CoapOption[] | undefined): SplitOptions {
+export function splitOptions(
+  msg: CoapMessage,
+  extraOuter: readonly CoapOption[] | undefined,
+  proxy?: ProxyOptionNumbers,
+): SplitOptions {
   const inner: CoapOption[] = [];
   const outer: CoapOption[] = [];
   let observe: CoapOption | undefined;
@@ -44,11 +50,11 @@ export function splitOptions(msg: CoapMessage, extraOuter: readonly CoapOption[]
       outer.push(d.outer);
       inner.push(...d.inner);
     } else if (o.number === Opt.Observe) observe = o;
-    else if (isInnerOption(o.number)) inner.push(o);
+    else if (isInnerOption(o.number, proxy)) inner.push(o);
     else outer.push(o);
   }
   for (const o of extraOuter ?? []) {
-    if (o.number === Opt.Oscore || o.number === Opt.Observe || !isOuterOption(o.number)) {
+    if (o.number === Opt.Oscore || o.number === Opt.Observe || !isOuterOption(o.number, proxy)) {
       throw new InvalidArgumentError(`option ${o.number} cannot be given as an extra Outer option`);
     }
     outer.push(o);
@@ -84,10 +90,15 @@ export interface ParsedOuter {
 
 /**
  * RFC 8613 §8.2 steps 1-2 / §8.4 steps 1-2: separates the OSCORE option and decompresses it.
+ * `proxy` gives the numbers of the group proxy options, which are kept as Outer-only.
  * @throws OscoreError `ERR_OSCORE_FORMAT` without exactly one OSCORE option, without payload
  *   (RFC 8613 §2) or with a malformed option value.
  */
-export function parseOuter(msg: CoapMessage, allowGroupFlag: boolean): ParsedOuter {
+export function parseOuter(
+  msg: CoapMessage,
+  allowGroupFlag: boolean,
+  proxy?: ProxyOptionNumbers,
+): ParsedOuter {
   const found = findOptions(msg.options, Opt.Oscore);
   if (found.length !== 1) {
     throw new OscoreError(
@@ -102,7 +113,7 @@ export function parseOuter(msg: CoapMessage, allowGroupFlag: boolean): ParsedOut
   const discarded: CoapOption[] = [];
   for (const o of msg.options) {
     if (o.number === Opt.Oscore) continue;
-    (isOuterOnlyOption(o.number) ? keep : discarded).push(o);
+    (isOuterOnlyOption(o.number, proxy) ? keep : discarded).push(o);
   }
   return { oscore, oscoreBytes, keep, discarded };
 }

@@ -64,6 +64,7 @@ export {
   isOscoreMessage,
   type UnprotectedRequest,
   type UnprotectedResponse,
+  type UnprotectOptions,
   unprotectRequest,
   unprotectResponse,
 } from './unprotect.js';

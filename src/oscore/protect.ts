@@ -4,9 +4,11 @@
  * Inner options, Code and payload into the ciphertext; Outer options, the OSCORE option and an
  * Outer Code (POST/FETCH, 2.04/2.05, §4.2, §4.1.3.5) in the message that proxies see.
  */
+
 import { InvalidArgumentError } from '../errors.js';
 import { Code, isRequestCode, isResponseCode, Method } from '../message/codes.js';
 import { type CoapMessage, type CoapOption, EMPTY } from '../message/types.js';
+import type { ProxyOptionNumbers } from '../options/proxy-numbers.js';
 import { Opt } from '../options/registry.js';
 import { decodeUint } from '../options/values.js';
 import { aeadEncrypt } from './algorithms.js';
@@ -26,6 +28,8 @@ export interface ProtectRequestOptions {
    * (§4.1.3.6), an Outer Echo (RFC 9175 §2.2.1). Only options that may be Outer are accepted.
    */
   readonly outerOptions?: readonly CoapOption[];
+  /** The numbers of the group proxy options, Class U (default 65026, 65016, 65048). */
+  readonly proxyOptions?: ProxyOptionNumbers;
 }
 
 /** Options of `protectResponse`. */
@@ -38,6 +42,8 @@ export interface ProtectResponseOptions {
   readonly newPartialIv?: boolean;
   /** Extra Outer options, e.g. an Outer Max-Age 0 on a notification (§4.1.3.1). */
   readonly outerOptions?: readonly CoapOption[];
+  /** The numbers of the group proxy options, Class U (default 65026, 65016, 65048). */
+  readonly proxyOptions?: ProxyOptionNumbers;
 }
 
 /** A protected request and the binding its responses are verified with. */
@@ -67,7 +73,7 @@ export function protectRequest(
   if (options.kidContext && common.idContext === undefined) {
     throw new InvalidArgumentError('kidContext requested but the context has no ID Context');
   }
-  const { inner, outer, observe } = splitOptions(msg, options.outerOptions);
+  const { inner, outer, observe } = splitOptions(msg, options.outerOptions, options.proxyOptions);
   if (observe !== undefined) {
     // RFC 8613 §4.1.3.5.1: Inner and Outer Observe both carry the original value.
     inner.push(observe);
@@ -118,7 +124,7 @@ export function protectResponse(
     );
   }
   const { common, sender } = ctx;
-  const { inner, outer, observe } = splitOptions(msg, options.outerOptions);
+  const { inner, outer, observe } = splitOptions(msg, options.outerOptions, options.proxyOptions);
   if (observe !== undefined) {
     // RFC 8613 §4.1.3.5.2: the Inner Observe of a notification is empty; the Outer one may carry the value.
     inner.push({ number: Opt.Observe, value: EMPTY });

@@ -4,8 +4,10 @@
  * context, check replay, decrypt, and rebuild the original message from the Outer header, the
  * Outer-only options and the decrypted Code, Inner options and payload.
  */
+
 import { isRequestCode, isResponseCode } from '../message/codes.js';
 import type { CoapMessage, CoapOption } from '../message/types.js';
+import type { ProxyOptionNumbers } from '../options/proxy-numbers.js';
 import { Opt } from '../options/registry.js';
 import { decodeUint, encodeUint } from '../options/values.js';
 import { aeadDecrypt } from './algorithms.js';
@@ -16,6 +18,12 @@ import { OscoreError } from './errors.js';
 import { parseOuter, rebuild } from './fields.js';
 import { decodePartialIv } from './option.js';
 import { decodePlaintext } from './plaintext.js';
+
+/** Options of the unprotect functions. */
+export interface UnprotectOptions {
+  /** The numbers of the group proxy options, kept as Outer-only (default 65026, 65016, 65048). */
+  readonly proxyOptions?: ProxyOptionNumbers;
+}
 
 /** A verified request. */
 export interface UnprotectedRequest {
@@ -72,8 +80,9 @@ function resolve(
 export function unprotectRequest(
   outer: CoapMessage,
   contexts: SecurityContext | ContextResolver,
+  options: UnprotectOptions = {},
 ): UnprotectedRequest {
-  const { oscore, keep, discarded } = parseOuter(outer, false);
+  const { oscore, keep, discarded } = parseOuter(outer, false, options.proxyOptions);
   const { kid, partialIv: piv, kidContext } = oscore;
   // RFC 8613 §5: 'kid' and 'Partial IV' SHALL be present in requests.
   if (kid === undefined || piv === undefined) {
@@ -123,8 +132,9 @@ export function unprotectResponse(
   outer: CoapMessage,
   ctx: SecurityContext,
   binding: RequestBinding,
+  options: UnprotectOptions = {},
 ): UnprotectedResponse {
-  const { oscore, keep, discarded } = parseOuter(outer, false);
+  const { oscore, keep, discarded } = parseOuter(outer, false, options.proxyOptions);
   const { common, recipient } = ctx;
   if (oscore.kid !== undefined && !oscore.kid.equals(recipient.id)) {
     throw new OscoreError('ERR_OSCORE_UNKNOWN_KID', "the response's 'kid' is not the server's Sender ID");

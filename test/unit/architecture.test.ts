@@ -18,6 +18,7 @@ export const RANKS: Record<string, number> = {
   'fake-runtime': 3,
   message: 4,
   options: 4,
+  cbor: 4,
   block: 5,
   'link-format': 5,
   'group-json': 5,

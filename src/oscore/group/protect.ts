@@ -5,9 +5,11 @@
  * the OSCORE option is final before encryption (it is in the AAD, §3.4), and in the group mode
  * the payload is the ciphertext followed by the encrypted countersignature (§4.1).
  */
+
 import { InvalidArgumentError } from '../../errors.js';
 import { Code, isRequestCode, isResponseCode, Method } from '../../message/codes.js';
 import { type CoapMessage, type CoapOption, EMPTY } from '../../message/types.js';
+import type { ProxyOptionNumbers } from '../../options/proxy-numbers.js';
 import { Opt } from '../../options/registry.js';
 import { decodeUint } from '../../options/values.js';
 import { aeadEncrypt } from '../algorithms.js';
@@ -25,6 +27,8 @@ export interface ProtectGroupRequestOptions {
   readonly mode?: GroupOscoreMode;
   readonly recipientId?: Buffer;
   readonly outerOptions?: readonly CoapOption[];
+  /** The numbers of the group proxy options, Class U (default 65026, 65016, 65048). */
+  readonly proxyOptions?: ProxyOptionNumbers;
 }
 
 /** Options of `protectGroupResponse`. */
@@ -37,6 +41,8 @@ export interface ProtectGroupResponseOptions {
    */
   readonly mode?: GroupOscoreMode;
   readonly outerOptions?: readonly CoapOption[];
+  /** The numbers of the group proxy options, Class U (default 65026, 65016, 65048). */
+  readonly proxyOptions?: ProxyOptionNumbers;
 }
 
 /** Encrypts, and in the group mode countersigns and appends the encrypted signature (draft §3.1, §4.1). */
@@ -85,7 +91,7 @@ export function protectGroupRequest(
   const peer = options.recipientId === undefined ? undefined : ctx.recipient(options.recipientId);
   if (mode === 'pairwise' && peer === undefined)
     throw new InvalidArgumentError('a pairwise request needs a known recipientId');
-  const { inner, outer, observe } = splitOptions(msg, options.outerOptions);
+  const { inner, outer, observe } = splitOptions(msg, options.outerOptions, options.proxyOptions);
   if (observe !== undefined) {
     // RFC 8613 §4.1.3.5.1: Inner and Outer Observe both carry the registration's value.
     inner.push(observe);
@@ -149,7 +155,7 @@ export function protectGroupResponse(
   const peer = ctx.recipient(binding.kid);
   if (mode === 'pairwise' && peer === undefined)
     throw new InvalidArgumentError('no Recipient Context for the client');
-  const { inner, outer, observe } = splitOptions(msg, options.outerOptions);
+  const { inner, outer, observe } = splitOptions(msg, options.outerOptions, options.proxyOptions);
   if (observe !== undefined) {
     // RFC 8613 §4.1.3.5.2: a notification's Inner Observe is empty.
     inner.push({ number: Opt.Observe, value: EMPTY });

@@ -6,6 +6,7 @@
  * verified before the ciphertext is decrypted (§7.2, Step 6), and replay of responses is checked
  * per server with Response Numbers (§5.3.1).
  */
+
 import { isRequestCode, isResponseCode } from '../../message/codes.js';
 import type { CoapMessage, CoapOption } from '../../message/types.js';
 import { Opt } from '../../options/registry.js';
@@ -16,6 +17,7 @@ import { OscoreError } from '../errors.js';
 import { parseOuter, rebuild } from '../fields.js';
 import { decodePartialIv } from '../option.js';
 import { decodePlaintext } from '../plaintext.js';
+import type { UnprotectOptions } from '../unprotect.js';
 import { type GroupRecipientContext, GroupSecurityContext } from './context.js';
 import { type GroupOscoreMode, GroupRequestBinding, groupAad, modeAlgorithm, receiveKey } from './mode.js';
 import {
@@ -97,8 +99,9 @@ function unknown(what: string): never {
 export function unprotectGroupRequest(
   outer: CoapMessage,
   contexts: GroupSecurityContext | GroupContextResolver,
+  options: UnprotectOptions = {},
 ): UnprotectedGroupRequest {
-  const { oscore, oscoreBytes, keep, discarded } = parseOuter(outer, true);
+  const { oscore, oscoreBytes, keep, discarded } = parseOuter(outer, true, options.proxyOptions);
   const { kid, partialIv: piv, kidContext: gid } = oscore;
   if (kid === undefined || piv === undefined || gid === undefined) {
     throw new OscoreError(
@@ -171,8 +174,9 @@ export function unprotectGroupResponse(
   outer: CoapMessage,
   ctx: GroupSecurityContext,
   binding: GroupRequestBinding,
+  options: UnprotectOptions = {},
 ): UnprotectedGroupResponse {
-  const { oscore, oscoreBytes, keep, discarded } = parseOuter(outer, true);
+  const { oscore, oscoreBytes, keep, discarded } = parseOuter(outer, true, options.proxyOptions);
   // Draft §6: a message is processed in the mode its Group Flag says. A group mode request may
   // be answered in the pairwise mode (§1), and a pairwise one in the group mode (§7.3).
   const mode: GroupOscoreMode = oscore.groupFlag ? 'group' : 'pairwise';
