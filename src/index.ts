@@ -113,6 +113,7 @@ export {
   type SequenceSource,
   type SequenceStorage,
 } from './oscore/sequence.js';
+export * from './proxy/index.js';
 export * from './rd/index.js';
 export type { Runtime, TimerHandle } from './runtime.js';
 export { systemRuntime } from './runtime.js';
