@@ -13,6 +13,7 @@ import { runGroups } from './groups.js';
 import { HELP } from './help.js';
 import { KEYS_HELP, runKeys } from './keys.js';
 import { runPing } from './ping.js';
+import { runProxy } from './proxy.js';
 import { runRd } from './rd.js';
 import { runRequest } from './request.js';
 import { runServe } from './serve.js';
@@ -87,6 +88,12 @@ async function dispatch(session: Session): Promise<number> {
       session.stopIsSuccess();
       session.catchSignals();
       return await runServe(rest, session);
+    case 'proxy':
+      if (wantsHelp) return help('proxy');
+      // Like serve: a stop is what it waits for.
+      session.stopIsSuccess();
+      session.catchSignals();
+      return await runProxy(rest, session);
     case 'groups':
       return await runGroups(rest, undefined, session.catchSignals());
     case 'keys':

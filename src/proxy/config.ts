@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { type ProxyOptionNumbers, proxyOptionNumbers } from '../options/proxy-numbers.js';
 import { type AllowEntry, AllowList } from './allow-list.js';
 import { type LimitOptions, type ResolvedLimits, resolveLimits } from './limits.js';
-import { type GroupMembership, resolveMembership } from './membership.js';
+import { type ProxyMembership, resolveMembership } from './membership.js';
 import { type ReverseRoute, ReverseRoutes } from './reverse.js';
 
 /** How the proxy forwards group requests (groupcomm-proxy); absent: group targets get 5.01. */
@@ -29,7 +29,7 @@ export interface GroupForwardingOptions {
    * Who is in each group, which Group-ETag revalidation and answers from the cache alone need
    * (groupcomm-proxy §7.1, §7.3); absent: the proxy never answers from the cache alone.
    */
-  readonly membership?: GroupMembership;
+  readonly membership?: ProxyMembership;
 }
 
 /** Bounds of the response cache (RFC 7252 §5.6). */
@@ -57,7 +57,7 @@ export interface ResolvedGroups {
   readonly allow: AllowList;
   readonly reverse: ReverseRoutes;
   readonly maxTimeout: number;
-  readonly membership: GroupMembership | undefined;
+  readonly membership: ProxyMembership | undefined;
 }
 
 /** The settings `CoapProxy` and `proxyLayer` take besides their endpoints. */

@@ -8,7 +8,7 @@ export type { AllowEntry } from './allow-list.js';
 export type { CacheOptions, GroupForwardingOptions, ProxySettings } from './config.js';
 export type { ProxyStats } from './layer.js';
 export type { LimitOptions, RateOptions } from './limits.js';
-export type { GroupMembership } from './membership.js';
+export type { ProxyMembership } from './membership.js';
 export {
   type AttachedProxy,
   type AttachProxyOptions,

@@ -16,7 +16,7 @@ import { peerKey } from '../util/peer-key.js';
  * Static members per group (`{ 'coap://224.0.1.187': ['127.0.0.2', '127.0.0.3:5683'] }`; a
  * member without a port answers from the group's port), or `'learned'`.
  */
-export type GroupMembership = 'learned' | Readonly<Record<string, readonly string[]>>;
+export type ProxyMembership = 'learned' | Readonly<Record<string, readonly string[]>>;
 
 /** Groups whose learned membership is kept at most. */
 const MAX_LEARNED_GROUPS = 256;
@@ -43,7 +43,7 @@ export class Members {
   readonly #static: ReadonlyMap<string, ReadonlySet<string>> | undefined;
   readonly #learned = new Map<string, ReadonlySet<string>>();
 
-  constructor(membership: GroupMembership) {
+  constructor(membership: ProxyMembership) {
     if (membership === 'learned') {
       this.#static = undefined;
       return;
@@ -88,7 +88,7 @@ export class Members {
 }
 
 /** Checks a membership setting. @throws InvalidArgumentError */
-export function resolveMembership(m: GroupMembership): GroupMembership {
+export function resolveMembership(m: ProxyMembership): ProxyMembership {
   new Members(m);
   return m;
 }

@@ -28,7 +28,7 @@ import {
 const T = { timeout: 60_000 };
 const ALLOW_ALL = { allow: [{ from: '192.0.2.0/24' }] };
 
-function lights(values: string[], membership: import('../../src/proxy/membership.js').GroupMembership) {
+function lights(values: string[], membership: import('../../src/proxy/membership.js').ProxyMembership) {
   return {
     nodes: 3,
     leisure: 0.2,
