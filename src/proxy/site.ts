@@ -70,6 +70,7 @@ export class ProxySite implements Site {
     }
     const target = targetOf(msg, req.local, {
       reverse: state.config.groups?.reverse,
+      opened: req.security !== undefined,
       isSelf: (h, p) => this.#p.isSelf(h, p),
     });
     switch (target.kind) {

@@ -36,6 +36,8 @@ export type Target =
 /** What deciding the target needs besides the request. */
 export interface TargetContext {
   readonly reverse: ReverseRoutes | undefined;
+  /** A security layer opened the request: Proxy-Uri may be split (RFC 8613 §4.1.3.3). */
+  readonly opened: boolean;
   /** True when `host` (an IP literal or a lower-case name) and `port` are the proxy itself. */
   isSelf(host: string, port: number): boolean;
 }
@@ -75,20 +77,21 @@ export function targetOf(message: CoapMessage, local: LocalSocket, ctx: TargetCo
   }
   let uri: CoapUri;
   if (proxyUri !== undefined) {
-    if (
-      options.some(
-        (o) =>
-          o.number === Opt.UriHost ||
-          o.number === Opt.UriPort ||
-          o.number === Opt.UriPath ||
-          o.number === Opt.UriQuery,
-      )
-    )
+    const text = proxyUri.value.toString('utf8');
+    // RFC 8613 §4.1.3.3: opened by a security layer, the Outer Proxy-Uri has only scheme, host
+    // and port, and the path and query come as the Inner Uri-Path and Uri-Query.
+    const split = ctx.opened && !options.some((o) => o.number === Opt.UriHost || o.number === Opt.UriPort);
+    const clash = options.some(
+      (o) =>
+        o.number === Opt.UriHost ||
+        o.number === Opt.UriPort ||
+        (!split && (o.number === Opt.UriPath || o.number === Opt.UriQuery)),
+    );
+    if (clash)
       return refuse(
         Code.BadRequest,
         'Proxy-Uri comes without Uri-Host, Uri-Port, Uri-Path and Uri-Query (RFC 7252 §5.10.2)',
       );
-    const text = proxyUri.value.toString('utf8');
     const scheme = SCHEME.exec(text)?.[1]?.toLowerCase();
     if (scheme === undefined) return refuse(Code.BadRequest, 'Proxy-Uri must be an absolute URI');
     if (scheme !== 'coap') return unsupported(scheme);
@@ -96,6 +99,15 @@ export function targetOf(message: CoapMessage, local: LocalSocket, ctx: TargetCo
       uri = parseUri(text);
     } catch (err) {
       return refuse(Code.BadRequest, `bad Proxy-Uri: ${(err as Error).message}`);
+    }
+    const inner = pathOf(options).length + queryOf(options).length > 0;
+    if (split && inner) {
+      if (uri.path.length > 0 || uri.query.length > 0)
+        return refuse(
+          Code.BadRequest,
+          'a path both in the Outer Proxy-Uri and in Uri-Path (RFC 8613 §4.1.3.3)',
+        );
+      uri = { ...uri, path: pathOf(options), query: queryOf(options) };
     }
   } else {
     const scheme = proxyScheme!.value.toString('utf8').toLowerCase();
