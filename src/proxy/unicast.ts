@@ -72,9 +72,6 @@ export async function forwardUnicast(
   const unknown = unknownUnsafe(t.others, state.config.numbers);
   if (unknown !== undefined)
     return answer(res, own(Code.BadOption, `unsafe option ${unknown} is not known to this proxy`), state);
-  const options = forwardOptions(t.others, t.uri, t.dest, state.config.numbers);
-  if (options === 'hop-limit')
-    return answer(res, own(HOP_LIMIT_REACHED, 'Hop-Limit reached at this proxy'), state);
   const cache = state.cache;
   // RFC 8613 §10: a protected request bypasses the cache; only GET and FETCH are stored.
   const cacheable =
@@ -86,7 +83,7 @@ export async function forwardUnicast(
   const uriText = formatUri(t.uri);
   let key: string | undefined;
   let stored: CacheEntry | undefined;
-  let forwarded = options;
+  let validate: Buffer | undefined;
   if (cacheable) {
     key = cacheKey(msg.code, t.uri, t.others, msg.payload, state.config.numbers);
     stored = cache.get(key);
@@ -95,10 +92,16 @@ export async function forwardUnicast(
       return answer(res, matches(clientTags, stored.etag) ? valid(state, stored) : served(state, stored));
     }
     // RFC 7252 §5.6.2: validate a stale response by its ETag, unless the client asks with it already.
-    if (stored?.etag !== undefined && !matches(clientTags, stored.etag)) {
-      forwarded = [...options, { number: Opt.ETag, value: stored.etag }].sort((a, b) => a.number - b.number);
-    }
+    if (stored?.etag !== undefined && !matches(clientTags, stored.etag)) validate = stored.etag;
   }
+  // Only what is forwarded spends a hop (RFC 8768 §3); a stored answer does not.
+  const options = forwardOptions(t.others, t.uri, t.dest, state.config.numbers);
+  if (options === 'hop-limit')
+    return answer(res, own(HOP_LIMIT_REACHED, 'Hop-Limit reached at this proxy'), state);
+  const forwarded =
+    validate === undefined
+      ? options
+      : [...options, { number: Opt.ETag, value: validate }].sort((a, b) => a.number - b.number);
   res.armAck();
   state.counters.unicastForwarded++;
   let response: CoapMessage;
