@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Code } from '../../src/message/codes.js';
-import type { CoapMessage } from '../../src/message/types.js';
+import { type CoapMessage, MessageType } from '../../src/message/types.js';
 import { Opt } from '../../src/options/registry.js';
 import { uintOption } from '../../src/options/values.js';
 import type { CoapServer } from '../../src/server/server.js';
@@ -167,6 +167,43 @@ describe('proxy: Observe', () => {
       await pass(r, 500);
       assert.equal(r.raw.on(token).length, 2);
       assert.deepEqual(observers(r), [0, 0, 0]);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('sends every 16th notification CON, and ends when the client does not acknowledge one', T, async () => {
+    const { values, options } = temps();
+    const r = await makeProxyRoom(options);
+    try {
+      const token = Buffer.from('obs6');
+      await register(r, token);
+      for (let i = 0; i < 16; i++) {
+        bump(r, values, 0);
+        await pass(r, 400);
+      }
+      const types = r.raw.on(token).map((m) => m.type);
+      assert.equal(types.length, 19, 'the three first responses and 16 notifications');
+      assert.deepEqual(
+        types.flatMap((t, i) => (t === MessageType.CON ? [i] : [])),
+        [15],
+        'RFC 7641 §4.5: the 16th relayed notification goes CON',
+      );
+      // The client goes away: the next CON notification is never acknowledged.
+      await r.raw.messenger.close();
+      for (let i = 0; i < 16; i++) {
+        bump(r, values, 0);
+        await pass(r, 400);
+      }
+      await pass(r, 100_000);
+      assert.equal(r.proxy.stats().forwardings, 0, 'the unacknowledged CON ended the registration');
+      bump(r, values, 0);
+      await pass(r, 1000);
+      assert.deepEqual(
+        observers(r),
+        [0, 1, 1],
+        'the member that notified was reset; the others will be at their next',
+      );
     } finally {
       await r.close();
     }
