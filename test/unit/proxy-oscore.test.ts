@@ -164,8 +164,8 @@ describe('proxy: hop-by-hop OSCORE between client and proxy', () => {
     const proxyKeys = keyringOf(keys.server);
     const kid = (keys.client.oscore as Array<{ senderId: string }>)[0]!.senderId;
     const security = new OscoreServerSecurity(proxyKeys, { runtime: r.n.rt });
-    // The members' keys are not the proxy's: a group member answers only what it verifies.
-    r.servers.forEach((s) => s.resource('/open', { multicast: true }).get(() => ({ payload: 'open' })));
+    // The proxy opens the client's request and forwards it unprotected: /open takes that.
+    for (const s of r.servers) s.resource('/open', { multicast: true }).get(() => ({ payload: 'open' }));
     await withProxy(r, { iface: 'mem0', security, groups: { allow: [{ kid }] } }, async () => {
       const transport = r.n.net.createTransport({ bind: [{ address: '192.0.2.160', port: 40000 }] });
       const client = await CoapClient.create({
