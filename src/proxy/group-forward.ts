@@ -177,6 +177,16 @@ export class GroupForwarding implements Forwarding {
     this.#s.timers.cancel(this.#turnTimer);
     this.#turnTimer = undefined;
     this.#turn?.release();
+    // Ended before its first response (T' = 0, or a short T'): the token was kept for this.
+    if (this.#ended) this.#closeStream();
+  }
+
+  /** Retires the proxy's token (never reused); an observation's later notifications get Resets. */
+  #closeStream(): void {
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    stream.close(true);
+    if (this.observe && !this.#deregistering) this.#s.outward.tombstone(stream.token, TOMBSTONE_MS);
   }
 
   #failed(err: Error): void {
@@ -298,11 +308,9 @@ export class GroupForwarding implements Forwarding {
     const s = this.#s;
     s.timers.cancel(this.#windowTimer);
     this.#windowTimer = undefined;
-    const stream = this.#stream;
-    if (stream !== undefined) {
-      stream.close(true);
-      if (this.observe && !this.#deregistering) s.outward.tombstone(stream.token, TOMBSTONE_MS);
-    }
+    // NSTART (group-turns): a request nobody answered yet is still outstanding, so the token
+    // listens (relaying nothing) until its first response or the turn's timer.
+    if (!this.#turnHeld) this.#closeStream();
     this.#relay.close();
     if (s.forwardings.get(this.#job.key) === this) s.forwardings.delete(this.#job.key);
     s.limiter.releaseGroup(clientKey(this.#job.client));

@@ -12,6 +12,7 @@ import { after, before, describe, it, test } from 'node:test';
 import { decodeMessage } from '../../src/message/decode.js';
 import { CoapServer } from '../../src/server/server.js';
 import { decodeReplyFrom } from '../../src/uri/cri.js';
+import { captureUnavailable, startCapture } from '../support/capture.js';
 import { killAll, type ServeNode, startServe } from '../support/cli-run.js';
 import { runGroupTestsInNetns } from '../support/group-netns.js';
 import { assertOnlyInterfaces, insideNetns, LOOPBACK_SETUP } from '../support/netns.js';
@@ -167,6 +168,40 @@ if (!insideNetns()) {
       await raw!.send(request(0, '0005', URI, 'e1 fc d2 05'), '127.0.0.12', 5683);
       const [b] = (await raw!.waitFor(before + 1, 5000)).slice(before);
       assert.deepEqual(b?.subarray(0, 4), hex('64 81 0005'), 'ACK 4.01');
+    });
+
+    it('sends the group request with its own --hops and on its --iface, whatever the request says', {
+      ...T,
+      skip: captureUnavailable(),
+    }, async () => {
+      const lo = await startCapture('lo');
+      const hops3 = await startServe(
+        ['--bind', '127.0.0.13', '--iface', '127.0.0.1', '--hops', '3', '--allow-groups-from', '127.0.0.0/8'],
+        20_000,
+        'proxy',
+      );
+      try {
+        const from = await lo.mark('hops start');
+        // NON GET with a CoAP Hop-Limit of 200 (RFC 8768: d1 03 c8), then Proxy-Uri (delta 19:
+        // dd 06 0b) and Multicast-Timeout 1: nothing in it is the IP hop limit.
+        for (const [address, token] of [
+          ['127.0.0.10', 'b1b2c3d4'],
+          ['127.0.0.13', 'b1b2c3d5'],
+        ] as const) {
+          const req = Buffer.concat([hex(`54 01 0007 ${token} d1 03 c8 dd 06 0b`), URI, hex('e1 fc d2 01')]);
+          await raw!.send(req, address, 5683);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+        const to = await lo.mark('hops end');
+        const sent = lo.datagrams
+          .slice(from, to)
+          .filter((d) => d.dst === '224.0.1.187' && d.dstPort === 5683);
+        const bySource = Object.fromEntries(sent.map((d) => [d.src, d.hops]));
+        assert.deepEqual(bySource, { '127.0.0.10': 1, '127.0.0.13': 3 });
+      } finally {
+        await hops3.stop();
+        await lo.stop();
+      }
     });
 
     it('exits 0 on SIGTERM', T, async () => {
