@@ -57,12 +57,34 @@ export interface ProxyState {
   readonly members: Members | undefined;
   /** Running forwardings by `forwardingKey`. */
   readonly forwardings: Map<string, Forwarding>;
+  /** Forwardings that ended lately, by `forwardingKey`, with when they are forgotten (ms). */
+  readonly ended: Map<string, number>;
   readonly counters: ProxyCounters;
 }
 
 /** The key of a client's request: its endpoint and token (RFC 7252 §5.3.2). */
 export function forwardingKey(client: Address, token: Buffer): string {
   return `${client.address}|${client.port}|${token.toString('hex')}`;
+}
+
+/** Ended forwardings remembered at most (an Early Stop Request may still come for them). */
+const MAX_ENDED = 1024;
+
+/** Remembers that the forwarding `key` ended, for `ms` (a late Early Stop Request is then no error). */
+export function rememberEnded(state: ProxyState, key: string, ms: number): void {
+  const ended = state.ended;
+  ended.delete(key);
+  if (ended.size >= MAX_ENDED) ended.delete(ended.keys().next().value as string);
+  ended.set(key, state.runtime.now() + ms);
+}
+
+/** True when the forwarding `key` ended lately. */
+export function endedLately(state: ProxyState, key: string): boolean {
+  const until = state.ended.get(key);
+  if (until === undefined) return false;
+  if (state.runtime.now() <= until) return true;
+  state.ended.delete(key);
+  return false;
 }
 
 /** The key of a client for the limits. */

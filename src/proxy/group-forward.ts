@@ -31,7 +31,7 @@ import { criOfEndpoint, encodeReplyFrom } from '../uri/cri.js';
 import { peerKey } from '../util/peer-key.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import { isCacheable } from './cache.js';
-import { clientKey, type Forwarding, own, type ProxyState } from './context.js';
+import { clientKey, type Forwarding, own, type ProxyState, rememberEnded } from './context.js';
 import { unknownUnsafe } from './forward-options.js';
 import type { GroupCache, GroupRequestKey } from './group-cache.js';
 import type { Turn } from './group-turns.js';
@@ -313,6 +313,8 @@ export class GroupForwarding implements Forwarding {
     if (!this.#turnHeld) this.#closeStream();
     this.#relay.close();
     if (s.forwardings.get(this.#job.key) === this) s.forwardings.delete(this.#job.key);
+    // The client may still send an Early Stop Request until its own timeout T > T' (draft §5.1.3).
+    rememberEnded(s, this.#job.key, (s.config.groups?.maxTimeout ?? 60) * 1000);
     s.limiter.releaseGroup(clientKey(this.#job.client));
     this.#unhold();
     // A turn still waiting is given up; a started one ends at its first response or timer.

@@ -78,6 +78,7 @@ export class ProxyLayer implements SiteLayer {
       turns: new GroupTurns(c.limits.queuePerGroup),
       members: membership === undefined ? undefined : new Members(membership),
       forwardings: new Map(),
+      ended: new Map(),
       counters: { unicastForwarded: 0, cacheHits: 0, groupForwarded: 0, relayed: 0, refused: 0 },
     };
     this.#groupCache = new GroupCache(cache, c.numbers);

@@ -17,7 +17,7 @@ import { decodeUint, findOption, uintOption } from '../options/values.js';
 import type { Responder } from '../server/responder.js';
 import { type InboundRequest, isProxyRequest, type Site } from '../server/site.js';
 import { isMulticast } from '../util/ip.js';
-import { answer, type Forwarding, forwardingKey, own, type ProxyState } from './context.js';
+import { answer, endedLately, type Forwarding, forwardingKey, own, type ProxyState } from './context.js';
 import { deregistrationOf, forwardGroup } from './group.js';
 import type { GroupCache } from './group-cache.js';
 import { asLocal, type Target, targetOf } from './target.js';
@@ -63,10 +63,14 @@ export class ProxySite implements Site {
     const msg = req.message;
     const active =
       msg.token.length > 0 ? state.forwardings.get(forwardingKey(req.remote, msg.token)) : undefined;
-    if (active !== undefined && isEarlyStop(state, req)) {
-      // The draft defines no response to it; a CON gets its empty ACK.
-      active.cancel();
-      return res.finish();
+    if (msg.token.length > 0 && isEarlyStop(state, req)) {
+      const key = forwardingKey(req.remote, msg.token);
+      // The draft defines no response to it; a CON gets its empty ACK. One that comes after its
+      // forwarding ended (T' passed first) is no error either.
+      if (active !== undefined || endedLately(state, key)) {
+        active?.cancel();
+        return res.finish();
+      }
     }
     const target = targetOf(msg, req.local, {
       reverse: state.config.groups?.reverse,

@@ -212,6 +212,20 @@ describe('proxy: group targets', () => {
     );
   });
 
+  it('takes an Early Stop Request that comes after T ended without an error', T, async () => {
+    await withRoom({ ...lights(), proxy: { iface: 'mem0', groups: ALLOW_ALL } }, async (r) => {
+      const a = tok(13);
+      r.raw.send({ token: a, options: [proxyUri('coap://224.0.1.187/light'), mt(1)] });
+      await pass(r, 2000);
+      assert.equal(r.raw.on(a).length, 3);
+      const before = r.raw.log.length;
+      r.raw.send({ token: a, options: [{ number: Opt.UriPath, value: Buffer.from('light') }, mt(0)] });
+      await pass(r, 2000);
+      const after = r.raw.log.slice(before).map((x) => [x.msg?.type, x.msg?.code]);
+      assert.deepEqual(after, [[MessageType.ACK, 0]], 'an empty ACK, not a 4.04 from the proxy itself');
+    });
+  });
+
   it('answers 4.00 to a token reused while its forwarding runs, and stops that forwarding', T, async () => {
     await withRoom(
       { ...lights((i) => 1000 + i * 1000), proxy: { iface: 'mem0', groups: ALLOW_ALL } },
