@@ -11,7 +11,10 @@ import { describe, it } from 'node:test';
 import { Code, Method } from '../../src/message/codes.js';
 import { Opt } from '../../src/options/registry.js';
 import { encodeUint, findOption, findOptions, uintOption } from '../../src/options/values.js';
+import { attachProxy } from '../../src/proxy/proxy.js';
+import { CoapServer } from '../../src/server/server.js';
 import type { RoomNode } from '../support/group-room.js';
+import { makeRoom } from '../support/group-room.js';
 import { makeProxyRoom, type ProxyRoom, pass, proxyUri } from '../support/proxy-room.js';
 
 const T = { timeout: 60_000 };
@@ -174,5 +177,34 @@ describe('proxy: unicast targets and the cache', () => {
       assert.equal(hop.code, (5 << 5) | 8, '5.08 Hop Limit Reached (RFC 8768)');
       assert.ok(hop.payload.length > 0, 'with a diagnostic');
     });
+  });
+
+  it('installs on a server the application has, whose own resources stay', T, async () => {
+    const room = await makeRoom(origin());
+    const transport = room.net.createTransport({ bind: [{ address: '192.0.2.210', port: 5683 }] });
+    const server = new CoapServer({ transport, runtime: room.rt, joinAllCoapNodes: false });
+    server.resource('/own').get(() => ({ payload: 'mine' }));
+    const outward = room.net.createTransport({
+      bind: [{ address: '192.0.2.210', port: 0 }],
+      ipv4Interface: 'mem0',
+    });
+    const proxy = await attachProxy(server, { runtime: room.rt, outward: { transport: outward } });
+    await server.listen();
+    try {
+      const via = (uri: string, options: import('../../src/message/types.js').CoapOption[] = []) =>
+        room.rt.settle(room.client.request({ uri, options }), { maxMs: 10_000, step: 10 });
+      assert.equal((await via('coap://192.0.2.210/own')).text(), 'mine');
+      const forwarded = await via('coap://192.0.2.210/', [proxyUri(`${ORIGIN}/value`)]);
+      assert.equal(forwarded.text(), 'v1');
+      assert.equal(proxy.stats().counters.unicastForwarded, 1);
+      assert.equal(proxy.outwardEndpoints[0]?.address, '192.0.2.210');
+      await proxy.close();
+      const after = await via('coap://192.0.2.210/', [proxyUri(`${ORIGIN}/value`)]);
+      assert.equal(after.codeString, '5.03', 'a closed proxy forwards nothing');
+      assert.equal((await via('coap://192.0.2.210/own')).text(), 'mine');
+    } finally {
+      await server.close();
+      await room.close();
+    }
   });
 });
