@@ -50,7 +50,7 @@ function origin() {
 }
 
 async function withRoom(body: (r: ProxyRoom) => Promise<void>): Promise<void> {
-  const room = await makeProxyRoom(origin());
+  const room = await makeProxyRoom({ ...origin(), proxy: { names: ['proxy.example'] } });
   try {
     await body(room);
   } finally {
@@ -167,9 +167,15 @@ describe('proxy: unicast targets and the cache', () => {
 
   it('treats a URI naming the proxy itself as a local request', T, async () => {
     await withRoom(async (r) => {
-      const m = await ask(r, { token: tok(), options: [proxyUri('coap://192.0.2.200/.well-known/core')] });
-      assert.equal(m.code, Code.Content);
-      assert.equal(uintOption(m.options, Opt.ContentFormat), 40);
+      for (const uri of [
+        'coap://192.0.2.200/.well-known/core',
+        'coap://proxy.example:5683/.well-known/core',
+      ]) {
+        const m = await ask(r, { token: tok(), options: [proxyUri(uri)] });
+        assert.equal(m.code, Code.Content, uri);
+        assert.equal(uintOption(m.options, Opt.ContentFormat), 40, uri);
+      }
+      assert.equal(r.proxy.stats().counters.unicastForwarded, 0, 'neither was forwarded');
       const hop = await ask(r, {
         token: tok(),
         options: [proxyUri(`${ORIGIN}/value`), { number: Opt.HopLimit, value: encodeUint(1) }],
