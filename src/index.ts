@@ -56,6 +56,7 @@ export {
   type SequenceSource,
   type SequenceStorage,
 } from './oscore/sequence.js';
+export * from './proxy/index.js';
 export {
   ALL_RDS_IPV4,
   ALL_RDS_IPV6_LINK,

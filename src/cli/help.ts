@@ -12,6 +12,7 @@ Usage:
   coap-group ping URI                             a CoAP ping (empty Confirmable, RFC 7252 §4.3) to one node
   coap-group discover [GROUP-URI]                 GET /.well-known/core on a group (default coap://224.0.1.187)
   coap-group serve [options]                      run a CoAP node
+  coap-group proxy --bind ADDR [options]          run a CoAP proxy that also reaches groups (RFC 7390 §2.9)
   coap-group groups list|add|update|remove|replace NODE-URI ...   configure a node's /coap-group
   coap-group keys oscore|group --out DIR          generate OSCORE / Group OSCORE key files (mode 0600)
   coap-group rd --bind ADDR [options]             run a resource directory (RFC 9176) that knows groups
@@ -100,6 +101,29 @@ Prints one line 'ready coap://ADDR:PORT groups G:P,...' when serving; every reso
 before the first request can arrive. Stops on SIGTERM or SIGINT, status 0. A request handler that
 fails (answered 5.00) is logged on stderr. With --port other than 5683 the node answers group
 requests, discovery included, on its own port only: a note on stderr says so.`,
+  proxy: `Usage: coap-group proxy --bind ADDR [options]
+
+A forward proxy (Proxy-Uri, Proxy-Scheme; RFC 7252 §5.7) with a cache, that forwards to groups
+for allow-listed clients (draft-ietf-core-groupcomm-proxy): each member's response comes back
+on the client's token with a Reply-From option naming the member, until the client's
+Multicast-Timeout. Without group forwarding, a group target gets 5.01 (RFC 7390 §2.9).
+  --bind ADDR              address clients reach the proxy on (repeatable; required)
+  --port N                 UDP port (default 5683)
+  --iface NAME|ADDR        interface forwarded group requests go out on (default: that of --bind)
+  --hops N                 multicast TTL / hop limit of forwarded group requests (default 1)
+  --allow-groups-from C[=GROUP-URI]   clients that may reach groups (repeatable): a CIDR, or
+                           kid:HEX[@IDCONTEXT] for an --oscore identity; =GROUP-URI limits the
+                           entry to one group (coap://239.255.0.3[:PORT][/PATH]); others get 4.01
+  --reverse PATH=GROUP-URI a path on the proxy that stands for a group (repeatable), e.g.
+                           /room3=coap://239.255.0.3: GET coap://PROXY/room3/light goes to its /light
+  --max-timeout SECONDS    largest Multicast-Timeout honoured; larger ones are cut to it (default 60)
+  --members GROUP-URI=ADDR,...  the members of a group (repeatable), for Group-ETag revalidation
+  --learn-members          take the responders of the last request as a group's members instead
+  --cache-size N           responses kept in the cache (default 1000; 0: no cache)
+  --oscore FILE            clients may protect their requests to the proxy with these OSCORE keys
+  --pid-file FILE          write the process ID to FILE once ready; removed on exit
+Prints 'ready coap://ADDR:PORT' once listening; SIGTERM or Ctrl-C stops it (status 0).
+Option numbers (experimental, docs/proxy.md): Multicast-Timeout 65026, Reply-From 65016, Group-ETag 65048.`,
   rd: `Usage: coap-group rd --bind ADDR [options]
 
 A resource directory (RFC 9176): registration at /rd, lookups at /rd-lookup/ep and /rd-lookup/res

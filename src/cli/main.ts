@@ -84,6 +84,12 @@ async function dispatch(session: Session): Promise<number> {
       session.stopIsSuccess();
       session.catchSignals();
       return await (await import('./serve.js')).runServe(rest, session);
+    case 'proxy':
+      if (wantsHelp) return help('proxy');
+      // Like serve: a stop is what it waits for.
+      session.stopIsSuccess();
+      session.catchSignals();
+      return await (await import('./proxy.js')).runProxy(rest, session);
     case 'groups':
       return await (await import('./groups.js')).runGroups(rest, undefined, session.catchSignals());
     case 'keys': {

@@ -55,8 +55,8 @@ export const LAYERING: Layering = {
       builtins: ['node:crypto', 'node:diagnostics_channel', 'node:fs', 'node:path', 'node:util'],
     },
     {
-      modules: ['group-config', 'rd'],
-      builtins: ['node:fs', 'node:path', 'node:timers/promises', 'node:zlib'],
+      modules: ['group-config', 'rd', 'proxy'],
+      builtins: ['node:crypto', 'node:fs', 'node:path', 'node:timers/promises', 'node:zlib'],
     },
     { modules: ['entry'], builtins: [] },
     { modules: ['index'], builtins: [] },
