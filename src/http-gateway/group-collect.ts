@@ -38,6 +38,9 @@ export interface Collection {
   readonly deadline: number;
 }
 
+/** How long after the deadline a request that waited for its group is cut short, ms. */
+const DEADLINE_GRACE_MS = 200;
+
 /** A member's last response, for the batch. */
 interface Held {
   response: CoapAnswerParts;
@@ -68,14 +71,17 @@ export async function collectGroup(ctx: GatewayContext, f: Forward, c: Collectio
     reason ??= why;
     stop.abort(why);
   };
-  const timer = setTimeout(() => end('window'), Math.max(0, c.deadline - started));
+  // The client's own window ends collection (so that it notes a silent group, RFC 7252 §4.7);
+  // this timer ends it at the deadline when the request had to wait for its group first.
+  const timer = setTimeout(() => end('window'), Math.max(0, c.deadline - started) + DEADLINE_GRACE_MS);
   const gone = () => {
     if (!res.writableEnded) end('gone');
   };
   const closing = () => end('closed');
   const silent = (waitMs: number) => {
     silentMs = waitMs;
-    if (count === 0) end('silent');
+    // Announced before the client listens for the abort that ends its wait: abort just after.
+    if (count === 0) queueMicrotask(() => end('silent'));
   };
   res.once('close', gone);
   ctx.closing.addEventListener('abort', closing, { once: true });
@@ -97,7 +103,11 @@ export async function collectGroup(ctx: GatewayContext, f: Forward, c: Collectio
   };
   let failure: unknown;
   try {
-    const responses = ctx.client.group({ ...c.request, window: c.timeout * 1000, signal: stop.signal });
+    const responses = ctx.client.group({
+      ...c.request,
+      window: Math.max(1, c.deadline - started),
+      signal: stop.signal,
+    });
     for await (const r of responses) {
       if (reason !== undefined) break;
       count++;
