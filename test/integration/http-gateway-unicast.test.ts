@@ -20,7 +20,7 @@ import { decodeUint, findOption } from '../../src/options/values.js';
 import { attachResourceDirectory, type ResourceDirectory } from '../../src/rd/index.js';
 import { CoapServer } from '../../src/server/server.js';
 import { randomPort, trackHandles } from '../support/handles.js';
-import { curl, curlHeader } from '../support/http-gateway.js';
+import { curl } from '../support/http-gateway.js';
 
 const T = { timeout: 20_000 };
 const NODE = '127.0.0.60';
