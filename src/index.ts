@@ -68,6 +68,7 @@ export {
 } from './group-config/index.js';
 export * from './group-json/index.js';
 export type { Membership as GroupMembership } from './group-json/types.js';
+export * from './http-gateway/index.js';
 export * from './link-format/index.js';
 export {
   Code,

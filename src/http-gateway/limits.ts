@@ -10,7 +10,7 @@
 import { tooMany } from './refusal.js';
 
 /** A rate: `rate` requests per second on average, `burst` at once. */
-export interface Rate {
+export interface GatewayRate {
   readonly rate: number;
   readonly burst: number;
 }
@@ -28,9 +28,9 @@ export interface GatewayLimits {
   /** Concurrent unicast requests of all clients. */
   readonly unicastRequests: number;
   /** Requests (unicast and group) of one HTTP client. */
-  readonly clientRate: Rate;
+  readonly clientRate: GatewayRate;
   /** Group requests to one group, from all clients. */
-  readonly groupRate: Rate;
+  readonly groupRate: GatewayRate;
   /** Bytes of responses one group request may hold (multipart, JSON) or have unsent (SSE). */
   readonly responseBytes: number;
   /** Bytes of responses all group requests may hold together. */
@@ -61,11 +61,11 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = Object.freeze({
 
 /** Token buckets by key, bounded in keys (full buckets are forgotten first). */
 class Buckets {
-  readonly #rate: Rate;
+  readonly #rate: GatewayRate;
   readonly #max: number;
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(rate: Rate, maxKeys: number) {
+  constructor(rate: GatewayRate, maxKeys: number) {
     this.#rate = rate;
     this.#max = maxKeys;
   }

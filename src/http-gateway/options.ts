@@ -12,8 +12,8 @@ import type { Resolver } from '../client/resolve.js';
 import { InvalidArgumentError } from '../errors.js';
 import { resolveInterface } from '../transport/interfaces.js';
 import type { Address } from '../transport/types.js';
-import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type Rate } from './limits.js';
-import type { GroupAccess } from './policy.js';
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type GatewayRate } from './limits.js';
+import type { GatewayGroupAccess } from './policy.js';
 
 /** Options of `new HttpGateway()` and `startHttpGateway()`. */
 export interface HttpGatewayOptions {
@@ -46,7 +46,7 @@ export interface HttpGatewayOptions {
    */
   targets?: readonly string[] | 'any';
   /** HTTP clients allowed to address groups (RFC 8075 §10.1); default: loopback, any group. */
-  groupClients?: readonly GroupAccess[];
+  groupClients?: readonly GatewayGroupAccess[];
   /** Limits; each one given replaces its default. */
   limits?: Partial<GatewayLimits>;
   /** Forward `application/coap-payload; cf=N` bodies and Accept (RFC 8075 §6.2); default false. */
@@ -63,7 +63,7 @@ export interface CheckedGatewayOptions {
   readonly port: number;
   readonly path: string;
   readonly targets: readonly string[] | 'any';
-  readonly groupClients: readonly GroupAccess[];
+  readonly groupClients: readonly GatewayGroupAccess[];
   readonly hostnames: readonly string[];
   readonly limits: GatewayLimits;
   readonly coapPayload: boolean;
@@ -88,7 +88,7 @@ function positive(name: string, v: unknown, integer: boolean): void {
     );
 }
 
-function checkRate(name: string, r: Rate): void {
+function checkRate(name: string, r: GatewayRate): void {
   if (typeof r !== 'object' || r === null)
     throw new InvalidArgumentError(`limits.${name} must be { rate, burst }`);
   positive(`${name}.rate`, r.rate, false);
@@ -109,7 +109,7 @@ export function checkGatewayOptions(o: HttpGatewayOptions): CheckedGatewayOption
     throw new InvalidArgumentError(`hops ${o.hops} must be an integer from 1 to 255`);
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...o.limits };
   for (const [k, v] of Object.entries(limits)) {
-    if (k === 'clientRate' || k === 'groupRate') checkRate(k, v as Rate);
+    if (k === 'clientRate' || k === 'groupRate') checkRate(k, v as GatewayRate);
     else positive(k, v, k !== 'maxTimeout' && k !== 'unicastTimeout');
   }
   const targets = o.targets ?? [...LOOPBACK, ...linkPrefixes(o.iface)];

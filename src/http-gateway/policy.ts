@@ -16,7 +16,7 @@ import { type Cidr, canonicalIPv6, cidrContains, ipFamily, isMulticast, parseCid
 import { refuse } from './refusal.js';
 
 /** HTTP clients (`from`, a CIDR prefix) allowed to address groups, all or only `groups` (group URIs). */
-export interface GroupAccess {
+export interface GatewayGroupAccess {
   readonly from: string;
   /** Group URIs such as `coap://224.0.1.187` or `coap://[ff02::fd]:61616`; matched by host and port. */
   readonly groups?: readonly string[];
@@ -65,7 +65,7 @@ export class Policy {
 
   constructor(o: {
     targets: readonly string[] | 'any';
-    groupClients: readonly GroupAccess[];
+    groupClients: readonly GatewayGroupAccess[];
     hostnames: readonly string[];
   }) {
     this.#targets = o.targets === 'any' ? 'any' : cidrs(o.targets, 'targets');
