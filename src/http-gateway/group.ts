@@ -97,6 +97,8 @@ export function groupFailure(err: unknown): unknown {
         'group requests are not configured: the gateway has no multicast interface (iface, --iface) (RFC 8075 §8.4)',
       );
     case 'ERR_COAP_GROUP_SCOPE':
+      // The client's hint (allowWideScope) is not the gateway's to take.
+      return refuse(403, `${err.message.split(';')[0]}: the gateway sends group requests within a site only`);
     case 'ERR_COAP_GROUP_BROADCAST':
     case 'ERR_COAP_GROUP_SECURE_SCHEME':
       return refuse(403, err.message);

@@ -8,6 +8,7 @@
  * sending), capped; discovery of a group; group PUT; who may ask (403) and how often (429).
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { after, before, describe, it, test } from 'node:test';
 import { CoapClient } from '../../src/client/client.js';
 import { CoapResponseError } from '../../src/errors.js';
@@ -309,6 +310,19 @@ if (!insideNetns()) {
         const none = await curl(['-H', 'Multicast-Timeout: 1', `${url}coap://${quiet}/nothing`]);
         assert.equal(none.status, 204);
         assert.equal(none.body.length, 0);
+        // A gateway with a client of its own: JSON has a document even when nobody answered.
+        const fresh = await start({});
+        const empty = await fetch(`${fresh}coap://${quiet}/nothing`, {
+          headers: { 'Multicast-Timeout': '1', Accept: 'application/json' },
+        });
+        assert.equal(empty.status, 200);
+        const doc = (await empty.json()) as {
+          responses: unknown[];
+          summary: { responses: number; reason: string };
+        };
+        assert.deepEqual(doc.responses, []);
+        assert.equal(doc.summary.responses, 0);
+        assert.equal(doc.summary.reason, 'window');
         const again = await fetch(`${url}coap://${quiet}/nothing`, {
           headers: { 'Multicast-Timeout': '1', Accept: 'application/json' },
         });
@@ -420,6 +434,64 @@ if (!insideNetns()) {
       assert.match(
         text,
         /event: summary\ndata: \{"responses":\d,"endpoints":\d,"ms":\d+,"reason":"closed","timeout":30\}\n\n$/,
+      );
+    });
+
+    it('keeps the last response of a member in the batch, and every one in JSON (§9.6)', T, async () => {
+      // A member of our own making that answers twice: NON 2.05 "one", then "two", same token.
+      const group = createSocket({ type: 'udp4', reuseAddr: true });
+      const unicast = createSocket('udp4');
+      await new Promise<void>((r) => group.bind(port, '224.0.1.187', r));
+      group.addMembership('224.0.1.187', '127.0.0.1');
+      await new Promise<void>((r) => unicast.bind(0, '127.0.0.5', r));
+      group.on('message', (m, from) => {
+        if (!m.includes('twice')) return;
+        const token = m.subarray(4, 4 + (m[0]! & 0x0f));
+        const reply = (mid: number, text: string) =>
+          Buffer.concat([
+            Buffer.from([0x50 | token.length, 0x45, 0x12, mid]),
+            token,
+            Buffer.from([0xff]),
+            Buffer.from(text),
+          ]);
+        unicast.send(reply(1, 'one'), from.port, from.address);
+        setTimeout(() => unicast.send(reply(2, 'two'), from.port, from.address), 100);
+      });
+      try {
+        const batch = await fetch(`${url}coap://${group.address().address}:${port}/twice`, {
+          headers: { 'Multicast-Timeout': '1' },
+        });
+        const parts = parseBatch(batch.headers.get('content-type'), Buffer.from(await batch.arrayBuffer()));
+        assert.deepEqual(
+          parts.map((p) => [parseReplyFrom(header(p, 'reply-from')).address, p.body.toString()]),
+          [['127.0.0.5', 'two']],
+        );
+        const json = await fetch(`${url}coap://224.0.1.187:${port}/twice`, {
+          headers: { 'Multicast-Timeout': '1', Accept: 'application/json' },
+        });
+        const doc = (await json.json()) as {
+          responses: Array<{ payload: string }>;
+          summary: { endpoints: number };
+        };
+        assert.deepEqual(
+          doc.responses.map((r) => r.payload),
+          ['one', 'two'],
+        );
+        assert.equal(doc.summary.endpoints, 1);
+      } finally {
+        await new Promise<void>((r) => group.close(() => r()));
+        await new Promise<void>((r) => unicast.close(() => r()));
+      }
+    });
+
+    it('refuses a group wider than a site (403, RFC 7390 §5.4.2)', T, async () => {
+      const res = await fetch(`${url}coap://[ff0e::1]:${port}/light`, {
+        headers: { 'Multicast-Timeout': '1', Accept: 'text/event-stream' },
+      });
+      assert.equal(res.status, 403);
+      assert.match(
+        await res.text(),
+        /^ff0e::1 has scope 14, wider than site-local \(5\) \(RFC 7390 §5\.4\.2\): the gateway sends group requests within a site only\n$/,
       );
     });
 
