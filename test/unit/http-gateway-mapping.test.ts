@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { parseList } from 'structured-headers';
 import { toHttpAnswer } from '../../src/http-gateway/answer.js';
+import { coreHcLink, discoveryDocument } from '../../src/http-gateway/discovery.js';
 import { chooseEnvelope, memberJson, sseEvent } from '../../src/http-gateway/envelope.js';
 import { conditions, etagHeader } from '../../src/http-gateway/etag.js';
 import { multicastTimeout } from '../../src/http-gateway/group.js';
@@ -90,6 +91,28 @@ describe('the Target CoAP URI in a Hosting HTTP URI (RFC 8075 §5)', () => {
     refused(() => parseTarget('coaps://127.0.0.1/x', PREFIX), 501, /coaps:\/\/ is not forwarded/);
     refused(() => parseTarget('http://127.0.0.1/x', PREFIX), 400, /invalid CoAP URI/);
     refused(() => parseTarget('coap://127.0.0.1:99999/x', PREFIX), 400);
+  });
+});
+
+describe('discovery of the URI mapping (RFC 8075 §5.5)', () => {
+  it('lists the default template and the Simple Form, filtered by the query', () => {
+    assert.equal(
+      discoveryDocument('/hc/', ''),
+      '</hc/>;rt="core.hc",</hc/>;rt="core.hc";hct="?target_uri={+tu}"',
+    );
+    assert.equal(
+      discoveryDocument('/hc/', 'hct=%3Ftarget_uri%3D%7B%2Btu%7D'),
+      '</hc/>;rt="core.hc";hct="?target_uri={+tu}"',
+    );
+    assert.equal(discoveryDocument('/hc/', 'rt=core.rd'), '');
+  });
+
+  it('gives a CoAP server the link with an explicit anchor', () => {
+    assert.equal(coreHcLink('http://192.0.2.1:8080'), '</hc/>;anchor="http://192.0.2.1:8080";rt="core.hc"');
+    assert.equal(
+      coreHcLink('http://[2001:db8::1]:8080', '/coap/'),
+      '</coap/>;anchor="http://[2001:db8::1]:8080";rt="core.hc"',
+    );
   });
 });
 
