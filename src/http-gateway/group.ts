@@ -51,7 +51,7 @@ export async function serveGroup(ctx: GatewayContext, f: Forward): Promise<void>
       403,
       'group requests are not configured: the gateway has no multicast interface (iface, --iface) (RFC 8075 §8.4)',
     );
-  ctx.policy.checkGroup(f.client, f.address, port);
+  ctx.policy.checkGroup(f.client, f.address, port, f.target.uri.path);
   const requested = multicastTimeout(req.headers['multicast-timeout']);
   const timeout = Math.min(requested, o.limits.maxTimeout);
   const { envelope, rest } = chooseEnvelope(parseAccept(req.headers.accept));

@@ -5,7 +5,8 @@
  * /.well-known/core) and recommends default-deny with explicit allow-lists; §10.1 and §8.4 say
  * the same of multicast. So: unicast targets must lie in an allow-list of address prefixes, and
  * group targets are forwarded only for HTTP clients in an allow-list, each entry possibly limited
- * to some groups (by authority, like `--allow-groups-from CIDR=GROUP-URI` of `coap-group proxy`).
+ * to some groups (by authority, and by path when the group URI has one, like
+ * `--allow-groups-from CIDR=GROUP-URI` of `coap-group proxy`).
  * Names are checked by the address they resolve to. A browser cannot be turned against the
  * gateway from another site: a request whose Host is a name the gateway was not given (DNS
  * rebinding) or whose Origin is not the gateway's own is refused.
@@ -18,13 +19,16 @@ import { refuse } from './refusal.js';
 /** HTTP clients (`from`, a CIDR prefix) allowed to address groups, all or only `groups` (group URIs). */
 export interface GatewayGroupAccess {
   readonly from: string;
-  /** Group URIs such as `coap://224.0.1.187` or `coap://[ff02::fd]:61616`; matched by host and port. */
+  /**
+   * Group URIs such as `coap://224.0.1.187` or `coap://[ff02::fd]:61616/lights`, matched by host
+   * and port; a path limits the entry to targets under it. Absent: every group.
+   */
   readonly groups?: readonly string[];
 }
 
 interface GroupRule {
   readonly from: Cidr;
-  readonly groups: ReadonlyArray<{ readonly address: string; readonly port: number }> | 'any';
+  readonly groups: ReadonlyArray<GroupPattern> | 'any';
 }
 
 function cidrs(list: readonly string[], what: string): Cidr[] {
@@ -39,7 +43,13 @@ function cidrs(list: readonly string[], what: string): Cidr[] {
   });
 }
 
-function groupOf(text: string): { address: string; port: number } {
+interface GroupPattern {
+  readonly address: string;
+  readonly port: number;
+  readonly path: readonly string[];
+}
+
+function groupOf(text: string): GroupPattern {
   let uri: ReturnType<typeof parseUri> | undefined;
   try {
     uri = parseUri(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `coap://${text}`);
@@ -50,7 +60,11 @@ function groupOf(text: string): { address: string; port: number } {
     throw new InvalidArgumentError(
       `group ${JSON.stringify(text)} is not a group URI with a multicast address; write e.g. coap://224.0.1.187 or coap://[ff02::fd]:5683`,
     );
-  return { address: canonical(uri.host), port: uri.port };
+  return { address: canonical(uri.host), port: uri.port, path: uri.path };
+}
+
+function under(path: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment);
 }
 
 function canonical(address: string): string {
@@ -107,13 +121,14 @@ export class Policy {
     );
   }
 
-  /** Refuses (403) a group request from a client not allowed to address this group. */
-  checkGroup(client: string, address: string, port: number): void {
+  /** Refuses (403) a group request from a client not allowed to address this group and path. */
+  checkGroup(client: string, address: string, port: number, path: readonly string[]): void {
     const group = canonical(address);
     const ok = this.#groups.some(
       (r) =>
         cidrContains(r.from, client) &&
-        (r.groups === 'any' || r.groups.some((g) => g.address === group && g.port === port)),
+        (r.groups === 'any' ||
+          r.groups.some((g) => g.address === group && g.port === port && under(path, g.path))),
     );
     if (!ok)
       throw refuse(

@@ -123,6 +123,7 @@ describe('access rules (RFC 8075 §10.1, §10.4)', () => {
     groupClients: [
       { from: '127.0.0.1' },
       { from: '10.0.0.0/8', groups: ['coap://224.0.1.187', '[ff02::fd]:61616'] },
+      { from: '192.0.2.0/24', groups: ['coap://239.0.0.3/lights'] },
     ],
     hostnames: ['gw.example'],
   });
@@ -133,16 +134,19 @@ describe('access rules (RFC 8075 §10.1, §10.4)', () => {
     refused(() => policy.checkUnicast('198.51.100.1'), 403, /not in the gateway's allow-list of targets/);
   });
 
-  it('allows group requests from listed clients, limited to their groups by host and port', () => {
-    policy.checkGroup('127.0.0.1', '239.1.2.3', 7777);
-    policy.checkGroup('10.1.2.3', '224.0.1.187', 5683);
-    policy.checkGroup('10.1.2.3', 'FF02:0:0::FD', 61616);
+  it('allows group requests from listed clients, limited to their groups by host, port and path', () => {
+    policy.checkGroup('127.0.0.1', '239.1.2.3', 7777, []);
+    policy.checkGroup('10.1.2.3', '224.0.1.187', 5683, ['light']);
+    policy.checkGroup('10.1.2.3', 'FF02:0:0::FD', 61616, []);
     refused(
-      () => policy.checkGroup('10.1.2.3', '224.0.1.187', 5684),
+      () => policy.checkGroup('10.1.2.3', '224.0.1.187', 5684, []),
       403,
       /224\.0\.1\.187:5684 are not allowed from 10\.1\.2\.3/,
     );
-    refused(() => policy.checkGroup('192.0.2.1', '224.0.1.187', 5683), 403);
+    refused(() => policy.checkGroup('192.0.2.1', '224.0.1.187', 5683, []), 403);
+    // A group URI with a path admits targets under that path only.
+    policy.checkGroup('192.0.2.1', '239.0.0.3', 5683, ['lights', 'one']);
+    refused(() => policy.checkGroup('192.0.2.1', '239.0.0.3', 5683, ['.well-known', 'core']), 403);
   });
 
   it('answers only to its own names and origin (DNS rebinding, cross-site requests)', () => {
