@@ -110,10 +110,10 @@ export async function collectGroup(ctx: GatewayContext, f: Forward, c: Collectio
     });
     for await (const r of responses) {
       if (reason !== undefined) break;
-      count++;
       const key = peerKey(r.source);
-      endpoints.add(key);
       if (c.envelope === 'sse') {
+        count++;
+        endpoints.add(key);
         startEvents();
         res.write(sseEvent('response', memberJson(r, r.source, r.elapsedMs)));
         // A reader that does not keep up is not buffered for without bound.
@@ -131,6 +131,9 @@ export async function collectGroup(ctx: GatewayContext, f: Forward, c: Collectio
         end('buffer');
         break;
       }
+      // Counted once held: the summary speaks of what the answer carries.
+      count++;
+      endpoints.add(key);
       if (c.envelope === 'json') all.push(memberJson(r, r.source, r.elapsedMs));
       // groupcomm-proxy §9.6: a later response of the same member replaces the stored one.
       held.set(key, { response: r, source: r.source, at: ctx.now(), bytes });

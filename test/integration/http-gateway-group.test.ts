@@ -406,9 +406,13 @@ if (!insideNetns()) {
       const res = await fetch(`${small}coap://${group}/light`, {
         headers: { 'Multicast-Timeout': '2', Accept: 'application/json' },
       });
-      const doc = (await res.json()) as { responses: unknown[]; summary: { reason: string } };
+      const doc = (await res.json()) as {
+        responses: unknown[];
+        summary: { reason: string; responses: number };
+      };
       assert.equal(doc.summary.reason, 'buffer');
       assert.equal(doc.responses.length, 1);
+      assert.equal(doc.summary.responses, 1);
     });
 
     it('tells a stream that the gateway is closing (summary reason "closed")', T, async () => {
