@@ -12,6 +12,7 @@ import type { Admission, ByteBudget } from './limits.js';
 import type { CheckedGatewayOptions } from './options.js';
 import type { Policy } from './policy.js';
 import type { Refusal } from './refusal.js';
+import type { ListSerializer } from './reply-from.js';
 import { httpReason } from './status.js';
 import type { Target } from './target.js';
 
@@ -26,6 +27,8 @@ export interface GatewayContext {
   readonly groupsConfigured: boolean;
   /** Aborts when the gateway closes. */
   readonly closing: AbortSignal;
+  /** RFC 9651 List serialisation, for Reply-From (`structured-headers`, loaded on listen). */
+  readonly serializeList: ListSerializer;
   /** Requests waiting for a silent group, by `address|port`: each is told how long to wait. */
   readonly waiting: Map<string, Set<(waitMs: number) => void>>;
   now(): number;

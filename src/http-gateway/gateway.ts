@@ -86,6 +86,8 @@ export class HttpGateway {
     if (this.#server !== undefined)
       throw new TransportError('ERR_COAP_ALREADY_LISTENING', 'the gateway is already listening');
     const o = this.#options;
+    // Loaded here, so that the rest of the library needs no package of its own.
+    const { serializeList } = await import('structured-headers');
     const client =
       o.client ??
       (await CoapClient.create({
@@ -102,6 +104,7 @@ export class HttpGateway {
       policy: this.#policy,
       admission: new Admission(checked.limits),
       budget: new ByteBudget(checked.limits.bufferedBytes),
+      serializeList,
       groupsConfigured: o.client !== undefined || o.iface !== undefined,
       closing: this.#closing.signal,
       waiting: new Map(),

@@ -185,11 +185,12 @@ export async function collectGroup(ctx: GatewayContext, f: Forward, c: Collectio
     writeAnswer(res, { status: 200, reason: httpReason(200), headers, body }, f.head);
     return;
   }
-  writeBatch(f, held, ctx.options.path, ctx.now());
+  writeBatch(f, held, ctx);
 }
 
 /** The multipart batch, or 204 when nobody answered (groupcomm-proxy §9.6). */
-function writeBatch(f: Forward, held: ReadonlyMap<string, Held>, prefix: string, now: number): void {
+function writeBatch(f: Forward, held: ReadonlyMap<string, Held>, ctx: GatewayContext): void {
+  const now = ctx.now();
   if (held.size === 0) {
     writeAnswer(f.res, { status: 204, reason: httpReason(204), headers: [], body: Buffer.alloc(0) }, f.head);
     return;
@@ -199,10 +200,10 @@ function writeBatch(f: Forward, held: ReadonlyMap<string, Held>, prefix: string,
       conditional: false,
       base: f.target.uri,
       responder: h.source,
-      prefix,
+      prefix: ctx.options.path,
       heldMs: now - h.at,
     });
-    answer.headers.push(['Reply-From', replyFromHeader(h.source.address, h.source.port)]);
+    answer.headers.push(['Reply-From', replyFromHeader(h.source.address, h.source.port, ctx.serializeList)]);
     return httpMessage(answer);
   });
   const { boundary, body } = batch(messages);

@@ -7,9 +7,10 @@
  * a byte string (4 or 16 bytes; an IPv4-mapped IPv6 address as its 4 bytes, no zone), the port
  * omitted when it is 5683 (href §2.1 C7). The field is serialised by `structured-headers`, which
  * writes the `:base64:` form of RFC 9651 §4.1.8 (the draft's example line, bare base64url, would
- * parse as a Token and be ignored).
+ * parse as a Token and be ignored). The gateway loads that package when it starts, so the rest
+ * of the library never needs it.
  */
-import { serializeList } from 'structured-headers';
+import type { List } from 'structured-headers';
 import { COAP_PORT } from '../constants.js';
 import { ipFamily, ipv6ToBytes, splitZone } from '../util/ip.js';
 
@@ -43,8 +44,11 @@ export function memberCri(address: string, port: number): Buffer {
   ]);
 }
 
+/** `serializeList` of `structured-headers`. */
+export type ListSerializer = (list: List) => string;
+
 /** The Reply-From field value for a member, e.g. `:giCBRH8AAAI=:` for 127.0.0.2:5683. */
-export function replyFromHeader(address: string, port: number): string {
+export function replyFromHeader(address: string, port: number, serialize: ListSerializer): string {
   // The Buffer itself, never `.buffer`: a small Buffer is a view into a shared pool.
-  return serializeList([[memberCri(address, port), new Map()]]);
+  return serialize([[memberCri(address, port), new Map()]]);
 }
