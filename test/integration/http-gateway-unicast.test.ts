@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CoapResponseError } from '../../src/errors.js';
 import { attachGroupConfig, type GroupConfig } from '../../src/group-config/index.js';
@@ -41,6 +42,9 @@ describe('the HTTP gateway and unicast CoAP targets (RFC 8075)', () => {
   let gw: HttpGateway | undefined;
   let url = '';
   let accept: number | undefined;
+  /** Larger than one block (RFC 7959): the gateway's client moves it in several. */
+  const big = 'x'.repeat(3000);
+  let received = 0;
   const others: HttpGateway[] = [];
   const sockets: Socket[] = [];
   let checkHandles: () => Promise<void> = async () => {};
@@ -65,6 +69,14 @@ describe('the HTTP gateway and unicast CoAP targets (RFC 8075)', () => {
       return { payload: 'text only' };
     });
     node.get('/odd', () => ({ payload: Buffer.from([1, 2, 3]), format: 11060 }));
+    node.patch('/patched', (req) => ({ payload: `patched ${req.text()}` }));
+    node
+      .resource('/big')
+      .get(() => ({ payload: big }))
+      .put((req) => {
+        received = req.payload.length;
+        return undefined;
+      });
     node
       .resource('/things')
       .post((req) => ({ location: ['things', req.text()] }))
@@ -189,6 +201,66 @@ describe('the HTTP gateway and unicast CoAP targets (RFC 8075)', () => {
       assert.deepEqual([...new Uint8Array(await odd.arrayBuffer())], [1, 2, 3]);
     },
   );
+
+  it(
+    'maps PATCH to PATCH (RFC 8132), and moves bodies larger than a block both ways (RFC 8075 §8.3)',
+    T,
+    async () => {
+      const patched = await fetch(`${url}${base}/patched`, {
+        method: 'PATCH',
+        body: 'x',
+        headers: { 'Content-Type': 'text/plain' },
+      });
+      assert.equal(patched.status, 200);
+      assert.equal(await patched.text(), 'patched x');
+      const down = await fetch(`${url}${base}/big`);
+      assert.equal((await down.text()).length, 3000);
+      const up = await fetch(`${url}${base}/big`, {
+        method: 'PUT',
+        body: big,
+        headers: { 'Content-Type': 'text/plain' },
+      });
+      assert.equal(up.status, 204);
+      assert.equal(received, 3000);
+    },
+  );
+
+  it('resolves a target name and checks the address it resolves to', T, async () => {
+    const names = new Map([
+      ['node.example', [NODE]],
+      ['far.example', ['198.51.100.7']],
+    ]);
+    const g = await startHttpGateway({ port: 0, resolver: async (h) => names.get(h) ?? [] });
+    others.push(g);
+    const near = await fetch(`${g.address!.url}coap://node.example:${port}/light`);
+    assert.equal(await near.text(), 'on');
+    const far = await fetch(`${g.address!.url}coap://far.example/light`);
+    assert.equal(far.status, 403);
+    assert.match(await far.text(), /the target 198\.51\.100\.7 is not in the gateway's allow-list/);
+    const none = await fetch(`${g.address!.url}coap://none.example/light`);
+    assert.equal(none.status, 502);
+    assert.match(await none.text(), /cannot resolve none\.example: no address/);
+  });
+
+  it('closes connections beyond its limit', T, async () => {
+    const g = await startHttpGateway({ port: 0, limits: { connections: 1 } });
+    others.push(g);
+    const held = connect(g.address!.port, '127.0.0.1');
+    await new Promise<void>((r) => held.once('connect', () => r()));
+    // Bounded polling until the server counts the held connection.
+    let refused = false;
+    for (let i = 0; i < 20 && !refused; i++) {
+      refused = await fetch(`${g.address!.origin}/.well-known/core`, {
+        headers: { Connection: 'close' },
+      }).then(
+        () => false,
+        () => true,
+      );
+      if (!refused) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(refused, 'a second connection is closed');
+    held.destroy();
+  });
 
   it(
     'reaches an IPv6 target with percent-encoded brackets (curl) and raw ones (fetch) (RFC 8075 §5.3.2)',
