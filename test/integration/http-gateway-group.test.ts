@@ -499,6 +499,15 @@ if (!insideNetns()) {
       );
     });
 
+    it('takes a name that resolves to a group address as a group target (RFC 8075 §8.4)', T, async () => {
+      const named = await start({ resolver: async (h) => (h === 'all.example' ? ['224.0.1.187'] : []) });
+      const res = await fetch(`${named}coap://all.example:${port}/light`, {
+        headers: { 'Multicast-Timeout': '1', Accept: 'application/json' },
+      });
+      const doc = (await res.json()) as { responses: unknown[] };
+      assert.equal(doc.responses.length, 3);
+    });
+
     it('uses the client it is given and leaves it open', T, async () => {
       const client = await CoapClient.create({
         iface: '127.0.0.1',
