@@ -1,9 +1,19 @@
 // Command-line settings of the bench: --quick (about 1 s per scenario, small N, for CI), --profile
-// (CPU-profile our server child), --only=server,client,codec,fanout,block,security,rd,proxy, --fanout=N,N,...
-// (group sizes).
+// (CPU-profile our server child), --only=server,client,codec,fanout,block,security,rd,proxy,gateway,
+// --fanout=N,N,... (group sizes).
 import { join } from 'node:path';
 
-export const SECTIONS = ['server', 'client', 'codec', 'fanout', 'block', 'security', 'rd', 'proxy'] as const;
+export const SECTIONS = [
+  'server',
+  'client',
+  'codec',
+  'fanout',
+  'block',
+  'security',
+  'rd',
+  'proxy',
+  'gateway',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchConfig {

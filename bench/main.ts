@@ -13,6 +13,7 @@ import { blockSection } from './scenarios/block.js';
 import { clientSection } from './scenarios/client.js';
 import { codecSection } from './scenarios/codec.js';
 import { fanoutSection } from './scenarios/fanout.js';
+import { gatewaySection } from './scenarios/gateway.js';
 import { proxySection } from './scenarios/proxy.js';
 import { rdSection } from './scenarios/rd.js';
 import { securitySection } from './scenarios/security.js';
@@ -36,6 +37,7 @@ const runners = {
   security: securitySection,
   rd: rdSection,
   proxy: proxySection,
+  gateway: gatewaySection,
 } as const satisfies Record<Section, unknown>;
 const sections: SectionResult[] = [];
 for (const [name, run] of Object.entries(runners)) {

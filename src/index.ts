@@ -47,6 +47,7 @@ export {
   type StoreFs,
 } from './group-config/index.js';
 export type { Membership as GroupMembership } from './group-json/types.js';
+export * from './http-gateway/index.js';
 export * from './oscore/endpoint/index.js';
 export { OscoreError, type OscoreErrorCode } from './oscore/errors.js';
 export {

@@ -122,7 +122,14 @@ Multicast-Timeout. Without group forwarding, a group target gets 5.01 (RFC 7390 
   --cache-size N           responses kept in the cache (default 1000; 0: no cache)
   --oscore FILE            clients may protect their requests to the proxy with these OSCORE keys
   --pid-file FILE          write the process ID to FILE once ready; removed on exit
-Prints 'ready coap://ADDR:PORT' once listening; SIGTERM or Ctrl-C stops it (status 0).
+  --http-port N            also run the HTTP-to-CoAP gateway (RFC 8075) on this TCP port: GET
+                           http://HOST:N/hc/coap://TARGET; groups follow --allow-groups-from
+  --http-bind ADDR         address of the gateway (default 127.0.0.1)
+  --http-allow-target CIDR unicast targets the gateway may reach, or 'any' (repeatable;
+                           default loopback and the subnets of --iface)
+  --http-host-name NAME    a name the gateway answers to besides IP literals and localhost
+Prints 'ready coap://ADDR:PORT' once listening (and the gateway's http://... after it);
+SIGTERM or Ctrl-C stops it (status 0).
 Option numbers (experimental, docs/proxy.md): Multicast-Timeout 65026, Reply-From 65016, Group-ETag 65048.`,
   rd: `Usage: coap-group rd --bind ADDR [options]
 

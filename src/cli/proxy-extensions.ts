@@ -7,6 +7,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { CoapProxy, ProxyOptions } from '../index.js';
+import { HTTP_GATEWAY_EXTENSION } from './http-gateway.js';
 
 /** The command line's values, as `parseArgs` gives them. */
 export type ProxyArgValues = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
@@ -38,4 +39,4 @@ export interface ProxyExtension {
 }
 
 /** The extensions of `coap-group proxy`, in the order they start. */
-export const PROXY_EXTENSIONS: readonly ProxyExtension[] = [];
+export const PROXY_EXTENSIONS: readonly ProxyExtension[] = [HTTP_GATEWAY_EXTENSION];

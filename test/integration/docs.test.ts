@@ -38,6 +38,16 @@ type Expectation = RegExp | { readonly re: RegExp; readonly lines: number; reado
 
 /** What some examples must print. */
 const EXPECT: Record<string, Record<string, Expectation[]>> = {
+  'docs/proxy.md': {
+    // Through the proxy, one line per member, each from its member, then one node by unicast.
+    'client-cli': [
+      { re: /^127\.0\.0\.2:5683 {2}2\.05 Content {2}on$/, lines: 1 },
+      { re: /^127\.0\.0\.3:5683 {2}2\.05 Content {2}off$/, lines: 1 },
+      /^on$/m,
+    ],
+    // The gateway started by the proxy command: a unicast target, then the group as JSON.
+    'gateway-cli': [/^on$/m, /"from":"127\.0\.0\.2:5683"/, /"reason":"window"/],
+  },
   'docs/resource-directory.md': {
     cli: [
       // register-group prints the group's registration resource.

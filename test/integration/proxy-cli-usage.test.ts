@@ -31,6 +31,16 @@ describe('coap-group proxy: usage', () => {
     ['members without group forwarding', ['--bind', '127.0.0.1', '--learn-members'], /need group forwarding/],
     ['a bad hop limit', ['--bind', '127.0.0.1', '--hops', '300'], /--hops 300/],
     ['an unknown option', ['--bind', '127.0.0.1', '--nope'], /nope/],
+    [
+      'a gateway option without --http-port',
+      ['--bind', '127.0.0.1', '--http-bind', '127.0.0.1'],
+      /--http-bind needs --http-port N/,
+    ],
+    [
+      'a bad gateway port',
+      ['--bind', '127.0.0.1', '--http-port', '70000'],
+      /--http-port 70000 must be an integer/,
+    ],
   ] as const) {
     it(`refuses ${why} with one line and exit 2`, T, async () => {
       const r = await runCli(['proxy', ...args]);
@@ -53,6 +63,9 @@ describe('coap-group proxy: usage', () => {
       '--allow-groups-from',
       '--reverse',
       '--cache-size',
+      '--http-port',
+      '--http-bind',
+      '--http-allow-target',
     ])
       assert.ok(r.stdout.includes(o), o);
   });

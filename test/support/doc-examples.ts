@@ -15,9 +15,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './cli-run.js';
 
 /** Fence languages that are code to run, and those that are data or output. */
@@ -99,6 +99,14 @@ export function installPackage(): string {
     timeout: 120_000,
   });
   assert.equal(r.status, 0, `building the package failed:\n${r.stdout}${r.stderr}`);
+  // Its dependencies, as npm would install them beside it (from this checkout's node_modules).
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  for (const dep of Object.keys(manifest.dependencies ?? {})) {
+    mkdirSync(dirname(join(dir, 'node_modules', dep)), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
+  }
   return dir;
 }
 

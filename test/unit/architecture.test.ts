@@ -55,8 +55,19 @@ export const LAYERING: Layering = {
       builtins: ['node:crypto', 'node:diagnostics_channel', 'node:fs', 'node:path', 'node:util'],
     },
     {
-      modules: ['group-config', 'rd', 'proxy'],
-      builtins: ['node:crypto', 'node:fs', 'node:path', 'node:timers/promises', 'node:zlib'],
+      modules: ['group-config', 'rd', 'proxy', 'http-gateway'],
+      builtins: [
+        'node:crypto',
+        'node:diagnostics_channel',
+        'node:fs',
+        'node:http',
+        'node:net',
+        'node:os',
+        'node:path',
+        'node:timers/promises',
+        'node:util',
+        'node:zlib',
+      ],
     },
     { modules: ['entry'], builtins: [] },
     { modules: ['index'], builtins: [] },
@@ -115,8 +126,19 @@ describe('architecture', () => {
     assert.deepEqual(io, ['2: node:fs', '2: node:net']);
   });
 
-  it('imports no package and no path outside src/', { timeout: 10_000 }, () => {
-    assert.deepEqual(foreignImports(graph), []);
+  it('imports no package and no path outside src/, but the one the HTTP gateway names', {
+    timeout: 10_000,
+  }, () => {
+    // structured-headers parses and serializes the gateway's Reply-From field (RFC 9651); the
+    // gateway loads it when it starts, so the rest of the package never does.
+    const allowed = new Set([
+      'http-gateway/gateway.ts imports structured-headers',
+      'http-gateway/reply-from.ts imports structured-headers',
+    ]);
+    assert.deepEqual(
+      foreignImports(graph).filter((l) => !allowed.has(l)),
+      [],
+    );
   });
 
   it('lets the CLI import only the public entry points', { timeout: 10_000 }, () => {
