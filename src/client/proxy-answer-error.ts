@@ -27,9 +27,11 @@ const MEANING: Readonly<Record<string, string>> = {
  *
  * @example
  * try {
- *   for await (const r of client.group({ uri: 'coap://224.0.1.187/light', proxy: 'coap://192.0.2.50' })) use(r);
+ *   for await (const r of client.group({ uri: 'coap://224.0.1.187/light', proxy: 'coap://192.0.2.50' }))
+ *     console.log(r.source.address, r.text());
  * } catch (err) {
- *   if (err instanceof ProxyAnswerError && err.response.codeString === '5.03') retryIn(err.response.maxAge);
+ *   if (err instanceof ProxyAnswerError && err.response.codeString === '5.03')
+ *     console.log(`the proxy is busy: again in ${err.response.maxAge} s`);
  * }
  */
 export class ProxyAnswerError extends CoapError {

@@ -11,37 +11,11 @@
  * of the library never needs it.
  */
 import type { List } from 'structured-headers';
-import { COAP_PORT } from '../constants.js';
-import { ipFamily, ipv6ToBytes, splitZone } from '../util/ip.js';
-
-/** The host of an address as CRI bytes (href §5.1 host-ip). */
-function hostBytes(address: string): Buffer {
-  const bare = splitZone(address).address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  const v4 = mapped ? mapped[1]! : bare;
-  if (ipFamily(v4) === 4) return Buffer.from(v4.split('.').map(Number));
-  return ipv6ToBytes(bare);
-}
+import { criOfEndpoint, encodeCri } from '../uri/index.js';
 
 /** The CBOR bytes of the CRI `coap://address:port` (href §5.1), as Reply-From carries it. */
 export function memberCri(address: string, port: number): Buffer {
-  const host = hostBytes(address);
-  const withPort = port !== COAP_PORT;
-  const portBytes = !withPort
-    ? []
-    : port < 24
-      ? [port]
-      : port < 256
-        ? [0x18, port]
-        : [0x19, port >> 8, port & 0xff];
-  return Buffer.from([
-    0x82, // array(2): scheme, authority
-    0x20, // -1: coap (href §5.1.1)
-    withPort ? 0x82 : 0x81, // authority array: host, ?port
-    0x40 | host.length, // byte string of 4 or 16
-    ...host,
-    ...portBytes,
-  ]);
+  return encodeCri(criOfEndpoint('coap', address, port));
 }
 
 /** `serializeList` of `structured-headers`. */
@@ -49,6 +23,6 @@ export type ListSerializer = (list: List) => string;
 
 /** The Reply-From field value for a member, e.g. `:giCBRH8AAAI=:` for 127.0.0.2:5683. */
 export function replyFromHeader(address: string, port: number, serialize: ListSerializer): string {
-  // The Buffer itself, never `.buffer`: a small Buffer is a view into a shared pool.
-  return serialize([[memberCri(address, port), new Map()]]);
+  // A copy, never `.buffer`: a small Buffer is a view into a shared pool.
+  return serialize([[Uint8Array.from(memberCri(address, port)), new Map()]]);
 }

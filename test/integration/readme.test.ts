@@ -91,7 +91,7 @@ if (!insideNetns()) {
       const shell = BLOCKS.filter((b) => b.lang === 'sh' && b.notRun === undefined);
       assert.deepEqual(
         shell.map((b) => b.name),
-        ['cli', 'groups'],
+        ['cli', 'groups', 'proxy'],
       );
       const scratch = join(ROOT, '.tmp');
       mkdirSync(scratch, { recursive: true });
@@ -114,6 +114,14 @@ if (!insideNetns()) {
         assert.match(r.stdout, /^1 +239\.255\.0\.3 +room3\.example$/m, out);
         assert.match(r.stdout, /^removed index 1$/m, out);
         assert.ok(existsSync(join(dir, 'node-state')), out);
+        // proxy: the group through the proxy (its line and a summary naming the proxy), then over HTTP.
+        assert.match(
+          r.stderr,
+          /^1 response from 1 endpoint in \d+ ms \(224\.0\.1\.187:5683 via coap:\/\/127\.0\.0\.10/m,
+          out,
+        );
+        assert.match(r.stdout, /"from":"127\.0\.0\.2:5683"/, out);
+        assert.match(r.stdout, /"reason":"window"/, out);
         // Nothing went wrong on the way, and no node warned about its port.
         assert.doesNotMatch(r.stderr, /failed:|warning|note:|Error/, out);
       } finally {
