@@ -66,22 +66,25 @@ const PROXY_HINTS: Readonly<Record<string, string>> = {
   '4.00': 'check that the proxy and this client use the same option numbers (docs/proxy.md)',
 };
 
+/** The summary as one JSON object on stderr (`--json`); returns `status`. */
+function jsonSummary(s: GroupSummary, run: GroupRun, status: number, error: string | undefined): number {
+  const o = {
+    responses: s.responses,
+    endpoints: s.endpoints,
+    ms: Math.round(s.elapsedMs),
+    reason: s.reason,
+    target: run.target,
+    ...(run.proxy !== undefined ? { proxy: run.proxy } : {}),
+    exit: status,
+    ...(error !== undefined ? { error } : {}),
+  };
+  process.stderr.write(`${JSON.stringify(o)}\n`);
+  return status;
+}
+
 function refused(err: ProxyAnswerError, s: GroupSummary, run: GroupRun): number {
   const status = Exit.RESPONSE_ERROR;
-  if (run.json) {
-    const o = {
-      responses: s.responses,
-      endpoints: s.endpoints,
-      ms: Math.round(s.elapsedMs),
-      reason: s.reason,
-      target: run.target,
-      ...(run.proxy !== undefined ? { proxy: run.proxy } : {}),
-      exit: status,
-      error: err.message,
-    };
-    process.stderr.write(`${JSON.stringify(o)}\n`);
-    return status;
-  }
+  if (run.json) return jsonSummary(s, run, status, err.message);
   const code = err.response.codeString;
   const hint = code === '5.03' ? `${PROXY_HINTS[code]} (${err.response.maxAge} s)` : PROXY_HINTS[code];
   process.stderr.write(`coap-group: ${err.message}${hint !== undefined ? ` (${hint})` : ''}\n`);
@@ -103,20 +106,7 @@ function summarise(s: GroupSummary, run: GroupRun): number {
     note = `; ${run.noResponse!.map((c) => `${c}.xx`).join(', ')} responses were not wanted, so silence may mean success`;
   }
   const status = error === undefined ? Exit.OK : Exit.TIMEOUT;
-  if (run.json) {
-    const o = {
-      responses: s.responses,
-      endpoints: s.endpoints,
-      ms: Math.round(s.elapsedMs),
-      reason: s.reason,
-      target: run.target,
-      ...(run.proxy !== undefined ? { proxy: run.proxy } : {}),
-      exit: status,
-      ...(error !== undefined ? { error } : {}),
-    };
-    process.stderr.write(`${JSON.stringify(o)}\n`);
-    return status;
-  }
+  if (run.json) return jsonSummary(s, run, status, error);
   if (error !== undefined) {
     const hint =
       run.proxy !== undefined

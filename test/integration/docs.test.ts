@@ -34,7 +34,18 @@ const DOCS = readdirSync(join(ROOT, 'docs'))
  * What an example must print, beyond exiting 0: a pattern that its stdout matches; or, with
  * `lines`, a pattern that exactly that many of its lines match (on stderr with `stderr`).
  */
-type Expectation = RegExp | { readonly re: RegExp; readonly lines: number; readonly stderr?: true };
+type Expectation = RegExp | { readonly re: RegExp; readonly lines: number; readonly stderr?: true } | Printed;
+
+/**
+ * Stdout is exactly the ```text block that follows the example in the document, but for the
+ * parts of it that `vary` names (literal text, and the pattern that stands for it).
+ */
+interface Printed {
+  readonly printed: true;
+  readonly vary?: readonly (readonly [string, string])[];
+}
+
+const PRINTED: Printed = { printed: true };
 
 /** What some examples must print. */
 const EXPECT: Record<string, Record<string, Expectation[]>> = {
@@ -47,6 +58,11 @@ const EXPECT: Record<string, Record<string, Expectation[]>> = {
     ],
     // The gateway started by the proxy command: a unicast target, then the group as JSON.
     'gateway-cli': [/^on$/m, /"from":"127\.0\.0\.2:5683"/, /"reason":"window"/],
+    'proxy-cli': [/^on$/m],
+    'proxy-library': [PRINTED],
+    'gateway-json': [PRINTED],
+    // The index of the new membership is the node's to choose.
+    'gateway-console': [{ printed: true, vary: [['coap-group/1', 'coap-group/\\w+']] }],
   },
   'docs/resource-directory.md': {
     cli: [
@@ -81,8 +97,24 @@ const EXPECT: Record<string, Record<string, Expectation[]>> = {
   },
 };
 
-/** Asserts that an example's output meets an expectation; `what` names the example. */
-function assertPrinted(e: Expectation, out: { stdout: string; stderr: string }, what: string): void {
+/**
+ * Asserts that an example's output meets an expectation; `what` names the example, `next` is the
+ * block after it in the document.
+ */
+function assertPrinted(
+  e: Expectation,
+  out: { stdout: string; stderr: string },
+  what: string,
+  next: CodeBlock | undefined,
+): void {
+  if ('printed' in e) {
+    assert.equal(next?.lang, 'text', `${what} is followed by what it prints`);
+    const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    let pattern = literal(next!.code);
+    for (const [text, re] of e.vary ?? []) pattern = pattern.replace(literal(text), re);
+    assert.match(out.stdout, new RegExp(`^${pattern}$`), `${what} printed:\n${out.stdout}`);
+    return;
+  }
   if (e instanceof RegExp) {
     assert.match(out.stdout, e, `${what} printed:\n${out.stdout}`);
     return;
@@ -176,7 +208,8 @@ if (!insideNetns()) {
               assert.equal(r.status, 0, `${what} failed:\n${r.stdout}${r.stderr}`);
               out = r;
             }
-            for (const e of EXPECT[doc]?.[b.name!] ?? []) assertPrinted(e, out, what);
+            const next = all[all.indexOf(b) + 1];
+            for (const e of EXPECT[doc]?.[b.name!] ?? []) assertPrinted(e, out, what, next);
             assert.ok(await portFree(), `${what} left a node on 127.0.0.2:5683`);
           }
         } finally {
