@@ -6,82 +6,13 @@
 // The proxy should add about one round trip to the group figure.
 import { CoapClient } from '../../src/index.js';
 import type { BenchConfig } from '../config.js';
-import type { CollectResult } from '../fanout/measure.js';
 import { type DriveResult, drive, type OneRequest } from '../load/drive.js';
-import { median } from '../load/stats.js';
 import type { Row, SectionResult } from '../report/types.js';
-import { runToEnd } from '../servers/run-to-end.js';
 import { type Child, sibling, spawnTs } from '../servers/spawn.js';
+import { groupTimeRows } from './group-through.js';
 
-const SIZES = [10, 100];
 const IN_FLIGHT = [1, 16];
 const TIMEOUT_MS = 2000;
-
-async function groupRows(
-  cfg: BenchConfig,
-  proxy: Child,
-  log: (s: string) => void,
-  notes: string[],
-): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const n of SIZES) {
-    const leisureMs = n;
-    let nodes: Child;
-    try {
-      nodes = await spawnTs(
-        `${n} nodes`,
-        sibling(import.meta.url, '../servers/group-nodes.ts'),
-        [String(n), String(leisureMs / 1000)],
-        [],
-        60_000,
-      );
-    } catch (err) {
-      notes.push(`N=${n}: nodes did not start: ${(err as Error).message.split('\n')[0]}`);
-      continue;
-    }
-    const results: Record<string, CollectResult | undefined> = {};
-    try {
-      const budget = 20_000 + cfg.fanoutReps * (2 * leisureMs + 4500);
-      const reps = String(cfg.fanoutReps);
-      const runs = [
-        ['direct', '../fanout/collect-ours.ts', [String(nodes.port), String(n), String(leisureMs), reps]],
-        [
-          'proxy',
-          '../proxy/collect-proxy.ts',
-          [String(proxy.port), String(nodes.port), String(n), String(leisureMs), reps],
-        ],
-      ] as const;
-      for (const [col, file, args] of runs) {
-        try {
-          const r = await runToEnd<CollectResult>(sibling(import.meta.url, file), args, budget, [
-            '--expose-gc',
-          ]);
-          results[col] = r;
-          log(
-            `  proxy N=${n} ${col.padEnd(6)} ${r.times.map((t) => t.toFixed(1)).join('/')} ms, responses ${r.counts.join('/')}`,
-          );
-          if (r.counts.some((c) => c < n))
-            notes.push(
-              `N=${n} ${col}: only ${r.counts.join('/')} of ${n} responses before the window closed`,
-            );
-        } catch (err) {
-          notes.push(`N=${n} ${col}: ${(err as Error).message}`);
-        }
-      }
-    } finally {
-      await nodes.stop();
-    }
-    rows.push({
-      scenario: `N=${n} time to all responses (Leisure ${leisureMs} ms)`,
-      unit: 'ms',
-      higherIsBetter: false,
-      values: Object.fromEntries(
-        ['proxy', 'direct'].map((c) => [c, results[c] ? median(results[c]!.times) : null]),
-      ),
-    });
-  }
-  return rows;
-}
 
 /** Closed-loop GETs from our client, to the origin directly or through the proxy (Proxy-Uri). */
 async function unicast(
@@ -179,7 +110,14 @@ export async function proxySection(cfg: BenchConfig, log: (s: string) => void): 
     return result();
   }
   try {
-    rows.push(...(await groupRows(cfg, proxy, log, notes)));
+    rows.push(
+      ...(await groupTimeRows(
+        cfg,
+        { column: 'proxy', child: proxy, collector: '../proxy/collect-proxy.ts' },
+        log,
+        notes,
+      )),
+    );
     rows.push(...(await unicastRows(cfg, proxy, log, notes)));
     const mem = await proxy.memory();
     if (mem) notes.push(`the proxy's process after the runs: RSS ${(mem.rss / 1024 / 1024).toFixed(0)} MB`);
