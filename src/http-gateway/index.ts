@@ -8,7 +8,7 @@ export type { GatewayConsoleOptions } from './console-options.js';
 export { coreHcLink } from './discovery.js';
 export type { GroupResultJson, GroupSummaryJson, MemberResponseJson, SummaryReason } from './envelope.js';
 export { type GatewayAddress, HttpGateway, startHttpGateway } from './gateway.js';
-export { COAP_CODE_HEADER } from './unicast.js';
 export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type GatewayRate } from './limits.js';
 export type { HttpGatewayOptions } from './options.js';
 export type { GatewayGroupAccess } from './policy.js';
+export { COAP_CODE_HEADER } from './unicast.js';

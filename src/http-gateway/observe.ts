@@ -20,11 +20,18 @@ import { httpReason } from './status.js';
  * Whether the request asks to observe: `Observe: 0` on a GET answered as an event stream.
  * @throws Refusal 400 for any other use of the field.
  */
-export function observeRequested(value: string | string[] | undefined, method: string, sse: boolean): boolean {
+export function observeRequested(
+  value: string | string[] | undefined,
+  method: string,
+  sse: boolean,
+): boolean {
   if (value === undefined) return false;
   const text = (Array.isArray(value) ? value.join(',') : value).trim();
   if (text !== '0')
-    throw refuse(400, `Observe ${JSON.stringify(text)}: only Observe: 0 (register) is taken; leave the stream to cancel`);
+    throw refuse(
+      400,
+      `Observe ${JSON.stringify(text)}: only Observe: 0 (register) is taken; leave the stream to cancel`,
+    );
   if (method !== 'GET') throw refuse(400, `Observe needs a GET, not ${method} (RFC 7641 §2)`);
   if (!sse) throw refuse(400, 'Observe needs Accept: text/event-stream: notifications are sent as events');
   return true;
@@ -66,7 +73,10 @@ export async function serveObservation(ctx: GatewayContext, f: Forward): Promise
     });
     for await (const r of observation) {
       if (!res.headersSent)
-        res.writeHead(200, httpReason(200), { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+        res.writeHead(200, httpReason(200), {
+          'Content-Type': 'text/event-stream',
+          'Cache-Control': 'no-cache',
+        });
       count++;
       const json = memberJson(r, r.source, ctx.now() - started);
       res.write(sseEvent('response', r.observe === undefined ? json : { ...json, observe: r.observe }));
@@ -88,9 +98,17 @@ export async function serveObservation(ctx: GatewayContext, f: Forward): Promise
   }
   if (reason === 'gone') return;
   if (!res.headersSent) {
-    if (reason === 'closed') return writeRefusal(res, refuse(503, 'the gateway is closing; try again'), false);
+    if (reason === 'closed')
+      return writeRefusal(res, refuse(503, 'the gateway is closing; try again'), false);
     const message = failure instanceof CoapError ? failure.message : 'the observation failed';
-    return writeRefusal(res, refuse(failure instanceof CoapError && failure.code === 'ERR_COAP_TIMEOUT' ? 504 : 502, `${f.target.text}: ${message}`), false);
+    return writeRefusal(
+      res,
+      refuse(
+        failure instanceof CoapError && failure.code === 'ERR_COAP_TIMEOUT' ? 504 : 502,
+        `${f.target.text}: ${message}`,
+      ),
+      false,
+    );
   }
   const summary = {
     responses: count,

@@ -12,7 +12,11 @@ import type { Resolver } from '../client/resolve.js';
 import { InvalidArgumentError } from '../errors.js';
 import { resolveInterface } from '../transport/interfaces.js';
 import type { Address } from '../transport/types.js';
-import { type CheckedConsoleOptions, checkConsoleOptions, type GatewayConsoleOptions } from './console-options.js';
+import {
+  type CheckedConsoleOptions,
+  checkConsoleOptions,
+  type GatewayConsoleOptions,
+} from './console-options.js';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type GatewayRate } from './limits.js';
 import type { GatewayGroupAccess } from './policy.js';
 

@@ -14,8 +14,8 @@ import { EMPTY } from '../message/types.js';
 import { toHttpAnswer } from './answer.js';
 import { type Forward, type GatewayContext, writeAnswer, writeRefusal } from './context.js';
 import { conditions } from './etag.js';
-import { serveObservation } from './observe.js';
 import { acceptFormat, parseAccept, requestFormat } from './media.js';
+import { serveObservation } from './observe.js';
 import { Refusal, refuse } from './refusal.js';
 import { carriesPayload, readBody } from './request.js';
 
