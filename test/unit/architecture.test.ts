@@ -34,6 +34,8 @@ export const RANKS: Record<string, number> = {
   oscore: 9,
   index: 10,
   cli: 11,
+  // The console's browser scripts: they import nothing of the library (they speak HTTP only).
+  console: 12,
 };
 const CORE = new Set(['message', 'options']);
 
