@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CoapError, type MethodName } from '../index.js';
+import { runConsole } from './console.js';
 import { runDemo } from './demo.js';
 import { runDiscover } from './discover.js';
 import { stackOf, systemErrorLine, systemErrorOf, systemHint } from './failure.js';
@@ -97,7 +98,17 @@ async function dispatch(session: Session): Promise<number> {
       return await runKeys(rest);
     case 'demo':
       if (wantsHelp) return help('demo');
-      return await runDemo(rest);
+      // With --console the room runs until stopped, like serve: a stop is success.
+      if (rest.includes('--console')) {
+        session.stopIsSuccess();
+        session.catchSignals();
+      }
+      return await runDemo(rest, session);
+    case 'console':
+      if (wantsHelp) return help('console');
+      session.stopIsSuccess();
+      session.catchSignals();
+      return await runConsole(rest, session);
     case 'rd':
       if (wantsHelp)
         return help(rest[0] === 'register-group' || rest[0] === 'lookup' ? `rd ${rest[0]}` : 'rd');
