@@ -17,6 +17,7 @@ import {
   RdRegistration,
 } from '../index.js';
 import { startConsoleGateway, untilStopped } from './console.js';
+import { removePidFile, writePidFile } from './pid-file.js';
 import { addValueResource } from './serve.js';
 import type { Session } from './session.js';
 import { LOOPBACK } from './usage.js';
@@ -27,6 +28,8 @@ export interface DemoConsoleSettings {
   readonly leisure: number;
   readonly port: number;
   readonly httpPort: number;
+  /** Written once the room and the console are ready, removed on exit. */
+  readonly pidFile?: string | undefined;
 }
 
 /** Runs the room and the console until the session is stopped; resolves with the exit status. */
@@ -96,6 +99,10 @@ export async function runDemoConsole(s: DemoConsoleSettings, session: Session): 
     process.stdout.write(
       `coap-group demo: ${s.nodes} node${s.nodes === 1 ? '' : 's'} on 127.0.0.2-127.0.0.${s.nodes + 1} port ${s.port} in All CoAP Nodes on the loopback interface, Leisure ${s.leisure} s; a resource directory at ${rd} (sectors hall and room4)\n`,
     );
+    if (s.pidFile !== undefined) {
+      writePidFile(s.pidFile);
+      closers.push(() => removePidFile(s.pidFile!));
+    }
     process.stdout.write(`console ${gateway.address!.origin}/console/\n`);
     process.stdout.write('The room runs until stopped (Ctrl-C).\n');
     await untilStopped(session.signal);

@@ -35,6 +35,7 @@ const OPTIONS = {
   port: { type: 'string' },
   console: { type: 'boolean' },
   'http-port': { type: 'string' },
+  'pid-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -56,9 +57,17 @@ export async function runDemo(argv: string[], session: Session): Promise<number>
   const leisure = seconds('leisure', values.leisure) ?? 2;
   const port = integer('port', values.port, 1, 65535) ?? 5683;
   const httpPort = integer('http-port', values['http-port'], 0, 65535);
-  if (httpPort !== undefined && !values.console)
-    throw new UsageError('--http-port needs --console', 'e.g. coap-group demo --console --http-port 8080');
-  if (values.console) return runDemoConsole({ nodes: n, leisure, port, httpPort: httpPort ?? 8080 }, session);
+  for (const [flag, given] of [
+    ['http-port', httpPort],
+    ['pid-file', values['pid-file']],
+  ] as const)
+    if (given !== undefined && !values.console)
+      throw new UsageError(`--${flag} needs --console`, 'e.g. coap-group demo --console --http-port 8080');
+  if (values.console)
+    return runDemoConsole(
+      { nodes: n, leisure, port, httpPort: httpPort ?? 8080, pidFile: values['pid-file'] },
+      session,
+    );
   const window = (leisure + 0.5) * 1000;
   const group = `coap://${ALL_COAP_NODES_IPV4}:${port}`;
   const nodes: CoapServer[] = [];

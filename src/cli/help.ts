@@ -136,7 +136,7 @@ QUERY is a&b...: attribute filters (rt=light, et=core.rd-group, d=room3, ep=lamp
   --json                 one JSON object per link: {"href":...,"ep":...}
   --oscore FILE          protect the request
   --timeout SECONDS      give up after this long (default 10)`,
-  demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N] [--console [--http-port N]]
+  demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N] [--console [--http-port N] [--pid-file FILE]]
 
 Starts N nodes (default 5) on 127.0.0.2.., all members of All CoAP Nodes on the loopback interface,
 then a controller discovers them, switches every light on with one multicast PUT, reads them back
@@ -144,7 +144,8 @@ with one multicast GET and prints each answer with its delay; then it commission
 and through a resource directory (the room's nodes join by themselves), and locks doors with Group OSCORE.
 --console leaves the room running instead (its nodes registered in a resource directory, in the
 sectors hall and room4) with the commissioning console on http://127.0.0.1:8080/console/ (or
---http-port N; 0 for any free port), prints 'console URL', and runs until Ctrl-C.
+--http-port N; 0 for any free port), prints 'console URL', and runs until Ctrl-C (status 0);
+--pid-file FILE is written just before that line and removed on exit.
 Sends nothing beyond loopback.`,
   console: `Usage: coap-group console [options]
 
