@@ -38,6 +38,15 @@ type Expectation = RegExp | { readonly re: RegExp; readonly lines: number; reado
 
 /** What some examples must print. */
 const EXPECT: Record<string, Record<string, Expectation[]>> = {
+  'docs/console.md': {
+    demo: [
+      /^console http:\/\/127\.0\.0\.1:8080\/console\/$/m,
+      /^\{"hc":"\/hc\/","group":"coap:\/\/224\.0\.1\.187","rd":"coap:\/\/127\.0\.0\.5","wait":3,"maxWait":60,"iface":"127\.0\.0\.1"\}$/m,
+      // The discovery through the gateway: the three nodes, each with its light.
+      /("from":"127\.0\.0\.[234]:5683".*){3}/,
+      /"responses":3,"endpoints":3/,
+    ],
+  },
   'docs/resource-directory.md': {
     cli: [
       // register-group prints the group's registration resource.
