@@ -69,7 +69,9 @@ export function setupAct(gw: Gateway, state: ConsoleState): void {
     const responses: MemberResponse[] = [];
     const authority = /^coap:\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?/.exec(uri)!;
     const group = hostPort(`${authority[1]}${authority[2] === undefined ? '' : `:${authority[2]}`}`);
-    const members = state.membersOf(group.host, group.port);
+    // A group no membership names (All CoAP Nodes, one joined otherwise) expects every node known.
+    const named = state.membersOf(group.host, group.port);
+    const members = named !== undefined && named.length > 0 ? named : undefined;
     const expected = (members ?? state.sorted()).map((n) => n.key);
     const draw = (spanMs: number) => {
       const answered = new Map<string, MemberResponse[]>();

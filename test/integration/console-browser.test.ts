@@ -178,12 +178,41 @@ if (missing !== undefined) {
       },
     );
 
+    it('lists the node that did not answer, on the timeline and under it', T, async () => {
+      await page.selectOption('#act-method', 'GET');
+      await page.fill('#act-uri', 'coap://224.0.1.187/light');
+      await page.fill('#act-payload', '');
+      await page.fill('#act-wait', '1');
+      await page.click('#act-send');
+      await page.waitForFunction(() =>
+        /^\d+ responses? from/.test(document.getElementById('act-status')!.textContent!),
+      );
+      assert.match(
+        (await page.textContent('#act-status'))!,
+        /^4 responses from 4 nodes in \d+ ms \(window\)$/,
+      );
+      const silent = room.keys[4]!;
+      assert.equal(await page.textContent('#act-silent'), `Did not answer (nodes known): ${silent}`);
+      const rows = await page.$$eval('#act-table tbody tr', cells);
+      // The three lights of the room were switched on; the first is still off.
+      assert.deepEqual(rows.map((r) => [r[0], r[1], r[2]]).sort(), [
+        ['coap://127.0.0.2', '2.05 Content', 'off'],
+        ['coap://127.0.0.3', '2.05 Content', 'on'],
+        ['coap://127.0.0.4', '2.05 Content', 'on'],
+        ['coap://127.0.0.5', '2.05 Content', 'on'],
+      ]);
+      assert.equal(await page.locator('[data-testid="timeline"] circle').count(), 4);
+      assert.equal(await page.locator('[data-testid="timeline"] .silent-mark').count(), 1);
+      await shot(page, 'act-silent');
+    });
+
     it('receives on the page a change made with the CLI', T, async () => {
       await tab(page, 'observe');
       await page.fill('#observe-uri', 'coap://224.0.1.187/light');
       await page.fill('#observe-wait', '30');
       await page.click('#observe-start');
-      await page.waitForFunction(() => document.querySelectorAll('#observe-table tbody tr').length === 5);
+      // The silent node's light takes no group requests: four observe it.
+      await page.waitForFunction(() => document.querySelectorAll('#observe-table tbody tr').length === 4);
       const changed = room.keys[0]!;
       const cli = await runCli([
         'put',

@@ -1,6 +1,7 @@
 /**
  * A room for the console's tests: N nodes on 127.0.0.2.. (port 5683, All CoAP Nodes on `lo`),
- * each with an observable `/light` and a `/coap-group` resource, registered in a resource
+ * each with an observable `/light` (which the last one does not take by multicast, so that it is
+ * silent to group requests) and a `/coap-group` resource, registered in a resource
  * directory on the next address; a gateway serving the console, its scripts compiled from
  * src/console into a temporary directory with the project's TypeScript.
  */
@@ -73,7 +74,8 @@ export async function startRoom(n: number, leisure: number): Promise<Room> {
       const node = new CoapServer({ bind: [`127.0.0.${i + 2}`], iface: '127.0.0.1', leisure });
       let value = 'off';
       node
-        .resource('/light', { multicast: true, rt: 'light', obs: true, ct: 0, title: `Light ${i + 1}` })
+        // The last node's light takes no group requests: it stays silent to them.
+        .resource('/light', { multicast: i < n - 1, rt: 'light', obs: true, ct: 0, title: `Light ${i + 1}` })
         .get(() => ({ payload: value, format: 0 }))
         .put((req) => {
           value = req.text();
