@@ -90,7 +90,7 @@ export function setupObserve(gw: Gateway): void {
       setText(
         'observe-status',
         stop.signal.aborted
-          ? `cancelled: ${nodes.size} node${nodes.size === 1 ? '' : 's'} were observed`
+          ? `cancelled: ${nodes.size} node${nodes.size === 1 ? ' was' : 's were'} observed`
           : `ended (${summary?.reason ?? 'closed'}): ${summary?.responses ?? 0} notifications from ${nodes.size} node${nodes.size === 1 ? '' : 's'}`,
       );
     } catch (err) {

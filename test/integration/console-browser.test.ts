@@ -234,6 +234,24 @@ if (missing !== undefined) {
       await page.waitForFunction(() =>
         /^cancelled/.test(document.getElementById('observe-status')!.textContent!),
       );
+
+      // One node, observed until cancelled: its notification arrives, and Cancel ends it.
+      const one = room.keys[2]!;
+      await page.fill('#observe-uri', `coap://${one.replace(/:5683$/, '')}/light`);
+      await page.click('#observe-start');
+      await page.waitForFunction(
+        (key) => document.querySelector(`#observe-table tr[data-from="${key}"] .value`)?.textContent === 'on',
+        one,
+      );
+      assert.equal(await page.locator('#observe-table tbody tr').count(), 1);
+      assert.equal(
+        await page.textContent('#observe-commands'),
+        `coap-group get coap://${one.replace(/:5683$/, '')}/light --observe`,
+      );
+      await page.click('#observe-cancel');
+      await page.waitForFunction(() =>
+        /^cancelled: 1 node/.test(document.getElementById('observe-status')!.textContent!),
+      );
     });
 
     it("shows a node's 4.00 next to that node for a bad group address, and changes nothing", T, async () => {
