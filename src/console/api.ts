@@ -90,9 +90,12 @@ export class Gateway {
   async unicast(method: string, target: string, body?: string, type?: string): Promise<UnicastAnswer> {
     const headers: Record<string, string> = {};
     if (type !== undefined) headers['Content-Type'] = type;
+    // Always the node's answer of now: the gateway marks answers cacheable for their Max-Age
+    // (RFC 8075 §6.4), and a list read again after a change elsewhere must not come from a cache.
     const res = await fetch(this.url(target), {
       method,
       headers,
+      cache: 'no-store',
       ...(body !== undefined ? { body } : {}),
     });
     const location = res.headers.get('location');
@@ -132,6 +135,7 @@ export class Gateway {
       res = await fetch(this.url(r.target), {
         method: r.method,
         headers,
+        cache: 'no-store',
         ...(r.payload !== undefined ? { body: r.payload } : {}),
         ...(r.signal !== undefined ? { signal: r.signal } : {}),
       });

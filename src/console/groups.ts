@@ -132,11 +132,8 @@ export class GroupsView {
       .filter(
         (x) => document.querySelector<HTMLInputElement>(`#groups-table input[value="${x.key}"]`)?.checked,
       );
-    if (nodes.length === 0) {
-      setText('groups-commands', '');
-      fieldError('groups-index', 'tick the nodes to change in the list below');
-      ok = false;
-    }
+    setText('groups-nodes-error', nodes.length === 0 ? 'tick the nodes to change in the list below' : '');
+    if (nodes.length === 0) ok = false;
     if (!ok) return;
     const body = JSON.stringify({ ...(n !== '' ? { n } : {}), ...(a !== '' ? { a } : {}) });
     const flags = [...(a !== '' ? ['--address', a] : []), ...(n !== '' ? ['--name', n] : [])];

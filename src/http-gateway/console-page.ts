@@ -27,7 +27,7 @@ const GROUPS = `<section id="view-groups" class="view" aria-label="Groups" hidde
 ${FIELD('groups-name', 'Group name (n)', '<input id="groups-name" name="n" size="16" placeholder="room3.lights">')}
 ${FIELD('groups-address', 'Group address (a)', '<input id="groups-address" name="a" size="22" placeholder="239.255.0.3:5683">')}
 ${FIELD('groups-index', 'Entry to change', '<input id="groups-index" name="index" size="4" placeholder="new">')}
-<button type="submit" id="groups-apply">Apply to the nodes ticked</button>
+<button type="submit" id="groups-apply">Apply to the nodes ticked</button><span class="field-error" id="groups-nodes-error" role="alert"></span>
 <button type="button" id="groups-refresh">Read memberships</button>
 </form>
 <p class="commands" id="groups-commands"></p>

@@ -136,6 +136,35 @@ if (missing !== undefined) {
       await shot(page, 'groups');
     });
 
+    it('registers the group in the resource directory, and removes it', T, async () => {
+      await page.fill('#rd-name', 'room3-lights');
+      await page.fill('#rd-base', `coap://${ROOM_GROUP}`);
+      await page.fill('#rd-sector', 'room3');
+      await page.click('#rd-register');
+      await page.waitForFunction(() => /^register /.test(document.getElementById('rd-status')!.textContent!));
+      assert.match(
+        (await page.textContent('#rd-status'))!,
+        /^register room3-lights: 2\.01 Created: coap:\/\/127\.0\.0\.7\/rd\/\d+$/,
+      );
+      const row = (await page.$$eval('#rd-table tbody tr', cells))[0]!;
+      assert.deepEqual(row.slice(0, 3), ['room3-lights', `coap://${ROOM_GROUP}`, 'room3']);
+      assert.equal(
+        await page.textContent('#rd-commands'),
+        `coap-group rd register-group ${room.rd} --name room3-lights --base coap://${ROOM_GROUP} --sector room3 --links '</light>;rt=light'`,
+      );
+      // What the directory itself holds, read past the page.
+      const lookup = `${room.gateway.address!.origin}/hc/${room.rd}/rd-lookup/ep?et=core.rd-group`;
+      assert.match(await (await fetch(lookup)).text(), /ep="room3-lights"/);
+      await page.click('#rd-table tr[data-rd-group="room3-lights"] button');
+      await page.waitForFunction(() => /^remove /.test(document.getElementById('rd-status')!.textContent!));
+      assert.match(
+        (await page.textContent('#rd-status'))!,
+        /^remove coap:\/\/127\.0\.0\.7\/rd\/\d+: 2\.02 Deleted$/,
+      );
+      assert.equal(await page.locator('#rd-table tbody tr').count(), 0);
+      assert.doesNotMatch(await (await fetch(lookup)).text(), /room3-lights/);
+    });
+
     it(
       'switches that group from the Act view: exactly the three answer, on the table and the timeline',
       T,
