@@ -7,6 +7,10 @@
  * so a node's refusal is told from the gateway's. Nothing here speaks CoAP.
  */
 
+import type { UnicastAnswer } from './words.js';
+
+export type { UnicastAnswer } from './words.js';
+
 /** What the console starts with (`/console/config.json`). */
 export interface ConsoleConfig {
   readonly hc: string;
@@ -36,16 +40,6 @@ export interface StreamSummary {
   readonly reason: string;
   readonly timeout?: number;
   readonly error?: string;
-}
-
-/** A unicast answer. `code` is the node's CoAP code; undefined when the gateway answered itself. */
-export interface UnicastAnswer {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly text: string;
-  /** The Location as a CoAP URI (RFC 7252 §5.10.7), when there is one. */
-  readonly location?: string;
-  readonly retryAfter?: string;
 }
 
 /** A request the gateway refused before any response (its status and one-line reason). */

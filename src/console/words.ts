@@ -5,7 +5,15 @@
  * Max-Age, carried as Retry-After, RFC 8075 Table 2). An answer of the gateway itself (it has
  * no CoAP code) says so, so that it is never taken for the node's.
  */
-import type { UnicastAnswer } from './api.js';
+/** A unicast answer (console/api). `code` is the node's CoAP code; undefined when the gateway answered itself. */
+export interface UnicastAnswer {
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly text: string;
+  /** The Location as a CoAP URI (RFC 7252 §5.10.7), when there is one. */
+  readonly location?: string;
+  readonly retryAfter?: string;
+}
 
 const NAMES: Readonly<Record<string, string>> = {
   '2.01': 'Created',
