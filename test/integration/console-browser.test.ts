@@ -309,6 +309,43 @@ if (missing !== undefined) {
       await page.click('#groups-apply');
       assert.match((await page.textContent('#groups-address-error'))!, /give a group address/);
       await shot(page, 'groups-refused');
+    });
+
+    it('changes a membership on a node (PUT to its entry), then removes it (DELETE)', T, async () => {
+      const node = room.keys[1]!;
+      const row = `#groups-table tr[data-node="${node}"]`;
+      await page.click(`${row} .membership button:text("Change")`);
+      assert.match(await page.inputValue('#groups-index'), /^\d+$/);
+      assert.equal(await page.inputValue('#groups-address'), `${ROOM_GROUP}:5683`);
+      await page.fill('#groups-address', '239.255.0.9:5683');
+      await page.click('#groups-apply');
+      await page.waitForFunction(
+        (key) => /^2\.04 Changed/.test(document.querySelector(`[data-answer="${key}"]`)?.textContent ?? ''),
+        node,
+      );
+      assert.match(
+        (await page.textContent(`${row} .memberships`))!,
+        /^#\d+ room3\.lights 239\.255\.0\.9:5683/,
+      );
+      assert.match(
+        (await page.textContent('#groups-commands'))!,
+        /^coap-group groups update coap:\/\/127\.0\.0\.3 \d+ --address 239\.255\.0\.9:5683 --name room3\.lights$/,
+      );
+      // Only that node was ticked: the others keep the room's group.
+      assert.match(
+        (await page.textContent(`#groups-table tr[data-node="${room.keys[2]}"] .memberships`))!,
+        /239\.255\.0\.3:5683/,
+      );
+      await page.click(`${row} .membership button:text("Remove")`);
+      await page.waitForFunction(
+        (key) => /^2\.02 Deleted/.test(document.querySelector(`[data-answer="${key}"]`)?.textContent ?? ''),
+        node,
+      );
+      assert.equal(await page.textContent(`${row} .memberships`), '');
+      assert.match(
+        (await page.textContent('#groups-commands'))!,
+        /^coap-group groups remove coap:\/\/127\.0\.0\.3 \d+$/,
+      );
       assert.deepEqual(pageErrors, []);
     });
   });
