@@ -1,6 +1,6 @@
 // The build (`npm run build`; also npm's `prepare`, so `npm ci`, `npm pack`, `npm publish` and a
 // git install all get dist/): a clean tsc build of src/ into dist/, the Node types reference in
-// the entry's declarations, and a stamp that tells bin/coap-group.js the build is current.
+// the entry's declarations, the console's browser scripts, and a stamp that tells bin/coap-group.js the build is current.
 // `--if-stale` (prepare, the bench) builds only when something the build reads is newer than the
 // stamp. npm also runs prepare when `npm exec coap-group` in the checkout first links it: a
 // rebuild there would empty dist/ under a running command for nothing.
@@ -52,6 +52,12 @@ try {
 rmSync(dist, { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
+// The console's browser scripts (src/console, with the DOM's types) into dist/console/, as ES
+// modules the gateway serves as they are: no bundler, nothing fetched at run time.
+const web = spawnSync(process.execPath, [tsc, '-p', join(root, 'src', 'console', 'tsconfig.json')], {
+  stdio: 'inherit',
+});
+if (web.status !== 0) process.exit(web.status ?? 1);
 
 // The declarations name Buffer, KeyObject and other Node types. A consumer's tsconfig need not
 // list "node" in `types` (TypeScript 6 and later default `types` to []), so each entry point

@@ -9,6 +9,7 @@
  * locks every door with one Group OSCORE-protected multicast PUT and shows that an unsigned one
  * is ignored (demo-secure), and commissions room 4 through a resource directory whose nodes join
  * the group by themselves (demo-rd, RFC 9176 Appendix A).
+ * With `--console` the room is left running for the browser instead (demo-console).
  * Nothing is sent beyond loopback: every socket is on 127.0.0.0/8 and multicast is pinned to lo.
  */
 import {
@@ -20,16 +21,21 @@ import {
   type GroupConfig,
   type GroupResponse,
 } from '../index.js';
+import { runDemoConsole } from './demo-console.js';
 import { runRdSteps } from './demo-rd.js';
 import { addLock, demoKeys, runSecureSteps, SECURE_GROUP } from './demo-secure.js';
 import { endpoint } from './output.js';
 import { addValueResource } from './serve.js';
-import { integer, parseCommand, seconds } from './usage.js';
+import type { Session } from './session.js';
+import { integer, parseCommand, seconds, UsageError } from './usage.js';
 
 const OPTIONS = {
   nodes: { type: 'string' },
   leisure: { type: 'string' },
   port: { type: 'string' },
+  console: { type: 'boolean' },
+  'http-port': { type: 'string' },
+  'pid-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -45,11 +51,23 @@ function row(r: GroupResponse, text: string): string {
   return `   ${endpoint(r.source).padEnd(16)} ${r.codeString} ${r.reason.padEnd(8)} ${text.padEnd(26)} after ${String(Math.round(r.elapsedMs)).padStart(5)} ms`;
 }
 
-export async function runDemo(argv: string[]): Promise<number> {
+export async function runDemo(argv: string[], session: Session): Promise<number> {
   const { values } = parseCommand('demo', argv, OPTIONS);
   const n = integer('nodes', values.nodes, 1, 250) ?? 5;
   const leisure = seconds('leisure', values.leisure) ?? 2;
   const port = integer('port', values.port, 1, 65535) ?? 5683;
+  const httpPort = integer('http-port', values['http-port'], 0, 65535);
+  for (const [flag, given] of [
+    ['http-port', httpPort],
+    ['pid-file', values['pid-file']],
+  ] as const)
+    if (given !== undefined && !values.console)
+      throw new UsageError(`--${flag} needs --console`, 'e.g. coap-group demo --console --http-port 8080');
+  if (values.console)
+    return runDemoConsole(
+      { nodes: n, leisure, port, httpPort: httpPort ?? 8080, pidFile: values['pid-file'] },
+      session,
+    );
   const window = (leisure + 0.5) * 1000;
   const group = `coap://${ALL_COAP_NODES_IPV4}:${port}`;
   const nodes: CoapServer[] = [];

@@ -17,7 +17,8 @@ Usage:
   coap-group keys oscore|group --out DIR          generate OSCORE / Group OSCORE key files (mode 0600)
   coap-group rd --bind ADDR [options]             run a resource directory (RFC 9176) that knows groups
   coap-group rd register-group|lookup RD-URI ...  register a group in it, look up endpoints and resources
-  coap-group demo [--nodes N]                     a room of nodes on this machine, addressed by multicast
+  coap-group demo [--nodes N] [--console]         a room of nodes on this machine, addressed by multicast
+  coap-group console [--http-port N] [--iface IF] the commissioning console in the browser (docs/console.md)
 
 Run 'coap-group COMMAND --help' for the options of a command.
 Global options (anywhere on the line):
@@ -170,11 +171,32 @@ QUERY is a&b...: attribute filters (rt=light, et=core.rd-group, d=room3, ep=lamp
   --json                 one JSON object per link: {"href":...,"ep":...}
   --oscore FILE          protect the request
   --timeout SECONDS      give up after this long (default 10)`,
-  demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N]
+  demo: `Usage: coap-group demo [--nodes N] [--leisure SECONDS] [--port N] [--console [--http-port N] [--pid-file FILE]]
 
 Starts N nodes (default 5) on 127.0.0.2.., all members of All CoAP Nodes on the loopback interface,
 then a controller discovers them, switches every light on with one multicast PUT, reads them back
 with one multicast GET and prints each answer with its delay; then it commissions rooms over /coap-group
 and through a resource directory (the room's nodes join by themselves), and locks doors with Group OSCORE.
+--console leaves the room running instead (its nodes registered in a resource directory, in the
+sectors hall and room4) with the commissioning console on http://127.0.0.1:8080/console/ (or
+--http-port N; 0 for any free port), prints 'console URL', and runs until Ctrl-C (status 0);
+--pid-file FILE is written just before that line and removed on exit.
 Sends nothing beyond loopback.`,
+  console: `Usage: coap-group console [options]
+
+The commissioning console in the browser (docs/console.md): an HTTP-to-CoAP gateway for the
+local link that serves it at /console/. Prints 'console URL' when it serves; runs until Ctrl-C
+or SIGTERM (status 0).
+  --http-port N            HTTP port (default 8080; 0: any free port)
+  --http-bind ADDR         HTTP listen address (default 127.0.0.1: this host only)
+  --iface NAME|ADDR        interface of group requests (default loopback, 127.0.0.1)
+  --group URI              the group discovered first (default coap://224.0.1.187)
+  --rd URI                 a resource directory to read nodes and groups from
+  --wait SECONDS           how long a discovery collects answers (default 3)
+  --http-allow-target CIDR unicast targets allowed (repeatable; default loopback and the
+                           subnets of --iface)
+  --http-host-name NAME    a name the console answers to besides IP literals and localhost
+  --pid-file FILE          write this process's ID to FILE when ready, removed on exit
+Group requests are taken from loopback clients only, and every request goes through the
+gateway's limits (docs/proxy.md).`,
 };

@@ -1,13 +1,14 @@
 /**
  * @module cli/http-gateway
- * `--http-port N [--http-bind ADDR] [--http-allow-target CIDR]... [--http-host-name NAME]...`:
+ * `--http-port N [--http-bind ADDR] [--http-allow-target CIDR]... [--http-host-name NAME]... [--console]`:
  * the HTTP-to-CoAP gateway (RFC 8075, groupcomm-proxy §9) that `coap-group proxy` runs beside
  * its CoAP side, as one of the command's extensions: its options join the command's table, its
  * values are checked before anything is bound, and once the proxy listens it starts with the
  * proxy's interface and hop limit, adds its HC Proxy URI to the `ready` line, and stops with the
  * proxy. Group requests over HTTP follow the proxy's `--allow-groups-from CIDR[=GROUP-URI]`
  * (entries that name an OSCORE identity match no HTTP client); without group forwarding on the
- * proxy, groups are refused over HTTP too (403).
+ * proxy, groups are refused over HTTP too (403). `--console` serves the commissioning console
+ * at `/console/` (docs/console.md).
  */
 import {
   type GatewayGroupAccess,
@@ -23,6 +24,7 @@ export const HTTP_GATEWAY_OPTIONS = {
   'http-bind': { type: 'string' },
   'http-allow-target': { type: 'string', multiple: true },
   'http-host-name': { type: 'string', multiple: true },
+  console: { type: 'boolean' },
 } as const;
 
 /** A command line's values, as `parseArgs` gives them. */
@@ -69,7 +71,7 @@ function cliWording(message: string): string {
 export function httpGatewayOptions(v: ArgValues, host: GatewayHost): HttpGatewayOptions | undefined {
   const port = integer('http-port', text(v, 'http-port'), 0, 65535);
   if (port === undefined) {
-    for (const k of ['http-bind', 'http-allow-target', 'http-host-name'])
+    for (const k of ['http-bind', 'http-allow-target', 'http-host-name', 'console'])
       if (v[k] !== undefined) throw new UsageError(`--${k} needs --http-port N`, 'e.g. --http-port 8080');
     return undefined;
   }
@@ -85,6 +87,8 @@ export function httpGatewayOptions(v: ArgValues, host: GatewayHost): HttpGateway
     ...(hops !== undefined ? { hops } : {}),
     ...(targets !== undefined ? { targets } : {}),
     ...(hostnames !== undefined ? { hostnames } : {}),
+    // The commissioning console at /console/ (docs/console.md), behind the same allow-lists.
+    ...(v.console === true ? { console: true } : {}),
   };
 }
 

@@ -102,7 +102,17 @@ async function dispatch(session: Session): Promise<number> {
     }
     case 'demo':
       if (wantsHelp) return help('demo');
-      return await (await import('./demo.js')).runDemo(rest);
+      // With --console the room runs until stopped, like serve: a stop is success.
+      if (rest.includes('--console')) {
+        session.stopIsSuccess();
+        session.catchSignals();
+      }
+      return await (await import('./demo.js')).runDemo(rest, session);
+    case 'console':
+      if (wantsHelp) return help('console');
+      session.stopIsSuccess();
+      session.catchSignals();
+      return await (await import('./console.js')).runConsole(rest, session);
     case 'rd':
       if (wantsHelp)
         return help(rest[0] === 'register-group' || rest[0] === 'lookup' ? `rd ${rest[0]}` : 'rd');

@@ -45,6 +45,8 @@ export interface MemberResponseJson {
   readonly payloadBase64?: string;
   /** ms from sending the group request to receiving this response. */
   readonly ms: number;
+  /** The Observe sequence number of a notification (event streams with `Observe: 0`). */
+  readonly observe?: number;
 }
 
 /** Why collection ended. */

@@ -4,7 +4,8 @@
  * that routes `/.well-known/core` to discovery (§5.5) and every target under the HC Proxy URI
  * (§5.3, §5.4.1) to a unicast or a group request, which it sends itself with the library's
  * client; it sits on the link of the group. Everything else goes to a fallback (404 unless
- * given). Closing ends every request under way (group answers say `closed`) and every
+ * given), or, with the `console` option, to the commissioning console (http-gateway/console).
+ * Closing ends every request under way (group answers say `closed`) and every
  * connection.
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -16,6 +17,7 @@ import { type Resolver, resolveHost, systemResolver } from '../client/resolve.js
 import { CoapError, TransportError } from '../errors.js';
 import { isMulticast } from '../util/ip.js';
 import { peerKey } from '../util/peer-key.js';
+import { isConsolePath, serveConsole } from './console.js';
 import { type GatewayContext, writeAnswer, writeRefusal } from './context.js';
 import { discoveryDocument } from './discovery.js';
 import { serveGroup } from './group.js';
@@ -156,6 +158,8 @@ export class HttpGateway {
       const o = ctx.options;
       ctx.policy.checkHost(req.headers.host, req.headers.origin);
       const r = route(req.url ?? '/', o.path);
+      if (r.kind === 'other' && o.console !== undefined && isConsolePath(req.url ?? '/'))
+        return await serveConsole(req, res, o.console, o.path, o.limits.maxTimeout);
       if (r.kind === 'other') {
         if (this.#options.fallback) return this.#options.fallback(req, res);
         throw refuse(

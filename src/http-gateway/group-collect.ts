@@ -115,7 +115,9 @@ export async function collectGroup(ctx: GatewayContext, f: Forward, c: Collectio
         count++;
         endpoints.add(key);
         startEvents();
-        res.write(sseEvent('response', memberJson(r, r.source, r.elapsedMs)));
+        const seq = r.observe;
+        const json = memberJson(r, r.source, r.elapsedMs);
+        res.write(sseEvent('response', seq === undefined ? json : { ...json, observe: seq }));
         // A reader that does not keep up is not buffered for without bound.
         if (res.writableLength > limits.responseBytes) end('buffer');
         continue;

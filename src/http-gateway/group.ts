@@ -8,7 +8,8 @@
  * itself, NON on its configured interface with its configured hop limit (never from the
  * request). With 0 it answers 204 right after sending (§9.5), and asks for no responses
  * (No-Response 26, RFC 7967, as the draft's client would, §5.1.1); otherwise it collects
- * until the timeout (http-gateway/group-collect).
+ * until the timeout (http-gateway/group-collect). A GET with `Observe: 0` and an event stream
+ * observes every member for the window (groupcomm-bis §3.7), then deregisters them.
  */
 import { CoapError } from '../errors.js';
 import { EMPTY } from '../message/types.js';
@@ -17,6 +18,7 @@ import { type Forward, type GatewayContext, writeAnswer } from './context.js';
 import { chooseEnvelope } from './envelope.js';
 import { collectGroup } from './group-collect.js';
 import { acceptFormat, parseAccept, requestFormat } from './media.js';
+import { observeRequested } from './observe.js';
 import { type Refusal, refuse } from './refusal.js';
 import { carriesPayload, readBody } from './request.js';
 import { httpReason } from './status.js';
@@ -55,6 +57,7 @@ export async function serveGroup(ctx: GatewayContext, f: Forward): Promise<void>
   const requested = multicastTimeout(req.headers['multicast-timeout']);
   const timeout = Math.min(requested, o.limits.maxTimeout);
   const { envelope, rest } = chooseEnvelope(parseAccept(req.headers.accept));
+  const observe = observeRequested(req.headers.observe, f.method, envelope === 'sse');
   const accept = acceptFormat(rest, o.coapPayload);
   const withBody = carriesPayload(f.method);
   const format = withBody
@@ -69,6 +72,7 @@ export async function serveGroup(ctx: GatewayContext, f: Forward): Promise<void>
     ...(withBody ? { payload } : {}),
     ...(format !== undefined ? { format } : {}),
     ...(accept !== undefined ? { accept } : {}),
+    ...(observe ? { observe: true } : {}),
   };
   try {
     if (timeout === 0) {

@@ -41,6 +41,8 @@ export interface GatewayLimits {
   readonly unicastTimeout: number;
   /** Open HTTP connections. */
   readonly connections: number;
+  /** Concurrent observations of single nodes (`Observe: 0` event streams), of all clients. */
+  readonly observations: number;
 }
 
 /** The default limits (docs/proxy.md, "HTTP gateway"). */
@@ -57,6 +59,7 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = Object.freeze({
   requestBodyBytes: 64 * 1024,
   unicastTimeout: 30,
   connections: 256,
+  observations: 16,
 });
 
 /** Token buckets by key, bounded in keys (full buckets are forgotten first). */
@@ -118,6 +121,7 @@ export class Admission {
   readonly #active = new Set<Active>();
   readonly #silentUntil = new Map<string, number>();
   #unicast = 0;
+  #observations = 0;
 
   constructor(limits: GatewayLimits) {
     this.#limits = limits;
@@ -201,6 +205,24 @@ export class Admission {
     let done = false;
     return () => {
       if (!done) this.#unicast--;
+      done = true;
+    };
+  }
+
+  /** Lets an observation of one node in, or throws a 429 Refusal; call the result when it ends. */
+  admitObservation(client: string, now: number): () => void {
+    if (this.#observations >= this.#limits.observations)
+      throw tooMany(
+        `the gateway has ${this.#observations} observations under way (at most ${this.#limits.observations})`,
+        1000,
+      );
+    const wait = this.#clients.wait(client, now);
+    if (wait > 0) throw tooMany('this client sends requests too fast', wait);
+    this.#clients.take(client, now);
+    this.#observations++;
+    let done = false;
+    return () => {
+      if (!done) this.#observations--;
       done = true;
     };
   }

@@ -12,6 +12,11 @@ import type { Resolver } from '../client/resolve.js';
 import { InvalidArgumentError } from '../errors.js';
 import { resolveInterface } from '../transport/interfaces.js';
 import type { Address } from '../transport/types.js';
+import {
+  type CheckedConsoleOptions,
+  checkConsoleOptions,
+  type GatewayConsoleOptions,
+} from './console-options.js';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type GatewayRate } from './limits.js';
 import type { GatewayGroupAccess } from './policy.js';
 
@@ -55,6 +60,11 @@ export interface HttpGatewayOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Host-name resolver for targets; default `getaddrinfo`. */
   resolver?: Resolver;
+  /**
+   * Serve the commissioning console at `/console/` (docs/console.md): `true`, or what it starts
+   * with. Default false.
+   */
+  console?: boolean | GatewayConsoleOptions;
 }
 
 /** @internal The checked options. */
@@ -67,6 +77,8 @@ export interface CheckedGatewayOptions {
   readonly hostnames: readonly string[];
   readonly limits: GatewayLimits;
   readonly coapPayload: boolean;
+  /** The console's settings, or undefined when it is not served. */
+  readonly console: CheckedConsoleOptions | undefined;
 }
 
 /** Loopback prefixes: this host. */
@@ -122,5 +134,6 @@ export function checkGatewayOptions(o: HttpGatewayOptions): CheckedGatewayOption
     hostnames: o.hostnames ?? [],
     limits,
     coapPayload: o.coapPayload ?? false,
+    console: checkConsoleOptions(o.console, o.iface),
   };
 }

@@ -4,21 +4,32 @@
  * (§10.4), the request is mapped (method, Content-Format, Accept, If-Match, If-None-Match; a
  * GET's validators as ETag options), sent with the library's client (CON, block-wise both ways,
  * §8.3), and its response mapped back (http-gateway/answer). No response within the gateway's
- * timeout is a 504 (§8.5), a Reset a 502; a client that goes away cancels the request.
+ * timeout is a 504 (§8.5), a Reset a 502; a client that goes away cancels the request. The
+ * answer also names the CoAP code in `CoAP-Response-Code`. A GET with `Observe: 0` is an
+ * observation (http-gateway/observe).
  */
 import { CoapError } from '../errors.js';
+import { codeToString } from '../message/codes.js';
 import { EMPTY } from '../message/types.js';
 import { toHttpAnswer } from './answer.js';
 import { type Forward, type GatewayContext, writeAnswer, writeRefusal } from './context.js';
 import { conditions } from './etag.js';
 import { acceptFormat, parseAccept, requestFormat } from './media.js';
+import { serveObservation } from './observe.js';
 import { Refusal, refuse } from './refusal.js';
 import { carriesPayload, readBody } from './request.js';
+
+/**
+ * The response header field that carries the CoAP response code of a unicast answer (`4.00`):
+ * RFC 8075 maps several codes to one status, and a client such as the console shows the node's.
+ */
+export const COAP_CODE_HEADER = 'CoAP-Response-Code';
 
 /** Forwards a unicast request and writes its answer. */
 export async function serveUnicast(ctx: GatewayContext, f: Forward): Promise<void> {
   const { req, res } = f;
   const o = ctx.options;
+  if (req.headers.observe !== undefined) return serveObservation(ctx, f);
   ctx.policy.checkUnicast(f.address);
   const accept = acceptFormat(parseAccept(req.headers.accept), o.coapPayload);
   const withBody = carriesPayload(f.method);
@@ -56,6 +67,8 @@ export async function serveUnicast(ctx: GatewayContext, f: Forward): Promise<voi
       base: f.target.uri,
       prefix: o.path,
     });
+    // The node's own code, which the status alone does not tell (4.01 and 4.03 are both 403).
+    answer.headers.push([COAP_CODE_HEADER, codeToString(response.code)]);
     writeAnswer(res, answer, f.head);
   } catch (err) {
     if (stop.signal.reason === 'gone') return;

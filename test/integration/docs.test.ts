@@ -64,6 +64,15 @@ const EXPECT: Record<string, Record<string, Expectation[]>> = {
     // The index of the new membership is the node's to choose.
     'gateway-console': [{ printed: true, vary: [['coap-group/1', 'coap-group/\\w+']] }],
   },
+  'docs/console.md': {
+    demo: [
+      /^console http:\/\/127\.0\.0\.1:8080\/console\/$/m,
+      /^\{"hc":"\/hc\/","group":"coap:\/\/224\.0\.1\.187","rd":"coap:\/\/127\.0\.0\.5","wait":3,"maxWait":60,"iface":"127\.0\.0\.1"\}$/m,
+      // The discovery through the gateway: the three nodes, each with its light.
+      /("from":"127\.0\.0\.[234]:5683".*){3}/,
+      /"responses":3,"endpoints":3/,
+    ],
+  },
   'docs/resource-directory.md': {
     cli: [
       // register-group prints the group's registration resource.

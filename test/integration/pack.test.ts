@@ -17,6 +17,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -200,6 +201,18 @@ describe('the packed package', { timeout: 600_000 }, () => {
     assert.deepEqual(files.filter((f) => /^[^/]+$/.test(f)).sort(), ['LICENSE', 'README.md', 'package.json']);
     assert.ok(!files.includes('dist/.build-stamp'));
     assert.match(readFileSync(join(app, 'node_modules', 'coap-group', 'LICENSE'), 'utf8'), /^MIT License/);
+  });
+
+  it("carries the console's browser scripts, one module per source, and its screenshots", () => {
+    assert.ok(packed, 'npm pack did not run');
+    const sources = readdirSync(join(ROOT, 'src', 'console')).filter((f) => f.endsWith('.ts'));
+    assert.ok(sources.includes('main.ts'));
+    for (const f of sources) {
+      const js = `dist/console/${f.replace(/\.ts$/, '.js')}`;
+      assert.ok(files.includes(js), `${js} is not in the package`);
+    }
+    assert.ok(files.includes('docs/console.md'));
+    assert.ok(files.includes('docs/console/act.png'));
   });
 
   it('ships each source map with the code it maps and the sources it names', (t) => {

@@ -99,6 +99,13 @@ export function installPackage(): string {
     timeout: 120_000,
   });
   assert.equal(r.status, 0, `building the package failed:\n${r.stdout}${r.stderr}`);
+  // The console's browser scripts, as the build puts them beside the library.
+  const web = spawnSync(
+    process.execPath,
+    [tsc, '-p', join('src', 'console', 'tsconfig.json'), '--outDir', join(pkg, 'dist', 'console')],
+    { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(web.status, 0, `building the console failed:\n${web.stdout}${web.stderr}`);
   // Its dependencies, as npm would install them beside it (from this checkout's node_modules).
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;

@@ -60,11 +60,13 @@ export const LAYERING: Layering = {
         'node:crypto',
         'node:diagnostics_channel',
         'node:fs',
+        'node:fs/promises',
         'node:http',
         'node:net',
         'node:os',
         'node:path',
         'node:timers/promises',
+        'node:url',
         'node:util',
         'node:zlib',
       ],
@@ -75,6 +77,8 @@ export const LAYERING: Layering = {
       modules: ['cli'],
       builtins: ['node:diagnostics_channel', 'node:fs', 'node:os', 'node:path', 'node:util'],
     },
+    // The console's browser scripts: they import nothing of the library (they speak HTTP only).
+    { modules: ['console'], builtins: [] },
   ],
   // The message codec and the option registry are one codec core.
   peers: [['message', 'options']],
