@@ -90,6 +90,30 @@ if (!insideNetns()) {
       }
     });
 
+    it('coap-group proxy --http-port N --console serves it beside the proxy', T, async () => {
+      const cli = spawnCli([
+        'proxy',
+        '--bind',
+        '127.0.0.10',
+        '--allow-groups-from',
+        '127.0.0.0/8',
+        '--http-port',
+        '0',
+        '--console',
+      ]);
+      try {
+        const ready = await cli.waitFor(/^ready coap:\/\/127\.0\.0\.10:5683 http:\/\/\S+\/hc\/$/m);
+        const hc = /(http:\/\/\S+)\/hc\/$/m.exec(ready)![1]!;
+        assert.match(await (await fetch(`${hc}/console/`)).text(), /<title>coap-group console<\/title>/);
+        const config = (await (await fetch(`${hc}/console/config.json`)).json()) as Record<string, unknown>;
+        assert.equal(config.iface, '127.0.0.1');
+        cli.child.kill('SIGTERM');
+        assert.equal(await cli.done, 0);
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+    });
+
     it('refuses a bad setting in one line, status 2', T, async () => {
       const r = await runCli(['console', '--http-port', '0', '--group', 'coap://127.0.0.2']);
       assert.equal(r.code, 2);
