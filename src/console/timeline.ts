@@ -32,7 +32,8 @@ function step(span: number): number {
 /** The plot of `rows` over `spanMs` (at least the largest delay). */
 export function timeline(rows: readonly TimelineRow[], spanMs: number): SVGElement {
   const left = 130;
-  const right = 20;
+  // Room for half of the last tick's label ("2000 ms"), centred on the axis's end.
+  const right = 36;
   const width = 720;
   const rowH = 22;
   const top = 10;
