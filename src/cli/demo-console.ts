@@ -7,16 +7,9 @@
  * sector's groups, and a gateway on loopback serving the console (docs/console.md). Prints the
  * console's URL and runs until stopped. Nothing is sent beyond loopback.
  */
-import {
-  ALL_COAP_NODES_IPV4,
-  attachGroupConfig,
-  attachResourceDirectory,
-  CoapClient,
-  CoapServer,
-  RdGroupMembership,
-  RdRegistration,
-} from '../index.js';
+import { ALL_COAP_NODES_IPV4, attachGroupConfig, attachResourceDirectory, CoapServer } from '../index.js';
 import { startConsoleGateway, untilStopped } from './console.js';
+import { registerLamp } from './demo-rd.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { addValueResource } from './serve.js';
 import type { Session } from './session.js';
@@ -67,26 +60,12 @@ export async function runDemoConsole(s: DemoConsoleSettings, session: Session): 
     const directory = await attachResourceDirectory(rdServer, { joinAllRds: false });
     closers.push(() => directory.close());
     const rd = `coap://${rdAddress}${s.port === 5683 ? '' : `:${s.port}`}`;
-    for (const [i, node] of nodes.entries()) {
-      const client = await CoapClient.create({ messenger: node.messenger });
-      closers.push(() => client.close());
-      const sector = i < Math.floor(s.nodes / 2) ? 'hall' : 'room4';
-      const reg = await RdRegistration.start(node, {
-        rd,
-        client,
-        ep: `lamp-${i + 1}`,
-        sector,
-        lifetime: 300,
-      });
-      closers.push(() => reg.close());
-      const groups = await RdGroupMembership.start(node, {
-        client,
-        rd: reg.interfaces,
-        sector,
-        paths: ['/light'],
-      });
-      closers.push(() => groups.close());
-    }
+    for (const [i, node] of nodes.entries())
+      await registerLamp(
+        node,
+        { rd, index: i, sector: i < Math.floor(s.nodes / 2) ? 'hall' : 'room4' },
+        closers,
+      );
     const gateway = await startConsoleGateway({
       port: s.httpPort,
       host: LOOPBACK,

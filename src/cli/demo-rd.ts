@@ -12,6 +12,7 @@ import {
   CoapClient,
   CoapServer,
   type GroupResponse,
+  type RdGroupEvent,
   RdGroupMembership,
   RdRegistration,
   type ResourceDirectory,
@@ -31,6 +32,36 @@ export interface RdSteps {
   readonly window: number;
 }
 
+/**
+ * A demo node registered as `lamp-N` in the directory `rd`, in its sector, and following the
+ * sector's groups for its `/light` (RFC 9176 §5, RFC 7390 §3.6); its closers join `closers`.
+ */
+export async function registerLamp(
+  node: CoapServer,
+  o: { readonly rd: string; readonly index: number; readonly sector: string },
+  closers: Array<() => Promise<void> | void>,
+  onEvent?: (e: RdGroupEvent) => void,
+): Promise<void> {
+  const client = await CoapClient.create({ messenger: node.messenger });
+  closers.push(() => client.close());
+  const reg = await RdRegistration.start(node, {
+    rd: o.rd,
+    client,
+    ep: `lamp-${o.index + 1}`,
+    sector: o.sector,
+    lifetime: 300,
+  });
+  closers.push(() => reg.close());
+  const groups = await RdGroupMembership.start(node, {
+    client,
+    rd: reg.interfaces,
+    sector: o.sector,
+    paths: ['/light'],
+    ...(onEvent !== undefined ? { onEvent } : {}),
+  });
+  closers.push(() => groups.close());
+}
+
 /** Steps 8 and 9; resolves true when exactly room 4's nodes joined and answered. */
 export async function runRdSteps(s: RdSteps): Promise<boolean> {
   const room = new Set(s.nodes.slice(Math.floor(s.nodes.length / 2)));
@@ -41,7 +72,7 @@ export async function runRdSteps(s: RdSteps): Promise<boolean> {
     iface: '127.0.0.1',
     joinAllCoapNodes: false,
   });
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<() => Promise<void> | void> = [];
   let rd: ResourceDirectory | undefined;
   try {
     await server.listen();
@@ -53,23 +84,11 @@ export async function runRdSteps(s: RdSteps): Promise<boolean> {
       allJoined = resolve;
     });
     for (const [i, node] of s.nodes.entries()) {
-      const client = await CoapClient.create({ messenger: node.messenger });
-      closers.push(() => client.close());
-      const sector = room.has(node) ? 'room4' : 'hall';
-      const reg = await RdRegistration.start(node, {
-        rd: at,
-        client,
-        ep: `lamp-${i + 1}`,
-        sector,
-        lifetime: 300,
-      });
-      closers.push(() => reg.close());
-      const groups = await RdGroupMembership.start(node, {
-        client,
-        rd: reg.interfaces,
-        sector,
-        paths: ['/light'],
-        onEvent: (e) => {
+      await registerLamp(
+        node,
+        { rd: at, index: i, sector: room.has(node) ? 'room4' : 'hall' },
+        closers,
+        (e) => {
           if (e.kind !== 'joined') return;
           joined.set(
             node,
@@ -77,8 +96,7 @@ export async function runRdSteps(s: RdSteps): Promise<boolean> {
           );
           if (joined.size === room.size) allJoined();
         },
-      });
-      closers.push(() => groups.close());
+      );
     }
     s.say();
     s.say(
