@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type Section } from './config.js';
+import { guardChecks, renderGuard } from './guard.js';
 import { renderSection } from './report/table.js';
 import type { SectionResult } from './report/types.js';
 import { writeResults } from './report/write.js';
@@ -13,6 +14,7 @@ import { blockSection } from './scenarios/block.js';
 import { clientSection } from './scenarios/client.js';
 import { codecSection } from './scenarios/codec.js';
 import { fanoutSection } from './scenarios/fanout.js';
+import { pipelineSection } from './scenarios/pipeline.js';
 import { rdSection } from './scenarios/rd.js';
 import { securitySection } from './scenarios/security.js';
 import { serverSection } from './scenarios/server.js';
@@ -27,6 +29,7 @@ log(
 );
 
 const runners = {
+  pipeline: pipelineSection,
   server: serverSection,
   client: clientSection,
   codec: codecSection,
@@ -42,7 +45,8 @@ for (const [name, run] of Object.entries(runners)) {
   sections.push(await run(cfg, log));
 }
 
-console.log(sections.map(renderSection).join('\n\n'));
+const checks = guardChecks(sections);
+console.log([...sections.map(renderSection), renderGuard(checks)].join('\n\n'));
 const file = writeResults(
   join(root, 'bench', 'results'),
   cfg.quick ? 'quick' : 'full',
@@ -57,4 +61,11 @@ if (cfg.profileDir) {
   log(
     `CPU profiles: ${cfg.profileDir} (summarise: npx tsx bench/profile-top.ts ${cfg.profileDir}/server-ours)`,
   );
+}
+const failed = checks.filter((c) => !c.ok);
+if (failed.length > 0) {
+  log(
+    `regression guard: ${failed.length} of ${checks.length} checks failed: ${failed.map((c) => c.what).join('; ')}`,
+  );
+  process.exitCode = 1;
 }

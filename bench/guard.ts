@@ -1,0 +1,49 @@
+// The regression guard (`npm run bench -- --quick` in CI): checks on the figures of the same run
+// that do not depend on the machine's speed or load, so that a slower or busier machine cannot
+// fail them and a real regression does. No absolute time: heap bytes allocated per request
+// (counted after a forced GC, bench/pipeline/server.ts) and our server's CPU per request as a
+// ratio to the raw echo's, measured seconds apart on the same machine, with a generous margin.
+// A failed check makes the bench exit with status 1.
+import type { SectionResult } from './report/types.js';
+
+export interface GuardCheck {
+  readonly what: string;
+  readonly value: number;
+  readonly limit: number;
+  readonly unit: string;
+  readonly ok: boolean;
+}
+
+/** Heap bytes one request may allocate in the server pipeline (about 1.5 KB today). */
+export const PIPELINE_BYTES_LIMIT = 2048;
+/** Our server's CPU per request over the raw echo's (about 1.2-1.5x today; the target is 1.3x). */
+export const ECHO_RATIO_LIMIT = 2.5;
+
+const find = (sections: readonly SectionResult[], name: string) => sections.find((s) => s.name === name);
+
+export function guardChecks(sections: readonly SectionResult[]): GuardCheck[] {
+  const checks: GuardCheck[] = [];
+  const check = (what: string, value: number | null | undefined, limit: number, unit: string) => {
+    if (value == null || !Number.isFinite(value)) return;
+    checks.push({ what, value, limit, unit, ok: value <= limit });
+  };
+  for (const r of find(sections, 'pipeline')?.rows ?? []) {
+    if (r.unit === 'B') check(`pipeline ${r.scenario}`, r.values.ours, PIPELINE_BYTES_LIMIT, 'B');
+  }
+  for (const r of find(sections, 'server')?.rows ?? []) {
+    if (!r.scenario.endsWith('server CPU per request')) continue;
+    const ours = r.values.ours;
+    const echo = r.values['raw echo'];
+    if (ours != null && echo != null && echo > 0)
+      check(`server ${r.scenario} / raw echo`, ours / echo, ECHO_RATIO_LIMIT, 'x');
+  }
+  return checks;
+}
+
+export function renderGuard(checks: readonly GuardCheck[]): string {
+  const lines = checks.map(
+    (c) =>
+      `- ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.unit === 'x' ? c.value.toFixed(2) : Math.round(c.value)} ${c.unit} (limit ${c.limit} ${c.unit})`,
+  );
+  return ['### Regression guard (figures that do not depend on the machine speed)', '', ...lines].join('\n');
+}
