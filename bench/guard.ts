@@ -1,8 +1,9 @@
 // The regression guard (`npm run bench -- --quick` in CI): checks on the figures of the same run
 // that do not depend on the machine's speed or load, so that a slower or busier machine cannot
 // fail them and a real regression does. No absolute time: heap bytes allocated per request
-// (counted after a forced GC, bench/pipeline/server.ts) and our server's CPU per request as a
-// ratio to the raw echo's, measured seconds apart on the same machine, with a generous margin.
+// (counted after a forced GC, bench/pipeline/server.ts), the group collector's peak heap growth
+// as a ratio to node-coap's, and our server's CPU per request as a ratio to the raw echo's (each
+// pair measured seconds apart on the same machine), with generous margins.
 // A failed check makes the bench exit with status 1.
 import type { SectionResult } from './report/types.js';
 
@@ -16,6 +17,12 @@ export interface GuardCheck {
 
 /** Heap bytes one request may allocate in the server pipeline (about 1.5 KB today). */
 export const PIPELINE_BYTES_LIMIT = 2048;
+/**
+ * The fan-out collector's peak heap growth over node-coap's, at the largest N measured (about
+ * 0.9x at N = 1000 today). A ratio, since at the small N of quick mode one collection's fixed
+ * costs (its timers, the sampling itself) weigh as much as its responses.
+ */
+export const FANOUT_HEAP_RATIO_LIMIT = 2;
 /** Our server's CPU per request over the raw echo's (about 1.2-1.5x today; the target is 1.3x). */
 export const ECHO_RATIO_LIMIT = 2.5;
 
@@ -37,6 +44,14 @@ export function guardChecks(sections: readonly SectionResult[]): GuardCheck[] {
     if (ours != null && echo != null && echo > 0)
       check(`server ${r.scenario} / raw echo`, ours / echo, ECHO_RATIO_LIMIT, 'x');
   }
+  const heap = (find(sections, 'fanout')?.rows ?? []).filter((r) =>
+    r.scenario.endsWith('collector peak heap growth'),
+  );
+  const largest = heap.at(-1);
+  const ours = largest?.values.ours;
+  const peer = largest?.values['node-coap'];
+  if (largest !== undefined && ours != null && peer != null && peer > 0)
+    check(`fanout ${largest.scenario} / node-coap's`, ours / peer, FANOUT_HEAP_RATIO_LIMIT, 'x');
   return checks;
 }
 

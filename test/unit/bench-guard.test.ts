@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ECHO_RATIO_LIMIT, guardChecks, PIPELINE_BYTES_LIMIT } from '../../bench/guard.js';
+import {
+  ECHO_RATIO_LIMIT,
+  FANOUT_HEAP_RATIO_LIMIT,
+  guardChecks,
+  PIPELINE_BYTES_LIMIT,
+} from '../../bench/guard.js';
 import { bytesPer } from '../../bench/pipeline/server.js';
 import type { SectionResult } from '../../bench/report/types.js';
 
@@ -31,6 +36,16 @@ function sections(bytes: number, ours: number, echo: number): SectionResult[] {
       notes: [],
     },
     {
+      name: 'fanout',
+      title: '',
+      columns: ['ours', 'node-coap'],
+      rows: [
+        row('N=10 collector peak heap growth', 'MB', { ours: 100, 'node-coap': 1 }),
+        row('N=100 collector peak heap growth', 'MB', { ours: bytes / 1000, 'node-coap': 1 }),
+      ],
+      notes: [],
+    },
+    {
       name: 'server',
       title: '',
       columns: ['ours', 'raw echo'],
@@ -51,6 +66,7 @@ describe('bench regression guard', () => {
       [
         ['pipeline GET CON heap allocated per request', true],
         ['server GET CON x1 server CPU per request / raw echo', true],
+        ["fanout N=100 collector peak heap growth / node-coap's", true],
       ],
     );
     assert.equal(checks[1]!.value, 1.2);
@@ -58,15 +74,16 @@ describe('bench regression guard', () => {
 
   it('fails bytes over the limit and a CPU ratio over the limit', T, () => {
     const checks = guardChecks(sections(PIPELINE_BYTES_LIMIT + 1, ECHO_RATIO_LIMIT * 10 + 1, 10));
+    assert.ok((PIPELINE_BYTES_LIMIT + 1) / 1000 > FANOUT_HEAP_RATIO_LIMIT);
     assert.deepEqual(
       checks.map((c) => c.ok),
-      [false, false],
+      [false, false, false],
     );
   });
 
   it('skips figures that were not measured', T, () => {
     const s = sections(Number.NaN, 12, 10);
-    (s[1]!.rows[1]!.values as Record<string, number | null>)['raw echo'] = null;
+    (s.find((x) => x.name === 'server')!.rows[1]!.values as Record<string, number | null>)['raw echo'] = null;
     assert.deepEqual(guardChecks(s), []);
   });
 
