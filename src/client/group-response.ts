@@ -60,7 +60,8 @@ export class GroupResponse extends CoapResponse {
 
   /** The Location-* options resolved against `baseUri`, if any. */
   get location(): CoapUri | undefined {
-    if (this.#location === null) this.#location = resolveLocation(this.#requestUri, this.source, this.options);
+    if (this.#location === null)
+      this.#location = resolveLocation(this.#requestUri, this.source, this.options);
     return this.#location;
   }
 }
