@@ -23,7 +23,12 @@ export const PIPELINE_BYTES_LIMIT = 2048;
  * costs (its timers, the sampling itself) weigh as much as its responses.
  */
 export const FANOUT_HEAP_RATIO_LIMIT = 2;
-/** Our server's CPU per request over the raw echo's (about 1.2-1.5x today; the target is 1.3x). */
+/**
+ * The median over the server scenarios of our server's CPU per request over the raw echo's
+ * (0.8-1.4 today; the target is 1.3). The median, because one scenario's ratio swings from
+ * 0.4 to 2.9 in quick runs on a busy machine, while a regression in our server moves all of
+ * them.
+ */
 export const ECHO_RATIO_LIMIT = 2.5;
 
 const find = (sections: readonly SectionResult[], name: string) => sections.find((s) => s.name === name);
@@ -37,12 +42,23 @@ export function guardChecks(sections: readonly SectionResult[]): GuardCheck[] {
   for (const r of find(sections, 'pipeline')?.rows ?? []) {
     if (r.unit === 'B') check(`pipeline ${r.scenario}`, r.values.ours, PIPELINE_BYTES_LIMIT, 'B');
   }
+  const ratios: number[] = [];
   for (const r of find(sections, 'server')?.rows ?? []) {
     if (!r.scenario.endsWith('server CPU per request')) continue;
     const ours = r.values.ours;
     const echo = r.values['raw echo'];
-    if (ours != null && echo != null && echo > 0)
-      check(`server ${r.scenario} / raw echo`, ours / echo, ECHO_RATIO_LIMIT, 'x');
+    if (ours != null && echo != null && echo > 0 && Number.isFinite(ours / echo)) ratios.push(ours / echo);
+  }
+  if (ratios.length > 0) {
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    check(
+      `server CPU per request / raw echo's, median of ${ratios.map((x) => x.toFixed(2)).join(', ')}`,
+      median,
+      ECHO_RATIO_LIMIT,
+      'x',
+    );
   }
   const heap = (find(sections, 'fanout')?.rows ?? []).filter((r) =>
     r.scenario.endsWith('collector peak heap growth'),
