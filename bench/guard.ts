@@ -26,7 +26,7 @@ export const FANOUT_HEAP_RATIO_LIMIT = 2;
 /**
  * The median over the server scenarios of our server's CPU per request over the raw echo's
  * (0.8-1.4 today; the target is 1.3). The median, because one scenario's ratio swings from
- * 0.4 to 2.9 in quick runs on a busy machine, while a regression in our server moves all of
+ * 0.4 to 3.0 in quick runs on a busy machine, while a regression in our server moves all of
  * them.
  */
 export const ECHO_RATIO_LIMIT = 2.5;
