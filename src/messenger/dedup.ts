@@ -10,8 +10,9 @@
  * slots of typed arrays (a slab), found through one hash table of slot chains, keyed by source
  * address, port and Message ID with a per-table random seed (so no peer can choose colliding
  * keys). The token is held as three integers below 2^24 and compared in place. A slot is freed
- * and reused as soon as its entry ends; a generation number per slot tells a reference to an
- * entry that ended from one to the entry that reuses its slot.
+ * and reused as soon as its entry ends; each entry has a generation number of its own, which
+ * tells a reference to an entry that ended from one to the entry that reuses its slot. Once the
+ * table is empty, the sweep shrinks the slab back to its first size.
  *
  * O(1) per message: entries are also kept in two FIFOs ordered by expiry (one per lifetime),
  * as (slot, generation) pairs. Memory is bounded by `maxEntries`; the entry closest to expiry is
@@ -45,7 +46,7 @@ const T1 = 2;
 const T2 = 3;
 /** The next slot in the hash chain (or in the free list); -1 ends it. */
 const NEXT = 4;
-/** Bumped whenever the slot is freed. */
+/** The entry's number, unique in the table (see `generations`). */
 const GEN = 5;
 /** The key's full hash, so a chain walk and a rehash need not recompute it. */
 const HASH = 6;
@@ -70,6 +71,12 @@ export class DedupCache {
   private readonly con = new SlotFifo((s, g) => this.isLive(s, g));
   private readonly non = new SlotFifo((s, g) => this.isLive(s, g));
   private live = 0;
+  /**
+   * The generation of the last entry made. Each entry takes the next one, whatever its slot, so
+   * a reference (slot, generation) never matches a later entry, even after the slab shrank and
+   * its slots were handed out again (it would take 2^32 entries to come round).
+   */
+  private generations = 0;
   private sweepTimer: TimerHandle | undefined;
   /** The objects `check` handed out, by slot (`check` only). */
   private refs: Map<number, EntryRef> | undefined;
@@ -137,6 +144,8 @@ export class DedupCache {
     r[at + T2] = t2;
     r[at + HASH] = h;
     r[at + STATE] = confirmable ? CON : NON;
+    this.generations = (this.generations + 1) | 0;
+    r[at + GEN] = this.generations;
     const b = h & (this.buckets.length - 1);
     r[at + NEXT] = this.buckets[b]!;
     this.buckets[b] = s;
@@ -211,7 +220,9 @@ export class DedupCache {
         this.sweepTimer = undefined;
         const t = this.runtime.now();
         this.expire(t);
-        this.armSweep(t);
+        // Gone idle: give back the memory of the busiest time (up to `maxEntries` slots).
+        if (this.live === 0) this.shrink();
+        else this.armSweep(t);
       },
       Math.max(1000, at - now),
     );
@@ -221,9 +232,14 @@ export class DedupCache {
   clear(): void {
     if (this.sweepTimer !== undefined) this.runtime.clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.live = 0;
+    this.shrink();
+  }
+
+  /** Back to the initial 16 slots, with no entry (`live` is 0). */
+  private shrink(): void {
     this.con.clear();
     this.non.clear();
-    this.live = 0;
     this.refs = undefined;
     this.resize(16);
   }
@@ -253,7 +269,6 @@ export class DedupCache {
       if (p >= 0) rec[p * STRIDE + NEXT] = rec[at + NEXT]!;
     }
     rec[at + STATE] = FREE;
-    rec[at + GEN] = (rec[at + GEN]! + 1) | 0;
     this.address[s] = undefined;
     this.replies[s] = undefined;
     this.longTokens[s] = undefined;

@@ -258,6 +258,29 @@ describe('DedupCache', () => {
     assert.ok(con.length + non.length <= 64, `${con.length} + ${non.length} entries queued`);
   });
 
+  it(
+    'gives the slots of a burst back once idle, and an entry that ended never matches a later one',
+    T,
+    async () => {
+      const { rt, dedup, isNew } = cache({ maxEntries: 5000, conLifetimeMs: 1000, nonLifetimeMs: 500 });
+      const early = dedup.check(A, 5683, 1, tok('01'), true).entry;
+      early.reply = tok('60');
+      for (let i = 2; i <= 3000; i++) isNew(i);
+      assert.ok(internals(dedup).address.length >= 3000, 'the slab grew for the burst');
+      await rt.advance(2000);
+      assert.equal(dedup.size, 0);
+      assert.equal(internals(dedup).address.length, 16, 'back to the first size');
+      assert.equal(early.dead, true);
+      // New entries take the slots again, the first one's among them.
+      for (let i = 0; i < 16; i++) isNew(100 + i, tok('02'), true, '198.51.100.7');
+      assert.equal(early.dead, true, 'a reference to the ended entry stays dead');
+      assert.equal(early.reply, undefined);
+      early.reply = tok('61');
+      for (let i = 0; i < 16; i++)
+        assert.equal(dedup.check('198.51.100.7', 5683, 100 + i, tok('02'), true).entry.reply, undefined);
+    },
+  );
+
   it('forgets everything on clear()', () => {
     const { dedup, isNew } = cache();
     for (let i = 0; i < 10; i++) isNew(i);
