@@ -1,9 +1,10 @@
 // Command-line settings of the bench: --quick (about 1 s per scenario, small N, for CI), --profile
-// (CPU-profile our server child), --only=server,client,codec,fanout,block,security,rd,proxy,gateway,
-// --fanout=N,N,... (group sizes).
+// (CPU-profile our server child), --only=pipeline,server,client,codec,fanout,block,security,rd,proxy,
+// gateway, --fanout=N,N,... (group sizes).
 import { join } from 'node:path';
 
 export const SECTIONS = [
+  'pipeline',
   'server',
   'client',
   'codec',

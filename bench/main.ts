@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type Section } from './config.js';
+import { guardChecks, renderGuard } from './guard.js';
 import { renderSection } from './report/table.js';
 import type { SectionResult } from './report/types.js';
 import { writeResults } from './report/write.js';
@@ -14,6 +15,7 @@ import { clientSection } from './scenarios/client.js';
 import { codecSection } from './scenarios/codec.js';
 import { fanoutSection } from './scenarios/fanout.js';
 import { gatewaySection } from './scenarios/gateway.js';
+import { pipelineSection } from './scenarios/pipeline.js';
 import { proxySection } from './scenarios/proxy.js';
 import { rdSection } from './scenarios/rd.js';
 import { securitySection } from './scenarios/security.js';
@@ -29,6 +31,7 @@ log(
 );
 
 const runners = {
+  pipeline: pipelineSection,
   server: serverSection,
   client: clientSection,
   codec: codecSection,
@@ -46,7 +49,8 @@ for (const [name, run] of Object.entries(runners)) {
   sections.push(await run(cfg, log));
 }
 
-console.log(sections.map(renderSection).join('\n\n'));
+const checks = guardChecks(sections);
+console.log([...sections.map(renderSection), renderGuard(checks)].join('\n\n'));
 const file = writeResults(
   join(root, 'bench', 'results'),
   cfg.quick ? 'quick' : 'full',
@@ -61,4 +65,11 @@ if (cfg.profileDir) {
   log(
     `CPU profiles: ${cfg.profileDir} (summarise: npx tsx bench/profile-top.ts ${cfg.profileDir}/server-ours)`,
   );
+}
+const failed = checks.filter((c) => !c.ok);
+if (failed.length > 0) {
+  log(
+    `regression guard: ${failed.length} of ${checks.length} checks failed: ${failed.map((c) => c.what).join('; ')}`,
+  );
+  process.exitCode = 1;
 }

@@ -25,7 +25,7 @@ function inclusiveOurs(p: Profile, self: Map<ProfileNode, number>): Map<string, 
   const walk = (n: ProfileNode, onStack: Set<string>): number => {
     let t = self.get(n) ?? 0;
     const f = n.callFrame;
-    const key = f.url.includes('/src/')
+    const key = /\/(src|dist)\//.test(f.url)
       ? `${f.functionName || '(anonymous)'}  ${short(f.url)}:${f.lineNumber + 1}`
       : '';
     const fresh = key !== '' && !onStack.has(key);
@@ -80,7 +80,7 @@ if (chosen === undefined) {
 }
 const total = busy(chosen.self);
 function short(url: string): string {
-  return url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/') || '(native)';
+  return url.replace(/^file:\/\/.*?\/(src|dist|bench|node_modules)\//, '$1/') || '(native)';
 }
 const byFunction = new Map<string, number>();
 const byFile = new Map<string, number>();

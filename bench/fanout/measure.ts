@@ -1,16 +1,18 @@
-// Shared by the fan-out collectors: runs a collection REPS times, Leisure apart (so each request
-// starts a fresh Leisure period on every node), timing each and sampling memory meanwhile. Memory
-// is reported as growth over a baseline taken after a GC (children run with --expose-gc), so the
-// cost of loading the code (tsx compiling the harness) does not count.
+// Shared by the fan-out collectors: runs one unmeasured collection (so that loading and compiling
+// the code on its first use does not count), then REPS collections, Leisure apart (so each
+// request starts a fresh Leisure period on every node), timing each and sampling memory
+// meanwhile. Before each measured collection a GC (children run with --expose-gc) takes the
+// baseline, so each figure is one collection of N responses: what it keeps plus the garbage it
+// made that no GC took yet, and not the garbage of the collections before it.
 
 export interface CollectResult {
   /** ms per repetition. */
   readonly times: number[];
   /** Responses per repetition. */
   readonly counts: number[];
-  /** Highest heapUsed seen minus heapUsed at the baseline, bytes. */
+  /** Highest heapUsed seen in a collection minus heapUsed at its baseline (the most of any), bytes. */
   readonly heapGrowth: number;
-  /** Highest RSS seen minus RSS at the baseline, bytes. */
+  /** Highest RSS seen in a collection minus RSS at its baseline (the most of any), bytes. */
   readonly rssGrowth: number;
 }
 
@@ -23,18 +25,22 @@ export async function collectLoop(
 ): Promise<CollectResult> {
   const times: number[] = [];
   const counts: number[] = [];
-  (globalThis as { gc?: () => void }).gc?.();
-  const base = process.memoryUsage();
-  let peakHeap = base.heapUsed;
-  let peakRss = base.rss;
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  await collect();
+  await sleep(leisureMs + 100);
+  let heapGrowth = 0;
+  let rssGrowth = 0;
+  let base = process.memoryUsage();
   const sample = () => {
     const m = process.memoryUsage();
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-    peakRss = Math.max(peakRss, m.rss);
+    heapGrowth = Math.max(heapGrowth, m.heapUsed - base.heapUsed);
+    rssGrowth = Math.max(rssGrowth, m.rss - base.rss);
   };
   const sampler = setInterval(sample, 2);
   try {
     for (let i = 0; i < reps; i++) {
+      gc();
+      base = process.memoryUsage();
       const t0 = performance.now();
       counts.push(await collect());
       times.push(performance.now() - t0);
@@ -44,5 +50,5 @@ export async function collectLoop(
   } finally {
     clearInterval(sampler);
   }
-  return { times, counts, heapGrowth: peakHeap - base.heapUsed, rssGrowth: peakRss - base.rss };
+  return { times, counts, heapGrowth, rssGrowth };
 }

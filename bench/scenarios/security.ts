@@ -1,174 +1,49 @@
-// Security: what message protection costs, in this process on the memory network (no sockets).
-// The same GET /light, plain against protected: a group GET to 3 members in the Group OSCORE group
-// mode (Ed25519 signatures; all 3 responses verified by the client), a unicast GET with OSCORE
-// (RFC 8613) and a unicast GET to a group member in the Group OSCORE pairwise mode. One request
-// is in flight and the network's deliveries run on setImmediate (immediateRuntime), so the figure
-// is the CPU of a round trip, client and servers together. Each path first sends one unmeasured
-// request: for a protected one, the Echo challenge of a first contact (RFC 9175, Group OSCORE
-// draft §10) and its unicast follow-up. Then the sizes of one request and its response as
-// datagrams, plain against protected, and the best of `rounds` interleaved measurements. Servers
-// answer group requests with a Leisure of 0, and a group request ends with the third response
-// (`limit: 3`). Runs in every bench run; `--only` does not name it (bench/config.ts).
-
+// Security: what message protection costs, in this process on the memory network (no sockets;
+// the rig is bench/scenarios/security-rig.ts). The same GET /light, plain against protected: a
+// group GET to 3 members in the Group OSCORE group mode (Ed25519 signatures; all 3 responses
+// verified by the client), the same with members that answer in the pairwise mode
+// (`serve --pairwise-responses`), a unicast GET with OSCORE (RFC 8613) and a unicast GET to a
+// group member in the Group OSCORE pairwise mode. One request is in flight and the network's
+// deliveries run on setImmediate (immediateRuntime), so the figure is the CPU of a round trip,
+// client and servers together. Each path first sends one unmeasured request: for a protected
+// one, the Echo challenge of a first contact (RFC 9175, Group OSCORE draft §10) and its unicast
+// follow-up. Then the sizes of one request and its response as datagrams, plain against
+// protected; the signatures, verifications, key agreements, key parses and HKDF derivations of
+// one request (counted in node:crypto, bench/load/crypto-count.ts); and the best of `rounds`
+// interleaved measurements. Servers answer group requests with a Leisure of 0, and a group
+// request ends with the third response (`limit: 3`). `--only=security` runs it alone.
 import { decodeMessage } from '../../src/entry/codec.js';
 import {
-  CoapClient,
-  CoapServer,
+  type CoapClient,
   findOption,
   generateGroup,
   generateOscorePair,
-  MemoryNetwork,
-  type MemoryTransport,
   Opt,
-  OscoreClientSecurity,
-  type OscoreKeyring,
-  OscoreServerSecurity,
   parseOscoreConfig,
-  type Runtime,
-  systemRuntime,
-  type TimerHandle,
 } from '../../src/index.js';
 import { decodeOscoreOption } from '../../src/oscore/index.js';
 import type { BenchConfig } from '../config.js';
+import { type CryptoCounts, type CryptoOp, installCryptoCounter } from '../load/crypto-count.js';
 import { drive } from '../load/drive.js';
 import type { Row, SectionResult } from '../report/types.js';
-
-const GROUP = '224.0.1.187';
-const CLIENT = '192.0.2.1';
-const MEMBERS = ['192.0.2.2', '192.0.2.3', '192.0.2.4'] as const;
-const GROUP_URI = `coap://${GROUP}/light`;
-const UNICAST_URI = `coap://${MEMBERS[0]}/light`;
-const PAYLOAD = '{"state":"on"}';
-/** The client's collection window: only a lost response would make a group request wait for it. */
-const GROUP_WINDOW_MS = 250;
-/** A unicast request that needs longer has failed (nothing is lost on the memory network). */
-const TIMEOUT_MS = 2000;
-
-/**
- * The system clock and timers, except that a zero-delay timer (each delivery of the memory
- * network, a Leisure of 0) runs on setImmediate: Node's setTimeout waits at least 1 ms, so a
- * round trip would measure the timer granularity instead of the CPU.
- */
-function immediateRuntime(): Runtime {
-  const immediates = new WeakSet<object>();
-  return {
-    now: systemRuntime.now,
-    random: systemRuntime.random,
-    randomBytes: systemRuntime.randomBytes,
-    randomInt: systemRuntime.randomInt,
-    setTimeout(fn, ms) {
-      if (ms > 0) return setTimeout(fn, ms);
-      const h = setImmediate(fn);
-      immediates.add(h);
-      return h as unknown as TimerHandle;
-    },
-    clearTimeout(h) {
-      if (immediates.has(h as object)) clearImmediate(h as unknown as NodeJS.Immediate);
-      else clearTimeout(h as NodeJS.Timeout);
-    },
-  };
-}
-
-/** The datagrams a client sent and received while `on`. */
-interface Wire {
-  on: boolean;
-  readonly sent: Buffer[];
-  readonly received: Buffer[];
-}
-
-/** Servers at MEMBERS (protected when given a keyring) and a client at CLIENT on a network of their own. */
-interface Rig {
-  readonly client: CoapClient;
-  readonly wire: Wire;
-  close(): Promise<void>;
-}
-
-async function makeRig(
-  runtime: Runtime,
-  servers: readonly (OscoreKeyring | undefined)[],
-  clientKeyring: OscoreKeyring | undefined,
-): Promise<Rig> {
-  const net = new MemoryNetwork({ runtime });
-  const closers: Array<() => Promise<void>> = [];
-  const close = async () => {
-    for (const c of closers.reverse()) await c();
-  };
-  try {
-    for (const [i, keyring] of servers.entries()) {
-      const transport = net.createTransport({
-        bind: [{ address: MEMBERS[i]!, port: 5683 }],
-        ipv4Interface: 'mem0',
-      });
-      const server = new CoapServer({
-        transport,
-        runtime,
-        leisure: 0,
-        discovery: false,
-        ...(keyring ? { security: new OscoreServerSecurity(keyring, { runtime }) } : {}),
-      });
-      closers.push(() => server.close());
-      server
-        .resource('/light', { multicast: true, ...(keyring ? { protected: true } : {}) })
-        .get(() => ({ payload: PAYLOAD }));
-      await server.listen();
-    }
-    const transport = net.createTransport({
-      bind: [{ address: CLIENT, port: 40000 }],
-      ipv4Interface: 'mem0',
-    });
-    const wire = tap(transport);
-    const client = await CoapClient.create({
-      transport,
-      runtime,
-      ...(clientKeyring ? { security: new OscoreClientSecurity(clientKeyring) } : {}),
-    });
-    closers.push(() => client.close());
-    return { client, wire, close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
-}
-
-/** Records the client's datagrams while `wire.on`; must be called before the client takes the transport. */
-function tap(t: MemoryTransport): Wire {
-  const wire: Wire = { on: false, sent: [], received: [] };
-  const send = t.send.bind(t);
-  t.send = (data, ...rest) => {
-    if (wire.on) wire.sent.push(Buffer.from(data));
-    send(data, ...rest);
-  };
-  const setReceiver = t.setReceiver.bind(t);
-  t.setReceiver = (receiver) =>
-    setReceiver((d) => {
-      if (wire.on) wire.received.push(Buffer.from(d.data));
-      receiver(d);
-    });
-  return wire;
-}
-
-/** A group GET: true when each of the 3 members answered 2.05 with the payload (verified, if protected). */
-async function groupGet(client: CoapClient): Promise<boolean> {
-  const rs = await client.group({ uri: GROUP_URI, window: GROUP_WINDOW_MS, limit: MEMBERS.length }).collect();
-  const from = new Set(rs.map((r) => r.source.address));
-  return (
-    rs.length === MEMBERS.length &&
-    from.size === MEMBERS.length &&
-    rs.every((r) => r.code === 0x45 && r.text() === PAYLOAD)
-  );
-}
-
-async function unicastGet(client: CoapClient): Promise<boolean> {
-  try {
-    const r = await client.request({ uri: UNICAST_URI, timeout: TIMEOUT_MS });
-    return r.code === 0x45 && r.text() === PAYLOAD;
-  } catch {
-    return false;
-  }
-}
+import {
+  CLIENT,
+  GROUP,
+  groupGet,
+  immediateRuntime,
+  MEMBERS,
+  makeRig,
+  type Rig,
+  unicastGet,
+} from './security-rig.js';
 
 /** How a datagram is protected: not at all, or in the group mode (group flag) or another mode. */
 type Protection = 'plain' | 'group' | 'single';
+/** How the request is protected, and how its responses are. */
+type Protections = readonly [request: Protection, responses: Protection];
+
+/** Requests per count of the crypto operations: the counts are per request, so small and exact. */
+const COUNTED_REQUESTS = 20;
 
 function protectionOf(datagram: Buffer): Protection {
   const o = findOption(decodeMessage(datagram).options, Opt.Oscore);
@@ -180,7 +55,7 @@ function protectionOf(datagram: Buffer): Protection {
 async function sizes(
   rig: Rig,
   get: (c: CoapClient) => Promise<boolean>,
-  protection: Protection,
+  protection: Protections,
   notes: string[],
   label: string,
 ): Promise<{ request: number; response: number } | null> {
@@ -196,9 +71,11 @@ async function sizes(
     );
     return null;
   }
-  const seen = new Set([...sent, ...received].map(protectionOf));
-  if (seen.size !== 1 || !seen.has(protection))
-    notes.push(`${label}: datagrams protected as ${[...seen].join('/')}, expected ${protection} only`);
+  const seen = [sent, received].map((d) => [...new Set(d.map(protectionOf))].join('/'));
+  if (seen[0] !== protection[0] || seen[1] !== protection[1])
+    notes.push(
+      `${label}: request/responses protected as ${seen.join(', ')}, expected ${protection.join(', ')}`,
+    );
   const lengths = new Set(received.map((b) => b.length));
   if (lengths.size > 1)
     notes.push(`${label}: responses of ${[...lengths].join('/')} bytes; the largest shown`);
@@ -215,9 +92,16 @@ export async function securitySection(cfg: BenchConfig, log: (s: string) => void
     addresses: [GROUP],
     memberAddresses: [CLIENT, ...MEMBERS],
   });
+  // The group whose members answer in the pairwise mode has key material of its own.
+  const pairwiseGroupFiles = generateGroup({
+    members: 1 + MEMBERS.length,
+    addresses: [GROUP],
+    memberAddresses: [CLIENT, ...MEMBERS],
+  });
   const pair = generateOscorePair({ peer: `coap://${MEMBERS[0]}` });
   const keyring = (f: Parameters<typeof parseOscoreConfig>[0]) => parseOscoreConfig(f);
   const rigs: Rig[] = [];
+  const counter = installCryptoCounter();
   try {
     const plain = await makeRig(runtime, [undefined, undefined, undefined], undefined);
     rigs.push(plain);
@@ -225,13 +109,22 @@ export async function securitySection(cfg: BenchConfig, log: (s: string) => void
     rigs.push(group);
     const oscore = await makeRig(runtime, [keyring(pair.server)], keyring(pair.client));
     rigs.push(oscore);
+    // serve --pairwise-responses: group mode requests, answered in the pairwise mode.
+    const groupPairwise = await makeRig(
+      runtime,
+      pairwiseGroupFiles.slice(1).map(keyring),
+      keyring(pairwiseGroupFiles[0]!),
+      { groupResponses: 'pairwise' },
+    );
+    rigs.push(groupPairwise);
 
     const cases = {
-      'group plain': { rig: plain, get: groupGet, protection: 'plain' },
-      'group mode': { rig: group, get: groupGet, protection: 'group' },
-      'unicast plain': { rig: plain, get: unicastGet, protection: 'plain' },
-      oscore: { rig: oscore, get: unicastGet, protection: 'single' },
-      pairwise: { rig: group, get: unicastGet, protection: 'single' },
+      'group plain': { rig: plain, get: groupGet, protection: ['plain', 'plain'] },
+      'group mode': { rig: group, get: groupGet, protection: ['group', 'group'] },
+      'pairwise resp': { rig: groupPairwise, get: groupGet, protection: ['group', 'single'] },
+      'unicast plain': { rig: plain, get: unicastGet, protection: ['plain', 'plain'] },
+      oscore: { rig: oscore, get: unicastGet, protection: ['single', 'single'] },
+      pairwise: { rig: group, get: unicastGet, protection: ['single', 'single'] },
     } as const;
     type Name = keyof typeof cases;
     const names = Object.keys(cases) as Name[];
@@ -254,6 +147,15 @@ export async function securitySection(cfg: BenchConfig, log: (s: string) => void
     for (const name of names) {
       const c = cases[name];
       if (usable.has(name)) await drive(() => c.get(c.rig.client), 1, 0, cfg.warmupMs);
+    }
+    // The public-key operations and key derivations of one request, client and servers together.
+    const opCounts: Partial<Record<Name, CryptoCounts>> = {};
+    for (const name of names) {
+      const c = cases[name];
+      if (!usable.has(name)) continue;
+      opCounts[name] = await counter.count(async () => {
+        for (let i = 0; i < COUNTED_REQUESTS; i++) await c.get(c.rig.client);
+      });
     }
     // Best of the rounds: the highest rate and the lowest median round trip.
     const best: Partial<Record<Name, { rate: number; p50Us: number }>> = {};
@@ -301,16 +203,67 @@ export async function securitySection(cfg: BenchConfig, log: (s: string) => void
         (b) => rate(b) * MEMBERS.length,
       ),
       figure('group GET to 3, group mode: median round trip', 'µs', 'group mode', 'group plain', median),
+      figure(
+        'group GET to 3, group mode, pairwise responses: requests',
+        'req/s',
+        'pairwise resp',
+        'group plain',
+        rate,
+      ),
+      figure(
+        'group GET to 3, pairwise responses: median round trip',
+        'µs',
+        'pairwise resp',
+        'group plain',
+        median,
+      ),
       figure('unicast GET, OSCORE (RFC 8613)', 'req/s', 'oscore', 'unicast plain', rate),
       figure('unicast GET, OSCORE: median round trip', 'µs', 'oscore', 'unicast plain', median),
       figure('unicast GET to a member, pairwise mode', 'req/s', 'pairwise', 'unicast plain', rate),
       figure('unicast GET, pairwise mode: median round trip', 'µs', 'pairwise', 'unicast plain', median),
     );
 
+    // Per request, client and servers together; the plain column is the plain path's (none).
+    const perRequest = (p: Name, q: Name, label: string, ops: readonly CryptoOp[], what: string) =>
+      rows.push({
+        scenario: `${label}: ${what} per request`,
+        unit: 'ops',
+        higherIsBetter: false,
+        values: Object.fromEntries(
+          (
+            [
+              ['protected', p],
+              ['plain', q],
+            ] as const
+          ).map(([col, n]) => {
+            const c = opCounts[n];
+            return [col, c === undefined ? null : ops.reduce((sum, op) => sum + c[op], 0) / COUNTED_REQUESTS];
+          }),
+        ),
+      });
+    for (const [label, p, q] of [
+      ['group mode', 'group mode', 'group plain'],
+      ['group mode, pairwise responses', 'pairwise resp', 'group plain'],
+      ['OSCORE', 'oscore', 'unicast plain'],
+      ['pairwise mode', 'pairwise', 'unicast plain'],
+    ] as const) {
+      perRequest(p, q, label, ['sign'], 'signatures');
+      perRequest(p, q, label, ['verify'], 'signature verifications');
+      perRequest(
+        p,
+        q,
+        label,
+        ['diffieHellman', 'createPublicKey', 'createPrivateKey'],
+        'key agreements and key parses',
+      );
+      perRequest(p, q, label, ['hkdfSync'], 'HKDF derivations');
+    }
+
     const overheads: string[] = [];
     for (const [label, p, q] of [
       ['OSCORE', 'oscore', 'unicast plain'],
       ['group mode', 'group mode', 'group plain'],
+      ['group mode, pairwise responses', 'pairwise resp', 'group plain'],
       ['pairwise mode', 'pairwise', 'unicast plain'],
     ] as const) {
       const a = size[p];
@@ -332,6 +285,7 @@ export async function securitySection(cfg: BenchConfig, log: (s: string) => void
     );
   } finally {
     for (const r of rigs.reverse()) await r.close();
+    counter.restore();
   }
   return {
     name: 'security',

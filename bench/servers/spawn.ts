@@ -53,19 +53,21 @@ export function spawnTs(
   args: readonly string[],
   nodeFlags: readonly string[] = [],
   timeoutMs?: number,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Child> {
-  return startChild(name, process.execPath, [...nodeFlags, ...CHILD_LOADER, file, ...args], timeoutMs);
+  return startChild(name, process.execPath, [...nodeFlags, ...CHILD_LOADER, file, ...args], timeoutMs, env);
 }
 
-/** Starts `command`, resolves once it printed `ready <port>` (rejects after `timeoutMs`). */
+/** Starts `command` (with `env`, default this process's), resolves once it printed `ready <port>` (rejects after `timeoutMs`). */
 export function startChild(
   name: string,
   command: string,
   args: readonly string[],
   timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Child> {
   hookExit();
-  const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   live.add(proc);
   proc.on('exit', () => live.delete(proc));
   let stderr = '';

@@ -89,10 +89,10 @@ export class GroupCollector {
 
   /** Number of responses delivered or being completed. */
   take(msg: CoapMessage, remote: Address): void {
-    const key = peerKey(remote);
     const seq = findOption(msg.options, Opt.Observe);
     const now = this.runtime.now();
     if (seq !== undefined && msg.code >> 5 === 2) {
+      const key = peerKey(remote);
       let f = this.fresh.get(key);
       if (f === undefined) this.fresh.set(key, (f = new Freshness()));
       const value = seq.value.length === 0 ? 0 : seq.value.readUIntBE(0, Math.min(seq.value.length, 3));

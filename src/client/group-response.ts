@@ -24,10 +24,6 @@ import { CoapResponse } from './response.js';
 export class GroupResponse extends CoapResponse {
   /** Milliseconds from sending the request to receiving this response. */
   readonly elapsedMs: number;
-  /** RFC 7252 §8.2 / RFC 7390 §2.5 (R26): the request URI with the responder's address as host. */
-  readonly baseUri: CoapUri;
-  /** The Location-* options resolved against `baseUri`, if any. */
-  readonly location: CoapUri | undefined;
   /**
    * Set when the member's body did not arrive whole: `block` is the block that failed,
    * `response` the member's error answer to it (e.g. 4.08), or `cause` why no answer came (a
@@ -45,6 +41,12 @@ export class GroupResponse extends CoapResponse {
    * groupcomm-proxy §7.3): this is that stored response, its Max-Age updated (RFC 7252 §5.9.1.3).
    */
   readonly revalidated: boolean;
+  // The base URI and the location are built on first read: a group of a thousand members
+  // answers a thousand times, and most callers read neither (a URI object per response was
+  // the largest single allocation of a collection).
+  readonly #requestUri: CoapUri;
+  #baseUri: CoapUri | undefined;
+  #location: CoapUri | undefined | null = null;
 
   constructor(
     message: CoapMessage,
@@ -60,14 +62,26 @@ export class GroupResponse extends CoapResponse {
     this.incomplete = incomplete;
     this.via = via === undefined ? undefined : { address: via.address, port: via.port };
     this.revalidated = revalidated;
-    this.baseUri = {
-      ...requestUri,
-      host: source.address,
-      hostKind: source.address.includes(':') ? 'ipv6' : 'ipv4',
-      port: source.port,
+    this.#requestUri = requestUri;
+  }
+
+  /** RFC 7252 §8.2 / RFC 7390 §2.5 (R26): the request URI with the responder's address as host. */
+  get baseUri(): CoapUri {
+    this.#baseUri ??= {
+      ...this.#requestUri,
+      host: this.source.address,
+      hostKind: this.source.address.includes(':') ? 'ipv6' : 'ipv4',
+      port: this.source.port,
       explicitPort: true,
     };
-    this.location = resolveLocation(requestUri, source, message.options);
+    return this.#baseUri;
+  }
+
+  /** The Location-* options resolved against `baseUri`, if any. */
+  get location(): CoapUri | undefined {
+    if (this.#location === null)
+      this.#location = resolveLocation(this.#requestUri, this.source, this.options);
+    return this.#location;
   }
 }
 

@@ -4,9 +4,21 @@
  * notifications): values pushed by the network, pulled by `for await`, ended once.
  */
 
+type Waiter<T> = { resolve: (r: IteratorResult<T>) => void; reject: (e: Error) => void };
+
 export class AsyncQueue<T> {
   private readonly items: T[] = [];
-  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: Error) => void } | undefined;
+  /**
+   * The consumer waiting for the next value: the resolving functions of the promise its `next()`
+   * returned. Held in two fields, filled by one executor made once, so that a consumer that keeps
+   * up (the usual case: one wait per value) costs no closure or wrapper object per value.
+   */
+  private resolveNext: ((r: IteratorResult<T>) => void) | undefined;
+  private rejectNext: ((e: Error) => void) | undefined;
+  private readonly wait = (resolve: (r: IteratorResult<T>) => void, reject: (e: Error) => void): void => {
+    this.resolveNext = resolve;
+    this.rejectNext = reject;
+  };
   private ended = false;
   private error: Error | undefined;
 
@@ -16,10 +28,11 @@ export class AsyncQueue<T> {
 
   push(v: T): void {
     if (this.ended) return;
-    const w = this.waiter;
-    if (w) {
-      this.waiter = undefined;
-      w.resolve({ value: v, done: false });
+    const resolve = this.resolveNext;
+    if (resolve !== undefined) {
+      this.resolveNext = undefined;
+      this.rejectNext = undefined;
+      resolve({ value: v, done: false });
     } else this.items.push(v);
   }
 
@@ -28,12 +41,14 @@ export class AsyncQueue<T> {
     if (this.ended) return;
     this.ended = true;
     this.error = error;
-    const w = this.waiter;
-    this.waiter = undefined;
-    if (w) this.settle(w);
+    const resolve = this.resolveNext;
+    const reject = this.rejectNext;
+    this.resolveNext = undefined;
+    this.rejectNext = undefined;
+    if (resolve !== undefined && reject !== undefined) this.settle({ resolve, reject });
   }
 
-  private settle(w: { resolve: (r: IteratorResult<T>) => void; reject: (e: Error) => void }): void {
+  private settle(w: Waiter<T>): void {
     if (this.error) {
       const e = this.error;
       this.error = undefined;
@@ -48,9 +63,7 @@ export class AsyncQueue<T> {
         const v = this.items.shift();
         if (v !== undefined) return Promise.resolve({ value: v, done: false });
         if (this.ended) return new Promise((resolve, reject) => this.settle({ resolve, reject }));
-        return new Promise((resolve, reject) => {
-          this.waiter = { resolve, reject };
-        });
+        return new Promise(this.wait);
       },
       return: () => {
         onReturn();

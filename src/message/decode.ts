@@ -9,24 +9,26 @@ import { type CoapMessage, type CoapOption, EMPTY, type MessageType } from './ty
 
 /**
  * An option whose value view is made on first read: most options of a message are never read
- * (or only once), and creating a Buffer view per option was half the cost of decoding.
+ * (or only once), and creating a Buffer view per option was half the cost of decoding. A reader
+ * that only compares or hashes the bytes can read them where they lie (`source`, `start`, `end`).
  */
-class LazyOption implements CoapOption {
+export class DecodedOption implements CoapOption {
   readonly number: number;
   private view: Buffer | undefined;
-  private readonly buf: Buffer;
-  private readonly start: number;
-  private readonly end: number;
+  /** The datagram the value lies in, from `start` to `end`. */
+  readonly source: Buffer;
+  readonly start: number;
+  readonly end: number;
 
-  constructor(number: number, buf: Buffer, start: number, end: number) {
+  constructor(number: number, source: Buffer, start: number, end: number) {
     this.number = number;
-    this.buf = buf;
+    this.source = source;
     this.start = start;
     this.end = end;
   }
 
   get value(): Buffer {
-    if (this.view === undefined) this.view = this.buf.subarray(this.start, this.end);
+    if (this.view === undefined) this.view = this.source.subarray(this.start, this.end);
     return this.view;
   }
 }
@@ -101,7 +103,8 @@ export function decodeMessage(buf: Buffer): CoapMessage {
     number += delta;
     if (number > 65535) throw new MessageFormatError(`option number ${number} exceeds 65535`, start);
     if (pos + length > len) throw new MessageFormatError(`option ${number} value runs past the end`, pos);
-    const option = length === 0 ? { number, value: EMPTY } : new LazyOption(number, buf, pos, pos + length);
+    const option =
+      length === 0 ? { number, value: EMPTY } : new DecodedOption(number, buf, pos, pos + length);
     if (options !== undefined) options.push(option);
     else if (first === undefined) first = option;
     else if (second === undefined) second = option;

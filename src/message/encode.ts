@@ -62,8 +62,7 @@ export function encodeMessage(msg: CoapMessage): Buffer {
   out[1] = msg.code;
   out[2] = msg.messageId >> 8;
   out[3] = msg.messageId & 0xff;
-  let pos = 4;
-  if (token.length > 0) pos += token.copy(out, pos);
+  let pos = copyInto(out, 4, token);
   prev = 0;
   for (let i = 0; i < options.length; i++) {
     const o = options[i]!;
@@ -73,13 +72,25 @@ export function encodeMessage(msg: CoapMessage): Buffer {
     out[pos++] = (nibble(delta) << 4) | nibble(l);
     pos = writeExtended(out, pos, delta);
     pos = writeExtended(out, pos, l);
-    if (l > 0) pos += o.value.copy(out, pos);
+    if (l > 0) pos = copyInto(out, pos, o.value);
   }
   if (payload.length > 0) {
     out[pos++] = 0xff;
-    payload.copy(out, pos);
+    copyInto(out, pos, payload);
   }
   return out;
+}
+
+/**
+ * Copies `src` into `out` at `pos`; returns the position after it. A token, an option value or a
+ * short payload is copied byte by byte: `Buffer#copy` makes a `Uint8Array` of the source for
+ * each call, which costs more than copying a few dozen bytes.
+ */
+function copyInto(out: Buffer, pos: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n > 64) out.set(src, pos);
+  else for (let i = 0; i < n; i++) out[pos + i] = src[i]!;
+  return pos + n;
 }
 
 function writeExtended(out: Buffer, pos: number, n: number): number {

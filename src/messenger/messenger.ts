@@ -202,9 +202,12 @@ export class Messenger {
     if (msg.type === MessageType.CON && !d.multicast) this.reject(msg, d, 'ping');
   }
 
-  /** Duplicate detection of an incoming message (RFC 7252 §4.5). */
-  private remember(msg: CoapMessage, d: Datagram, confirmable: boolean): ReturnType<DedupCache['check']> {
-    return this.dedup.check(d.remote.address, d.remote.port, msg.messageId, msg.token, confirmable);
+  /**
+   * Duplicate detection of an incoming message (RFC 7252 §4.5): the slot of its new entry (>= 0),
+   * or `-1 - slot` of the earlier one for a duplicate (messenger/dedup).
+   */
+  private remember(msg: CoapMessage, d: Datagram, confirmable: boolean): number {
+    return this.dedup.lookup(d.remote.address, d.remote.port, msg.messageId, msg.token, confirmable);
   }
 
   private receiveRequest(msg: CoapMessage, d: Datagram): void {
@@ -212,22 +215,23 @@ export class Messenger {
     if (msg.type === MessageType.ACK || msg.type === MessageType.RST)
       return this.reject(msg, d, 'request in ACK/RST');
     const confirmable = msg.type === MessageType.CON;
-    const { entry, isNew } = this.remember(msg, d, confirmable);
-    if (!isNew) {
+    const slot = this.remember(msg, d, confirmable);
+    if (slot < 0) {
       // RFC 7252 §4.5: a duplicate CON gets the same reply again; a duplicate NON is ignored.
-      if (confirmable && entry.reply !== undefined && !d.multicast)
-        this.transmit(entry.reply, d.remote, d.local);
+      const reply = this.dedup.replyOf(-1 - slot);
+      if (confirmable && reply !== undefined && !d.multicast) this.transmit(reply, d.remote, d.local);
       return;
     }
     const critical = firstUnrecognizedCritical(msg, this.recognized);
     if (critical !== undefined) {
       // RFC 7252 §5.4.1: 4.02 for a CON request; a NON is rejected (§4.3), silently if multicast.
-      if (confirmable && !d.multicast)
-        entry.reply = this.sendRaw(badOption(msg, critical), d.remote, d.local);
-      else this.reject(msg, d, `unrecognized critical option ${critical}`);
+      if (confirmable && !d.multicast) {
+        const reply = this.sendRaw(badOption(msg, critical), d.remote, d.local);
+        this.dedup.setReply(slot, this.dedup.generation(slot), reply);
+      } else this.reject(msg, d, `unrecognized critical option ${critical}`);
       return;
     }
-    this.#subscribers.request(new ServerExchange(this, msg, d, entry));
+    this.#subscribers.request(new ServerExchange(this, msg, d, this.dedup, slot));
   }
 
   private receiveResponse(msg: CoapMessage, d: Datagram): void {
@@ -245,17 +249,21 @@ export class Messenger {
       return;
     }
     const confirmable = msg.type === MessageType.CON;
-    const { entry, isNew } = this.remember(msg, d, confirmable);
-    if (!isNew) {
-      if (confirmable && entry.reply !== undefined) this.transmit(entry.reply, d.remote, d.local);
+    const slot = this.remember(msg, d, confirmable);
+    if (slot < 0) {
+      const reply = this.dedup.replyOf(-1 - slot);
+      if (confirmable && reply !== undefined) this.transmit(reply, d.remote, d.local);
       return;
     }
+    // The listeners may take long enough for the entry to end: the reference is taken first.
+    const generation = this.dedup.generation(slot);
     const critical = firstUnrecognizedCritical(msg, this.recognized);
     const matched = critical === undefined && this.#subscribers.response(msg, d.remote, d.local);
     if (confirmable) {
       // RFC 7252 §5.3.2: a CON response nobody waits for is rejected with RST; otherwise ACKed.
       const type = matched ? MessageType.ACK : MessageType.RST;
-      entry.reply = this.sendRaw(emptyMessage(type, msg.messageId), d.remote, d.local);
+      const reply = this.sendRaw(emptyMessage(type, msg.messageId), d.remote, d.local);
+      this.dedup.setReply(slot, generation, reply);
     }
   }
 

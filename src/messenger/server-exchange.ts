@@ -12,7 +12,7 @@ import type { CoapMessage, CoapOption } from '../message/types.js';
 import { MessageType } from '../message/types.js';
 import type { Address, Datagram, LocalSocket } from '../transport/types.js';
 import type { Scheduled, TimerQueue } from '../util/timer-queue.js';
-import type { DedupEntry } from './dedup.js';
+import type { DedupCache } from './dedup.js';
 import type { Outgoing, OutgoingCallbacks } from './outgoing.js';
 import { emptyMessage } from './replies.js';
 
@@ -52,16 +52,26 @@ export class ServerExchange {
   /** True once a response went with more to follow: later ones are NON unless asked otherwise. */
   private streaming = false;
   private readonly messenger: ExchangeHost;
-  private readonly entry: DedupEntry;
+  /** The request's duplicate-detection entry: its table, slot and the slot's generation. */
+  private readonly dedup: DedupCache;
+  private readonly slot: number;
+  private readonly generation: number;
 
-  constructor(messenger: ExchangeHost, request: CoapMessage, d: Datagram, entry: DedupEntry) {
+  constructor(messenger: ExchangeHost, request: CoapMessage, d: Datagram, dedup: DedupCache, slot: number) {
     this.messenger = messenger;
     this.request = request;
     this.remote = d.remote;
     this.local = d.local;
     this.multicast = d.multicast;
     this.group = d.group;
-    this.entry = entry;
+    this.dedup = dedup;
+    this.slot = slot;
+    this.generation = dedup.generation(slot);
+  }
+
+  /** Remembers what was sent in reply, for duplicates of the request (RFC 7252 §4.5). */
+  private remember(reply: Buffer | undefined): void {
+    this.dedup.setReply(this.slot, this.generation, reply);
   }
 
   /** True for a unicast CON request (the only kind that is ever ACKed). */
@@ -88,10 +98,8 @@ export class ServerExchange {
     this.ackTimer = undefined;
     if (this.state !== 'open' || !this.confirmable) return;
     this.state = 'acked';
-    this.entry.reply = this.messenger.sendRaw(
-      emptyMessage(MessageType.ACK, this.request.messageId),
-      this.remote,
-      this.local,
+    this.remember(
+      this.messenger.sendRaw(emptyMessage(MessageType.ACK, this.request.messageId), this.remote, this.local),
     );
   }
 
@@ -108,7 +116,7 @@ export class ServerExchange {
     if (this.state === 'open' && this.confirmable) {
       this.state = 'done';
       // Piggy-backed response (RFC 7252 §5.2.1).
-      this.entry.reply = this.messenger.sendRaw(
+      const reply = this.messenger.sendRaw(
         {
           type: MessageType.ACK,
           code: parts.code,
@@ -120,6 +128,7 @@ export class ServerExchange {
         this.remote,
         this.local,
       );
+      this.remember(reply);
       return;
     }
     const wasAcked = this.state === 'acked';
@@ -173,7 +182,7 @@ export class ServerExchange {
       this.local,
     );
     // Only a NON request's duplicates are ignored; remembering the reply serves CON duplicates.
-    if (!wasAcked) this.entry.reply = this.request.type === MessageType.CON ? bytes : undefined;
+    if (!wasAcked) this.remember(this.request.type === MessageType.CON ? bytes : undefined);
   }
 
   /**
@@ -194,10 +203,8 @@ export class ServerExchange {
     this.state = 'done';
     this.messenger.timers.cancel(this.ackTimer);
     if (this.multicast) return;
-    this.entry.reply = this.messenger.sendRaw(
-      emptyMessage(MessageType.RST, this.request.messageId),
-      this.remote,
-      this.local,
+    this.remember(
+      this.messenger.sendRaw(emptyMessage(MessageType.RST, this.request.messageId), this.remote, this.local),
     );
   }
 }

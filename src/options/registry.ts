@@ -104,7 +104,13 @@ const DEFINITIONS: readonly OptionDefinition[] = [
   def(Opt.GroupETag, 'Group-ETag', 'opaque', 1, 8, true),
 ];
 
-const BY_NUMBER = new Map<number, OptionDefinition>(DEFINITIONS.map((d) => [d.number, d]));
+/** By number, as a dense array: looked up for every option the message layer encodes or checks. */
+const BY_NUMBER: readonly (OptionDefinition | undefined)[] = (() => {
+  const a = new Array<OptionDefinition | undefined>(Math.max(...DEFINITIONS.map((d) => d.number)) + 1);
+  a.fill(undefined);
+  for (const d of DEFINITIONS) a[d.number] = d;
+  return a;
+})();
 const BY_NAME = new Map<string, OptionDefinition>(DEFINITIONS.map((d) => [d.name.toLowerCase(), d]));
 
 /** Critical options the message layer leaves to the layers above unless told otherwise: OSCORE (9), Q-Block1 (19), Q-Block2 (31), EDHOC (21). */
@@ -112,7 +118,7 @@ export const LEFT_TO_UPPER_LAYERS: ReadonlySet<number> = new Set([9, 19, 21, 31]
 
 /** The definition of a registered option, or undefined. */
 export function optionDefinition(number: number): OptionDefinition | undefined {
-  return BY_NUMBER.get(number);
+  return number < BY_NUMBER.length ? BY_NUMBER[number] : undefined;
 }
 
 /** Looks an option up by its registered name, case-insensitively (`'uri-path'`). */

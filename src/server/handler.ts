@@ -12,38 +12,57 @@ import type { ResponseParts } from '../messenger/server-exchange.js';
 import type { IncomingRequest } from './request.js';
 import type { Handler } from './resource.js';
 import { simple, withAccept } from './respond.js';
-import { errorParts, toResponseParts } from './response.js';
+import { errorParts, type TextMemo, toResponseParts } from './response.js';
 
 const errorChannel = diagnostics.channel('coap:server:error');
 
-/** Runs a handler and hands its response (or its error as a response) on; `pending` when it goes async. */
+/** Where a handler's response goes. */
+export interface HandlerSink {
+  /** The response, or the handler's error as a response. */
+  done(parts: ResponseParts): void;
+  /** The handler went asynchronous: its response comes later. */
+  pending?(): void;
+}
+
+/**
+ * Runs a handler and hands its response (or its error as a response) to `sink`; `sink.pending`
+ * when it goes async. A synchronous handler's response is made and handed on in this call, with
+ * no closure made for it. `memo` lends a text payload's bytes from the previous response.
+ */
 export function runHandler(
   handler: Handler,
   req: IncomingRequest,
   method: MethodName,
   accept: number | undefined,
-  done: (parts: ResponseParts) => void,
-  pending?: () => void,
+  sink: HandlerSink,
+  memo?: TextMemo,
 ): void {
-  const finish = (result: Awaited<ReturnType<Handler>>) => {
-    let parts: ResponseParts;
-    try {
-      parts = withAccept(toResponseParts(method, result), accept);
-    } catch (err) {
-      parts = failure(err);
-    }
-    done(parts);
-  };
   let result: ReturnType<Handler>;
   try {
     result = handler(req);
   } catch (err) {
-    return done(failure(err));
+    return sink.done(failure(err));
   }
   if (result instanceof Promise) {
-    pending?.();
-    result.then(finish, (err: unknown) => done(failure(err)));
-  } else finish(result);
+    sink.pending?.();
+    result.then(
+      (r) => sink.done(partsOf(method, r, accept, memo)),
+      (err: unknown) => sink.done(failure(err)),
+    );
+  } else sink.done(partsOf(method, result, accept, memo));
+}
+
+function partsOf(
+  method: MethodName,
+  result: Awaited<ReturnType<Handler>>,
+  accept: number | undefined,
+  memo: TextMemo | undefined,
+): ResponseParts {
+  try {
+    return withAccept(toResponseParts(method, result, memo), accept);
+  } catch (err) {
+    return failure(err);
+  }
 }
 
 function failure(err: unknown): ResponseParts {

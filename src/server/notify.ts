@@ -8,6 +8,7 @@
  */
 
 import { methodName } from '../message/codes.js';
+import type { ResponseParts } from '../messenger/server-exchange.js';
 import { Opt } from '../options/registry.js';
 import { uintOption } from '../options/values.js';
 import { pathOf, queryOf } from '../uri/index.js';
@@ -39,16 +40,19 @@ export function notifyObservers(ctx: ServerContext, resource: Resource): number 
       res.group,
       o.security,
     );
-    runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), (parts) => {
-      // RFC 7959 §2.6: the first block; the rest is fetched by plain GETs from this observer,
-      // which find this version in the representation cache.
-      const first = blockwise(ctx, parts, undefined, true, () =>
-        representationKey({ ...o.request, code: 1 }, peerKey(res.remote)),
-      );
-      if (!res.multicast) return ctx.observers.notify(o, first);
-      // The group's next Leisure period.
-      ctx.observers.notifyAfter(o, first, () => res.notificationDelay());
-    });
+    const sink = {
+      done: (parts: ResponseParts) => {
+        // RFC 7959 §2.6: the first block; the rest is fetched by plain GETs from this observer,
+        // which find this version in the representation cache.
+        const first = blockwise(ctx, parts, undefined, true, {
+          representationKey: () => representationKey({ ...o.request, code: 1 }, peerKey(res.remote)),
+        });
+        if (!res.multicast) return ctx.observers.notify(o, first);
+        // The group's next Leisure period.
+        ctx.observers.notifyAfter(o, first, () => res.notificationDelay());
+      },
+    };
+    runHandler(handler, req, method, uintOption(o.request.options, Opt.Accept), sink, resource.textMemo);
   }
   return observers.length;
 }

@@ -27,7 +27,7 @@ export class IncomingRequest {
   /** Decoded path segments. */
   readonly path: readonly string[];
   /** Values bound by `:name` route segments, and `*` for a trailing wildcard. */
-  params: Record<string, string> = {};
+  params: Record<string, string>;
   /** Decoded Uri-Query arguments. */
   readonly query: readonly string[];
   readonly message: CoapMessage;
@@ -50,6 +50,7 @@ export class IncomingRequest {
     multicast: boolean,
     group: string | undefined,
     security?: RequestSecurity,
+    params: Record<string, string> = {},
   ) {
     this.message = message;
     this.method = methodName(message.code) ?? 'GET';
@@ -59,6 +60,7 @@ export class IncomingRequest {
     this.multicast = multicast;
     this.group = group;
     this.security = security === undefined ? undefined : Object.freeze({ ...security });
+    this.params = params;
   }
 
   get options(): readonly CoapOption[] {

@@ -7,7 +7,7 @@
 import type { MethodName } from '../message/codes.js';
 import type { IncomingRequest } from './request.js';
 import type { RespondOptions } from './responder.js';
-import type { ResponseInit } from './response.js';
+import { type ResponseInit, TextMemo } from './response.js';
 import { DEFAULT_SUPPRESSION, type SuppressionPolicy } from './suppression.js';
 
 const DEFAULT_RESPOND: RespondOptions = Object.freeze({ policy: DEFAULT_SUPPRESSION });
@@ -61,6 +61,8 @@ export class Resource {
   accepts: readonly number[] | undefined;
   /** Requests no layer verified are refused. */
   protected = false;
+  /** The bytes of its last text payload (server/response `TextMemo`). */
+  readonly textMemo = new TextMemo();
 
   constructor(path: string) {
     this.path = path;

@@ -27,7 +27,7 @@ export interface ResponseContext {
   /** Block1 of the final block of a reassembled body, echoed in the response (RFC 7959 §2.3). */
   readonly block1: BlockValue | undefined;
   /** Key of the representation for later blocks (computed on demand). */
-  readonly representationKey: () => string;
+  representationKey(): string;
   /** 0 to register, 1 to deregister (RFC 7641 §2), undefined otherwise. */
   readonly observe: number | undefined;
 }
@@ -80,7 +80,7 @@ export function blockwise(
   parts: ResponseParts,
   want: BlockValue | undefined,
   multicast: boolean,
-  key: () => string,
+  key: { representationKey(): string },
 ): ResponseParts {
   const limit = 16 << ctx.maxSzx;
   if (parts.code >> 5 !== 2 || (want === undefined && parts.payload.length <= limit)) return parts;
@@ -91,7 +91,7 @@ export function blockwise(
   if (parts.payload.length > blockSize) {
     etag ??= contentEtag(parts.payload);
     // Cached for multicast too: every responder's later blocks are asked for by unicast.
-    ctx.representations.put(key(), parts, etag);
+    ctx.representations.put(key.representationKey(), parts, etag);
   }
   return sliceBlock(parts, { num, more: false, szx }, etag);
 }
@@ -105,7 +105,7 @@ export function finishResponse(
   parts: ResponseParts,
 ): void {
   let p = observe(ctx, req, res, rc, parts);
-  p = blockwise(ctx, p, rc.block2, res.multicast, rc.representationKey);
+  p = blockwise(ctx, p, rc.block2, res.multicast, rc);
   if (rc.block1 !== undefined && p.code >> 5 === 2) {
     const options = [...p.options, { number: Opt.Block1, value: encodeBlock(rc.block1) }];
     options.sort((a, b) => a.number - b.number);

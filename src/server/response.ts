@@ -44,8 +44,31 @@ function toCode(c: string | number): number {
   return n;
 }
 
-/** Builds the response for a handler's result. */
-export function toResponseParts(method: MethodName, r: ResponseInit | undefined): ResponseParts {
+/**
+ * The bytes of the last text payload of one resource's responses: a handler that answers the
+ * same text again gets the same bytes without encoding them again. Response payloads are never
+ * written to after they are made, so one buffer can serve many responses.
+ */
+export class TextMemo {
+  text: string | undefined = undefined;
+  bytes: Buffer = EMPTY;
+
+  /** The UTF-8 bytes of `text`. */
+  bytesOf(text: string): Buffer {
+    if (text !== this.text) {
+      this.bytes = Buffer.from(text);
+      this.text = text;
+    }
+    return this.bytes;
+  }
+}
+
+/** Builds the response for a handler's result; `memo` lends a text payload's bytes (see `TextMemo`). */
+export function toResponseParts(
+  method: MethodName,
+  r: ResponseInit | undefined,
+  memo?: TextMemo,
+): ResponseParts {
   const init = r ?? {};
   const options: CoapOption[] = [];
   let payload = EMPTY;
@@ -57,7 +80,7 @@ export function toResponseParts(method: MethodName, r: ResponseInit | undefined)
         : parseContentFormat(init.format);
   const p = init.payload;
   if (typeof p === 'string') {
-    payload = Buffer.from(p);
+    payload = memo === undefined ? Buffer.from(p) : memo.bytesOf(p);
     if (format === undefined && payload.length > 0) format = 0;
   } else if (Buffer.isBuffer(p)) payload = p;
   else if (p instanceof Uint8Array) payload = Buffer.from(p);

@@ -19,6 +19,7 @@ import { defaultInterface } from './groups.js';
 import { LeisureScheduler } from './leisure.js';
 import { Memberships } from './memberships.js';
 import { ObserverRegistry } from './observe.js';
+import { PathCache } from './path-cache.js';
 import type { Resource } from './resource.js';
 import { ExchangeResponder, type ResponderHost } from './responder.js';
 import type { Router } from './router.js';
@@ -109,6 +110,7 @@ export async function startServing(o: ServerOptions, parts: ServingParts): Promi
     block1: new Block1Assembler(messenger.timers, o.block1),
     representations: new RepresentationCache(runtime),
     observers: new ObserverRegistry(messenger, o.observe),
+    paths: new PathCache(),
     maxSzx: parts.maxSzx,
     groupcommBis: o.groupMode !== 'rfc7390',
     isProtected: (r) => o.requireProtection === true || r.protected,

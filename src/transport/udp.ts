@@ -13,6 +13,7 @@
 import dgram from 'node:dgram';
 import { InvalidArgumentError, TransportError } from '../errors.js';
 import { ipFamily, isMulticast, isMulticastQuick, splitZone } from '../util/ip.js';
+import { literalLookup } from './literal-lookup.js';
 import { type AnswerCandidate, chooseAnswer, type LocalFacts, localFacts } from './local-addresses.js';
 import type {
   Address,
@@ -24,33 +25,12 @@ import type {
   Transport,
 } from './types.js';
 import { bindSocket, GroupSockets } from './udp-groups.js';
+import { checkHops, type JoinInterface, type UdpTransportOptions } from './udp-options.js';
 
-/** One interface to join groups on: its IPv4 address and its `::%name` for IPv6. */
-export interface JoinInterface {
-  readonly ipv4?: string | undefined;
-  readonly ipv6?: string | undefined;
-}
-
-/** Options of `UdpTransport.create`. */
-export interface UdpTransportOptions extends MulticastOptions {
-  /** Unicast addresses to bind; port 0 picks a free one. Default: `127.0.0.1:0`. */
-  readonly bind?: readonly Address[];
-  /**
-   * The interfaces `join()` without an interface joins, for a node on several links (RFC 7390
-   * §4.1). Default: the multicast interface of the group's family (`ipv4Interface`,
-   * `ipv6Interface`). Multicast is still sent on those.
-   */
-  readonly interfaces?: readonly JoinInterface[];
-}
+export type { JoinInterface, UdpTransportOptions };
 
 interface BoundSocket extends AnswerCandidate<LocalSocket> {
   readonly socket: dgram.Socket;
-}
-
-function checkHops(hops: number): void {
-  if (!Number.isInteger(hops) || hops < 0 || hops > 255) {
-    throw new InvalidArgumentError(`hops must be an integer 0-255, got ${hops}`);
-  }
 }
 
 /**
@@ -119,6 +99,7 @@ export class UdpTransport implements Transport {
       type: family === 4 ? 'udp4' : 'udp6',
       reuseAddr: false,
       ipv6Only: family === 6,
+      lookup: literalLookup,
     });
     try {
       await bindSocket(socket, b.address, b.port);

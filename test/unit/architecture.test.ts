@@ -44,7 +44,7 @@ export const LAYERING: Layering = {
     { modules: ['message', 'options', 'cbor'], builtins: [] },
     { modules: ['uri', 'block', 'link-format', 'group-json'], builtins: [] },
     { modules: ['oscore'], builtins: ['node:crypto'] },
-    { modules: ['transport'], builtins: ['node:dgram', 'node:os'] },
+    { modules: ['transport'], builtins: ['node:dgram', 'node:dns', 'node:os'] },
     { modules: ['messenger'], builtins: ['node:diagnostics_channel', 'node:util'] },
     {
       modules: ['client', 'server'],

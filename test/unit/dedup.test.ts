@@ -1,6 +1,6 @@
 /**
  * Tests of duplicate detection (RFC 7252 §4.5, RFC 7390 §2.5): lifetimes per message type,
- * matching on source, Message ID and token, and the bounded table, its per-peer maps and queues.
+ * matching on source, Message ID and token, and the bounded table, its slots and queues.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,10 +15,15 @@ const tok = (s: string): Buffer => Buffer.from(s, 'hex');
 /** The cache's private tables, to check that they are emptied and stay bounded. */
 const internals = (d: DedupCache) =>
   d as unknown as {
-    byAddress: Map<string, Map<number, unknown>>;
+    /** Slots handed out so far (in use or free). */
+    used: number;
+    /** The source address of each slot's entry; undefined for a free slot. */
+    address: (string | undefined)[];
     con: { length: number };
     non: { length: number };
   };
+/** The addresses the table holds entries of, each once. */
+const addressesHeld = (d: DedupCache) => [...new Set(internals(d).address.filter((a) => a !== undefined))];
 
 function cache(options: { maxEntries?: number; conLifetimeMs?: number; nonLifetimeMs?: number } = {}) {
   const rt = new FakeRuntime();
@@ -199,23 +204,22 @@ describe('DedupCache', () => {
     assert.equal(isNew(1, tok('01'), true, A, 2000), false);
     assert.equal(isNew(1, tok('01'), true, A, 1000), true, 'the evicted one is new again');
     assert.equal(dedup.size, 1);
-    assert.equal(internals(dedup).byAddress.get(A)!.size, 1, 'only the evicted port is remembered');
+    assert.equal(internals(dedup).used, 1, 'one slot serves the one entry');
   });
 
   it('removes the maps of peers whose entries all expired or were evicted', T, async () => {
     const { rt, dedup, isNew } = cache({ maxEntries: 500, conLifetimeMs: 1000, nonLifetimeMs: 500 });
     for (let i = 0; i < 2000; i++) isNew(i, tok('01'), i % 2 === 0, `192.0.2.${i % 50}`, 40000 + (i % 7));
     assert.equal(dedup.size, 500);
-    const { byAddress } = internals(dedup);
-    let blocks = 0;
-    for (const b of byAddress.values()) blocks += b.size;
-    assert.ok(byAddress.size <= 50 && blocks <= 350, `${byAddress.size} addresses, ${blocks} blocks`);
-    // The evicted peers left no empty map behind.
+    assert.ok(internals(dedup).used <= 500, `${internals(dedup).used} slots`);
+    assert.ok(addressesHeld(dedup).length <= 50, `${addressesHeld(dedup).length} addresses`);
+    // The evicted peers left nothing behind.
     for (let i = 0; i < 500; i++) isNew(70000 + i, tok('02'), true, '198.51.100.1', 5683);
-    assert.deepEqual([...byAddress.keys()], ['198.51.100.1']);
+    assert.deepEqual(addressesHeld(dedup), ['198.51.100.1']);
     await rt.advance(2000);
     assert.equal(dedup.size, 0, 'the sweep timer emptied the table');
-    assert.equal(byAddress.size, 0);
+    assert.deepEqual(addressesHeld(dedup), []);
+    assert.equal(internals(dedup).con.length + internals(dedup).non.length, 0);
   });
 
   it('splits one busy peer by Message ID range without mixing up ranges or peers', T, async () => {
@@ -230,10 +234,10 @@ describe('DedupCache', () => {
       assert.equal(isNew(mid, tok('02'), true, A, 5683), true, 'another token');
     }
     assert.equal(dedup.size, 65536 + 8);
-    assert.equal(internals(dedup).byAddress.get(A)!.size, 16 + 3 + 3);
+    assert.ok(internals(dedup).used <= 65536 + 8, `${internals(dedup).used} slots`);
     await rt.advance(2000);
     assert.equal(dedup.size, 0);
-    assert.equal(internals(dedup).byAddress.size, 0);
+    assert.deepEqual(addressesHeld(dedup), []);
   });
 
   it('keeps its queues bounded while one Message ID keeps coming with new tokens', () => {
@@ -254,6 +258,29 @@ describe('DedupCache', () => {
     const { con, non } = internals(dedup);
     assert.ok(con.length + non.length <= 64, `${con.length} + ${non.length} entries queued`);
   });
+
+  it(
+    'gives the slots of a burst back once idle, and an entry that ended never matches a later one',
+    T,
+    async () => {
+      const { rt, dedup, isNew } = cache({ maxEntries: 5000, conLifetimeMs: 1000, nonLifetimeMs: 500 });
+      const early = dedup.check(A, 5683, 1, tok('01'), true).entry;
+      early.reply = tok('60');
+      for (let i = 2; i <= 3000; i++) isNew(i);
+      assert.ok(internals(dedup).address.length >= 3000, 'the slab grew for the burst');
+      await rt.advance(2000);
+      assert.equal(dedup.size, 0);
+      assert.equal(internals(dedup).address.length, 16, 'back to the first size');
+      assert.equal(early.dead, true);
+      // New entries take the slots again, the first one's among them.
+      for (let i = 0; i < 16; i++) isNew(100 + i, tok('02'), true, '198.51.100.7');
+      assert.equal(early.dead, true, 'a reference to the ended entry stays dead');
+      assert.equal(early.reply, undefined);
+      early.reply = tok('61');
+      for (let i = 0; i < 16; i++)
+        assert.equal(dedup.check('198.51.100.7', 5683, 100 + i, tok('02'), true).entry.reply, undefined);
+    },
+  );
 
   it('forgets everything on clear()', () => {
     const { dedup, isNew } = cache();
