@@ -9,7 +9,8 @@ import type { CollectResult } from '../fanout/measure.js';
 import { median } from '../load/stats.js';
 import type { Row, SectionResult } from '../report/types.js';
 import { runToEnd } from '../servers/run-to-end.js';
-import { type Child, sibling, spawnTs } from '../servers/spawn.js';
+import { sibling } from '../servers/spawn.js';
+import { startNodes } from './group-through.js';
 
 const MB = 1024 * 1024;
 
@@ -30,19 +31,8 @@ export async function fanoutSection(cfg: BenchConfig, log: (s: string) => void):
       continue;
     }
     const leisureMs = n; // N/1000 s
-    let nodes: Child;
-    try {
-      nodes = await spawnTs(
-        `${n} nodes`,
-        sibling(import.meta.url, '../servers/group-nodes.ts'),
-        [String(n), String(leisureMs / 1000)],
-        [],
-        60_000,
-      );
-    } catch (err) {
-      notes.push(`N=${n}: nodes did not start: ${(err as Error).message.split('\n')[0]}`);
-      continue;
-    }
+    const nodes = await startNodes(n, leisureMs, notes);
+    if (nodes === undefined) continue;
     const results: Record<string, CollectResult | undefined> = {};
     try {
       const args = [String(nodes.port), String(n), String(leisureMs), String(cfg.fanoutReps)];

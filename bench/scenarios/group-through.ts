@@ -10,6 +10,22 @@ import { type Child, sibling, spawnTs } from '../servers/spawn.js';
 
 const SIZES = [10, 100];
 
+/** N of our nodes in a child process, with a Leisure of `leisureMs`; undefined (and a note) if they did not start. */
+export async function startNodes(n: number, leisureMs: number, notes: string[]): Promise<Child | undefined> {
+  try {
+    return await spawnTs(
+      `${n} nodes`,
+      sibling(import.meta.url, '../servers/group-nodes.ts'),
+      [String(n), String(leisureMs / 1000)],
+      [],
+      60_000,
+    );
+  } catch (err) {
+    notes.push(`N=${n}: nodes did not start: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
 /** The intermediary: its column name, its child process, and the collector that goes through it. */
 export interface Through {
   readonly column: string;
@@ -28,19 +44,8 @@ export async function groupTimeRows(
   const rows: Row[] = [];
   for (const n of SIZES) {
     const leisureMs = n;
-    let nodes: Child;
-    try {
-      nodes = await spawnTs(
-        `${n} nodes`,
-        sibling(import.meta.url, '../servers/group-nodes.ts'),
-        [String(n), String(leisureMs / 1000)],
-        [],
-        60_000,
-      );
-    } catch (err) {
-      notes.push(`N=${n}: nodes did not start: ${(err as Error).message.split('\n')[0]}`);
-      continue;
-    }
+    const nodes = await startNodes(n, leisureMs, notes);
+    if (nodes === undefined) continue;
     const results: Record<string, CollectResult | undefined> = {};
     try {
       const budget = 20_000 + cfg.fanoutReps * (2 * leisureMs + 4500);
