@@ -44,8 +44,8 @@ export function parseArgs(argv: readonly string[], root: string): BenchConfig {
   const only = argv.find((a) => a.startsWith('--only='));
   const fanout = argv.find((a) => a.startsWith('--fanout='));
   const sizes = fanout?.slice('--fanout='.length).split(',').map(Number);
-  if (sizes?.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) {
-    throw new Error(`--fanout takes group sizes from 1 to 2000, e.g. --fanout=5,50,200`);
+  if (sizes?.some((n) => !Number.isInteger(n) || n < 1 || n > 4000)) {
+    throw new Error(`--fanout takes group sizes from 1 to 4000, e.g. --fanout=5,50,200`);
   }
   const sections = new Set<Section>(SECTIONS);
   if (only !== undefined) {

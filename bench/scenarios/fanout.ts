@@ -2,7 +2,7 @@
 // group socket) answer a multicast GET to 224.0.1.187 on lo after a Leisure of N/1000 s. Our
 // client and node-coap's each collect the N responses from a child process of their own:
 // the time until the last response arrived (median of the repetitions) and the collector's
-// peak memory growth. In full mode each collector runs twice, in the order A B B A. 1000 nodes need about 2000 sockets: skipped when `ulimit -n` is too low.
+// peak memory growth. In full mode each collector runs twice, in the order A B B A. N nodes need about 2N sockets: a size is skipped when `ulimit -n` is too low.
 import { spawnSync } from 'node:child_process';
 import type { BenchConfig } from '../config.js';
 import type { CollectResult } from '../fanout/measure.js';

@@ -85,6 +85,27 @@ export class GroupResponse extends CoapResponse {
   }
 }
 
+/**
+ * The endpoints that answered, counted without a key string per response: a group of a
+ * thousand members answers a thousand times, and `peerKey` made a string (and its flat copy,
+ * to hash it) for each. Keyed by address, each with the first port seen; another port at a
+ * known address (rare: two endpoints on one host) is counted by its `peerKey`.
+ */
+class Responders {
+  readonly #ports = new Map<string, number>();
+  readonly #more = new Set<string>();
+
+  add(a: Address): void {
+    const port = this.#ports.get(a.address);
+    if (port === undefined) this.#ports.set(a.address, a.port);
+    else if (port !== a.port) this.#more.add(peerKey(a));
+  }
+
+  get size(): number {
+    return this.#ports.size + this.#more.size;
+  }
+}
+
 /** What a finished group request saw. */
 export interface GroupSummary {
   readonly responses: number;
@@ -120,7 +141,7 @@ export class GroupResponses implements AsyncIterable<GroupResponse> {
   /** @internal Until the request is sent, leaving the loop just ends the iteration. */
   cleanup: (reason: GroupSummary['reason']) => void = (reason) =>
     this.end({ responses: 0, endpoints: 0, elapsedMs: 0, reason });
-  /** @internal */ readonly endpoints = new Set<string>();
+  /** @internal */ readonly endpoints = new Responders();
   /** @internal */ count = 0;
 
   constructor() {
@@ -138,7 +159,7 @@ export class GroupResponses implements AsyncIterable<GroupResponse> {
   push(r: GroupResponse): void {
     if (this.queue.isEnded) return;
     this.count++;
-    this.endpoints.add(peerKey(r.source));
+    this.endpoints.add(r.source);
     this.queue.push(r);
   }
 
