@@ -30,7 +30,10 @@ import { type ProxyConfig, proxyConfig } from './proxy-route.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
 import { createClientTransport } from './transport.js';
-import { unicastTarget } from './unicast-target.js';
+import { goesDirect, literalTarget, type UnicastTarget, unicastTarget } from './unicast-target.js';
+
+const multicastHint = (address: string) =>
+  `${address} is a multicast address: send group requests with group() (they are NON and collect many responses)`;
 
 /** Options of `CoapClient.create`. */
 export interface ClientOptions {
@@ -174,20 +177,21 @@ export class CoapClient {
     if (this.#closed) throw new CoapClosedError();
     if (o.signal?.aborted) throw abortError(o.signal);
     const c = this.#core;
-    const uri = toUri(o.uri);
+    // A direct request to an IP literal needs no resolver: its target is worked out at once,
+    // and once per URI text (client/target-cache).
+    const direct = goesDirect(c, o.proxy);
+    const kept = direct && typeof o.uri === 'string' ? c.targets.get(o.uri) : undefined;
+    const uri = kept === undefined ? toUri(o.uri) : undefined;
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions(o);
-    const to = await unicastTarget(
-      c,
-      uri,
-      o.proxy,
-      (address) =>
-        `${address} is a multicast address: send group requests with group() (they are NON and collect many responses)`,
-    );
+    const to: UnicastTarget & { readonly key?: string } =
+      kept ??
+      (direct ? literalTarget(c, o.uri, uri!, multicastHint) : undefined) ??
+      (await unicastTarget(c, uri!, o.proxy, multicastHint));
     const { dest, proxy } = to;
-    options.push(...to.options);
+    for (const opt of to.options) options.push(opt);
     // RFC 7252 §4.7: NSTART counts per next hop, the proxy when there is one.
-    const key = peerKey(proxy ?? dest);
+    const key = to.key ?? peerKey(proxy ?? dest);
     await c.peers.acquire(key, o.signal);
     try {
       return await transfer(
