@@ -20,7 +20,7 @@ import type { Address, Transport } from '../transport/types.js';
 import type { CoapUri } from '../uri/index.js';
 import { peerKey } from '../util/peer-key.js';
 import { transfer } from './blockwise.js';
-import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
+import { bodyAndOptions, methodCode, type RequestOptions, sortOptions, toUri } from './build.js';
 import { type ClientCore, createCore, listen } from './core.js';
 import { DEREGISTER_WAIT_MS, within } from './deregister.js';
 import { type ExchangerLayer, recognizedWith } from './exchanger.js';
@@ -192,7 +192,8 @@ export class CoapClient {
     for (const opt of to.options) options.push(opt);
     // RFC 7252 §4.7: NSTART counts per next hop, the proxy when there is one.
     const key = to.key ?? peerKey(proxy ?? dest);
-    await c.peers.acquire(key, o.signal);
+    // A free slot is taken at once; only a request that must wait (or was aborted) awaits.
+    if (o.signal?.aborted || !c.peers.tryAcquire(key)) await c.peers.acquire(key, o.signal);
     try {
       return await transfer(
         c.exchanger,
@@ -207,7 +208,7 @@ export class CoapClient {
           unprotected: o.unprotected,
           proxy,
         },
-        { code, payload, options: options.sort((a, b) => a.number - b.number) },
+        { code, payload, options: sortOptions(options) },
         o.blockSize,
       );
     } finally {
@@ -238,7 +239,7 @@ export class CoapClient {
     return c.exchanger.send({
       dest,
       proxy,
-      parts: { code, payload, options: options.sort((a, b) => a.number - b.number) },
+      parts: { code, payload, options: sortOptions(options) },
       kind: 'unicast',
       confirmable: o.confirmable ?? false,
       signal: o.signal,
