@@ -103,3 +103,10 @@ export function bodyAndOptions(o: RequestOptions): { payload: Buffer; options: C
   if (o.options) options.push(...o.options);
   return { payload, options };
 }
+
+const byNumber = (a: CoapOption, b: CoapOption) => a.number - b.number;
+
+/** `options` in place in option-number order, as the encoder wants them (RFC 7252 §3.1). */
+export function sortOptions(options: CoapOption[]): CoapOption[] {
+  return options.sort(byNumber);
+}

@@ -20,7 +20,7 @@ import type { Address, Transport } from '../transport/types.js';
 import type { CoapUri } from '../uri/index.js';
 import { peerKey } from '../util/peer-key.js';
 import { transfer } from './blockwise.js';
-import { bodyAndOptions, methodCode, type RequestOptions, toUri } from './build.js';
+import { bodyAndOptions, methodCode, type RequestOptions, sortOptions, toUri } from './build.js';
 import { type ClientCore, createCore, listen } from './core.js';
 import { DEREGISTER_WAIT_MS, within } from './deregister.js';
 import { type ExchangerLayer, recognizedWith } from './exchanger.js';
@@ -30,7 +30,10 @@ import { type ProxyConfig, proxyConfig } from './proxy-route.js';
 import { type Resolver, resolveHost, systemResolver } from './resolve.js';
 import type { CoapResponse } from './response.js';
 import { createClientTransport } from './transport.js';
-import { unicastTarget } from './unicast-target.js';
+import { goesDirect, literalTarget, type UnicastTarget, unicastTarget } from './unicast-target.js';
+
+const multicastHint = (address: string) =>
+  `${address} is a multicast address: send group requests with group() (they are NON and collect many responses)`;
 
 /** Options of `CoapClient.create`. */
 export interface ClientOptions {
@@ -174,21 +177,23 @@ export class CoapClient {
     if (this.#closed) throw new CoapClosedError();
     if (o.signal?.aborted) throw abortError(o.signal);
     const c = this.#core;
-    const uri = toUri(o.uri);
+    // A direct request to an IP literal needs no resolver: its target is worked out at once,
+    // and once per URI text (client/target-cache).
+    const direct = goesDirect(c, o.proxy);
+    const kept = direct && typeof o.uri === 'string' ? c.targets.get(o.uri) : undefined;
+    const uri = kept === undefined ? toUri(o.uri) : undefined;
     const code = methodCode(o.method);
     const { payload, options } = bodyAndOptions(o);
-    const to = await unicastTarget(
-      c,
-      uri,
-      o.proxy,
-      (address) =>
-        `${address} is a multicast address: send group requests with group() (they are NON and collect many responses)`,
-    );
+    const to: UnicastTarget & { readonly key?: string } =
+      kept ??
+      (direct ? literalTarget(c, o.uri, uri!, multicastHint) : undefined) ??
+      (await unicastTarget(c, uri!, o.proxy, multicastHint));
     const { dest, proxy } = to;
-    options.push(...to.options);
+    for (const opt of to.options) options.push(opt);
     // RFC 7252 §4.7: NSTART counts per next hop, the proxy when there is one.
-    const key = peerKey(proxy ?? dest);
-    await c.peers.acquire(key, o.signal);
+    const key = to.key ?? peerKey(proxy ?? dest);
+    // A free slot is taken at once; only a request that must wait (or was aborted) awaits.
+    if (o.signal?.aborted || !c.peers.tryAcquire(key)) await c.peers.acquire(key, o.signal);
     try {
       return await transfer(
         c.exchanger,
@@ -203,7 +208,7 @@ export class CoapClient {
           unprotected: o.unprotected,
           proxy,
         },
-        { code, payload, options: options.sort((a, b) => a.number - b.number) },
+        { code, payload, options: sortOptions(options) },
         o.blockSize,
       );
     } finally {
@@ -234,7 +239,7 @@ export class CoapClient {
     return c.exchanger.send({
       dest,
       proxy,
-      parts: { code, payload, options: options.sort((a, b) => a.number - b.number) },
+      parts: { code, payload, options: sortOptions(options) },
       kind: 'unicast',
       confirmable: o.confirmable ?? false,
       signal: o.signal,

@@ -20,6 +20,7 @@ import { localBroadcasts } from './group-policy.js';
 import { GroupSets } from './group-sets.js';
 import { PlainExchanger } from './plain-exchanger.js';
 import type { Resolver } from './resolve.js';
+import { TargetCache } from './target-cache.js';
 import { type TokenOwner, TokenTable } from './tokens.js';
 
 /** Silent groups remembered at most (oldest dropped first). */
@@ -72,6 +73,8 @@ export interface ClientCore {
   readonly proxyMargin: number;
   /** The sets of responses kept for Group-ETag revalidation (groupcomm-proxy §7.3). */
   readonly groupSets: GroupSets;
+  /** Direct targets of IP-literal URI texts, worked out once (client/target-cache). */
+  readonly targets: TargetCache;
   isClosed(): boolean;
 }
 
@@ -133,6 +136,7 @@ export function createCore(messenger: Messenger, o: CoreOptions): ClientCore {
     proxyOptions,
     proxyMargin: o.proxyMargin ?? DEFAULT_PROXY_MARGIN_MS,
     groupSets: new GroupSets(),
+    targets: new TargetCache(),
     isClosed: o.isClosed,
   };
 }

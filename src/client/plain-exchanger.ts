@@ -5,7 +5,7 @@
  * empty ACK then a separate response (§5.2.2), or a NON with a wait of MAX_TRANSMIT_WAIT; the
  * response must come from the endpoint the request went to (§5.3.2). A request that wants no
  * response (RFC 7967 §2.1) settles once sent. Streams are in client/plain-stream. Used raw, it
- * follows no Block2 and retries nothing. Through a forward proxy (`ExchangeRequest.proxy`) the
+ * follows no Block2 and retries nothing. Each request is a client/unicast-exchange. Through a forward proxy (`ExchangeRequest.proxy`) the
  * proxy is that endpoint: the request goes to it, and its answer is the response (§5.7).
  */
 import { abortError, CoapResetError, CoapTimeoutError } from '../errors.js';
@@ -17,13 +17,7 @@ import type { Scheduled } from '../util/timer-queue.js';
 import type { ExchangeRequest, Exchanger, ResponseStream, SendListener, StreamSink } from './exchanger.js';
 import { PlainStream } from './plain-stream.js';
 import type { TokenOwner, TokenTable } from './tokens.js';
-
-/** Where the datagrams of `x` go: its proxy, or its destination. */
-const hopOf = (x: ExchangeRequest) => x.proxy ?? x.dest;
-const where = (x: ExchangeRequest) =>
-  x.proxy === undefined
-    ? `${x.dest.address}:${x.dest.port}`
-    : `the proxy ${x.proxy.address}:${x.proxy.port} (for ${x.dest.address}:${x.dest.port})`;
+import { hopOf, UnicastExchange, where } from './unicast-exchange.js';
 
 /** The plain exchanger over one messenger and the client's token table. */
 export class PlainExchanger implements Exchanger {
@@ -39,85 +33,12 @@ export class PlainExchanger implements Exchanger {
   }
 
   request(x: ExchangeRequest): Promise<CoapMessage> {
-    const m = this.#m;
-    const tokens = this.#tokens;
     const { signal } = x;
-    const dest = hopOf(x);
     // A signal that fired while the name was resolved or a slot awaited: nothing is sent.
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise<CoapMessage>((resolve, reject) => {
-      let timer: Scheduled | undefined;
-      let done = false;
-      const owner: TokenOwner = {
-        deliver: (msg, remote) => {
-          if (remote.address !== dest.address || remote.port !== dest.port) return false;
-          let res: CoapMessage | undefined = msg;
-          if (x.screen !== undefined) {
-            try {
-              res = x.screen(msg, remote);
-            } catch (err) {
-              fail(err as Error);
-              return true;
-            }
-            // Discarded by the screen (e.g. it failed verification): another may still come.
-            if (res === undefined) return true;
-          }
-          finish();
-          resolve(res);
-          return true;
-        },
-        abort: (err) => fail(err),
-      };
-      const token = tokens.allocate(4, owner);
-      const finish = () => {
-        if (done) return;
-        done = true;
-        tokens.release(token, false);
-        outgoing?.cancel();
-        m.timers.cancel(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const fail = (err: Error) => {
-        if (done) return;
-        finish();
-        reject(err);
-      };
-      const onAbort = () => fail(abortError(signal));
-      const wait = (ms: number, what: string) => {
-        m.timers.cancel(timer);
-        timer = m.timers.schedule(x.timeout !== undefined ? Math.min(ms, x.timeout) : ms, () =>
-          fail(new CoapTimeoutError(`no response from ${where(x)} ${what}`)),
-        );
-      };
-      let outgoing: Outgoing | undefined;
-      try {
-        outgoing = m.send(
-          { type: x.confirmable ? MessageType.CON : MessageType.NON, token, ...x.parts },
-          dest,
-          undefined,
-          {
-            onAck: (ack) => {
-              // An empty ACK means a separate response follows (RFC 7252 §5.2.2).
-              if (ack.code === 0) wait(m.times.exchangeLifetime * 1000, 'after its empty ACK');
-            },
-            onReset: () => fail(new CoapResetError(`${where(x)} answered with Reset`)),
-            onTimeout: () =>
-              fail(
-                new CoapTimeoutError(
-                  `no ACK from ${where(x)} after ${m.params.maxRetransmit} retransmissions`,
-                ),
-              ),
-            onError: (err) => fail(err),
-          },
-        );
-      } catch (err) {
-        fail(err as Error);
-        return;
-      }
-      if (!x.confirmable) wait(m.times.maxTransmitWait * 1000, 'to the NON request');
-      else if (x.timeout !== undefined) wait(x.timeout, `within ${x.timeout} ms`);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return new Promise<CoapMessage>((resolve, reject) =>
+      new UnicastExchange(this.#m, this.#tokens, x, resolve, reject).start(),
+    );
   }
 
   /**

@@ -16,11 +16,18 @@ export const systemResolver: Resolver = async (host) => {
   return found.map((a) => a.address);
 };
 
-/** An IP literal as is (IPv6 in canonical form); a name through `resolver`. */
-export async function resolveHost(host: string, resolver: Resolver): Promise<string> {
+/** An IP literal as is (IPv6 in canonical form); undefined for a name. */
+export function literalAddress(host: string): string | undefined {
   const family = ipFamily(host);
   if (family === 4) return host;
   if (family === 6) return canonicalIPv6(host);
+  return undefined;
+}
+
+/** An IP literal as is (IPv6 in canonical form); a name through `resolver`. */
+export async function resolveHost(host: string, resolver: Resolver): Promise<string> {
+  const literal = literalAddress(host);
+  if (literal !== undefined) return literal;
   let addrs: string[];
   try {
     addrs = await resolver(host);

@@ -11,17 +11,19 @@ import type { CoapOption } from '../message/types.js';
 import type { Address } from '../transport/types.js';
 import { type CoapUri, uriToOptions } from '../uri/index.js';
 import { isMulticast } from '../util/ip.js';
+import { peerKey } from '../util/peer-key.js';
 import type { ClientCore } from './core.js';
 import { checkNotBroadcast } from './group-policy.js';
 import { proxyEndpoint } from './group-proxy.js';
 import { parseProxyUri, proxyUriOption } from './proxy-route.js';
-import { resolveHost } from './resolve.js';
+import { literalAddress, resolveHost } from './resolve.js';
+import type { CachedTarget } from './target-cache.js';
 
 /** A unicast target: the origin (`dest`), the proxy in between if any, and the target's options. */
 export interface UnicastTarget {
   readonly dest: Address;
   readonly proxy: Address | undefined;
-  readonly options: CoapOption[];
+  readonly options: readonly CoapOption[];
 }
 
 /** The proxy of a request: its own (`false`: none), else the client's default. */
@@ -31,6 +33,33 @@ export function proxyChoice(
 ): CoapUri | undefined {
   if (proxy === false) return undefined;
   return proxy === undefined ? core.proxy : parseProxyUri(proxy);
+}
+
+/** True when a request with this `proxy` goes straight to the origin server. */
+export function goesDirect(core: ClientCore, proxy: string | CoapUri | false | undefined): boolean {
+  return proxy === false || (proxy === undefined && core.proxy === undefined);
+}
+
+/**
+ * The target of a direct request (`goesDirect`) to an IP literal, worked out without waiting,
+ * and kept in `core.targets` under `text` when the URI was given as text; undefined when the
+ * host is a name. The same checks as `unicastTarget`, in the same order, with the same errors.
+ */
+export function literalTarget(
+  core: ClientCore,
+  text: string | CoapUri,
+  uri: CoapUri,
+  groupHint: (address: string) => string,
+): CachedTarget | undefined {
+  if (uri.hostKind === 'name') return undefined;
+  const address = literalAddress(uri.host);
+  if (address === undefined) return undefined;
+  checkNotBroadcast(address, core.broadcasts);
+  if (isMulticast(address)) throw new GroupRequestError('ERR_COAP_GROUP_USE_GROUP', groupHint(address));
+  const dest: Address = { address, port: uri.port };
+  const target = { dest, proxy: undefined, options: uriToOptions(uri, dest), key: peerKey(dest) };
+  if (typeof text === 'string') core.targets.set(text, target);
+  return target;
 }
 
 /**
