@@ -5,6 +5,7 @@
 // so that no scavenge happens during a collection and the first figure counts every allocation.
 // Usage: alloc-ours.ts PORT N LEISURE_MS REPS (run with --expose-gc)
 import { CoapClient } from '../../src/index.js';
+import { collectOurs } from './ours.js';
 
 const [port, n, leisureMs, reps] = process.argv.slice(2, 6).map(Number) as [number, number, number, number];
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -18,13 +19,7 @@ try {
   for (let i = 0; i <= reps; i++) {
     gc();
     const base = process.memoryUsage().heapUsed;
-    let count = 0;
-    const responses = client.group({
-      uri: `coap://224.0.1.187:${port}/bench/hello`,
-      window: leisureMs + 3000,
-      limit: n,
-    });
-    for await (const r of responses) if (r.code === 0x45) count++;
+    const count = await collectOurs(client, port, n, leisureMs);
     const used = process.memoryUsage().heapUsed - base;
     gc();
     if (i > 0 && count > 0) {

@@ -4,6 +4,7 @@
 // with its caller, largest first. Usage: alloc-profile-child.ts PORT N LEISURE_MS [ROWS]
 import { Session } from 'node:inspector/promises';
 import { CoapClient } from '../../src/index.js';
+import { collectOurs } from './ours.js';
 
 interface ProfileNode {
   readonly callFrame: { functionName: string; url: string; lineNumber: number };
@@ -19,16 +20,7 @@ const [port, n, leisureMs, rows = 30] = process.argv.slice(2, 6).map(Number) as 
 ];
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const client = await CoapClient.create({ bind: [{ address: '127.0.0.1', port: 0 }], iface: '127.0.0.1' });
-const collect = async (): Promise<number> => {
-  let count = 0;
-  const responses = client.group({
-    uri: `coap://224.0.1.187:${port}/bench/hello`,
-    window: leisureMs + 3000,
-    limit: n,
-  });
-  for await (const r of responses) if (r.code === 0x45) count++;
-  return count;
-};
+const collect = (): Promise<number> => collectOurs(client, port, n, leisureMs);
 const name = (f: ProfileNode['callFrame']) => f.functionName || '(anonymous)';
 const session = new Session();
 session.connect();
