@@ -192,8 +192,7 @@ export class CoapClient {
     for (const opt of to.options) options.push(opt);
     // RFC 7252 §4.7: NSTART counts per next hop, the proxy when there is one.
     const key = to.key ?? peerKey(proxy ?? dest);
-    // A free slot is taken at once; only a request that must wait (or was aborted) awaits.
-    if (o.signal?.aborted || !c.peers.tryAcquire(key)) await c.peers.acquire(key, o.signal);
+    await c.peers.acquire(key, o.signal);
     try {
       return await transfer(
         c.exchanger,
