@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { CoapClient } from '../../src/index.js';
 import {
   BIN,
-  type CliResult,
+  exits,
   killAll,
   lines,
   ROOT,
@@ -32,14 +32,6 @@ const NODE = '127.0.0.50';
 const GROUP = '224.0.1.187';
 
 after(killAll);
-
-function exits(r: CliResult, code: number): void {
-  assert.equal(
-    r.code,
-    code,
-    `exit ${r.code} (signal ${r.signal}), wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
-  );
-}
 
 /** A port on `address` that nothing listens on (bound once, then closed). */
 async function silentPort(address: string): Promise<number> {

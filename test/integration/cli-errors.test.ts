@@ -7,19 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it, test } from 'node:test';
-import { type CliResult, killAll, lines, runCli } from '../support/cli-run.js';
+import { exits, killAll, lines, runCli } from '../support/cli-run.js';
 import { assertOnlyInterfaces, insideNetns, LOOPBACK_SETUP, runSelfInNetns } from '../support/netns.js';
 
 const T = { timeout: 30_000 };
 const URI = 'coap://[ff02::fd%25lo]/light';
-
-function exits(r: CliResult, code: number): void {
-  assert.equal(
-    r.code,
-    code,
-    `exit ${r.code} (signal ${r.signal}), wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
-  );
-}
 
 /** A stack frame line, as Node prints them. */
 const FRAME = /^\s+at /m;

@@ -36,7 +36,15 @@ import type { CoapMessage } from '../../src/message/types.js';
 import { Opt } from '../../src/options/registry.js';
 import { findOption } from '../../src/options/values.js';
 import { decodeOscoreOption, type OscoreOptionValue } from '../../src/oscore/option.js';
-import { type CliResult, killAll, lines, runCli, type ServeNode, startServe } from '../support/cli-run.js';
+import {
+  type CliResult,
+  exits,
+  killAll,
+  lines,
+  runCli,
+  type ServeNode,
+  startServe,
+} from '../support/cli-run.js';
 import { assertOnlyInterfaces, insideNetns, LOOPBACK_SETUP, runSelfInNetns } from '../support/netns.js';
 
 const T = { timeout: 60_000 };
@@ -54,13 +62,6 @@ after(async () => {
 });
 
 /** Asserts an exit status, showing what the command printed when it differs. */
-function exits(r: CliResult, code: number): void {
-  assert.equal(
-    r.code,
-    code,
-    `exit ${r.code} (signal ${r.signal}), wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
-  );
-}
 
 /** Asserts a failed command said why in exactly one line on stderr, and nothing on stdout. */
 function oneLineError(r: CliResult, pattern: RegExp): void {

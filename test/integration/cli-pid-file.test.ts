@@ -10,21 +10,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type CliResult, killAll, lines, runCli, startCli } from '../support/cli-run.js';
+import { exits, killAll, lines, runCli, startCli } from '../support/cli-run.js';
 import { startRd as startRdAt } from '../support/rd-run.js';
 
 after(killAll);
 
 const T = { timeout: 60_000 };
 const RD = '127.0.0.226';
-
-function exits(r: CliResult, code: number): void {
-  assert.equal(
-    r.code,
-    code,
-    `exit ${r.code} (signal ${r.signal}), wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
-  );
-}
 
 function startRd(extra: readonly string[] = []) {
   return startRdAt(RD, extra);

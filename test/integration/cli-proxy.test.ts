@@ -15,7 +15,7 @@ import { decodeUint, findOption } from '../../src/options/values.js';
 import { systemRuntime } from '../../src/runtime.js';
 import { CoapServer } from '../../src/server/server.js';
 import { UdpTransport } from '../../src/transport/udp.js';
-import { type CliResult, killAll, lines, runCli } from '../support/cli-run.js';
+import { exits, killAll, lines, runCli } from '../support/cli-run.js';
 import { randomPort } from '../support/handles.js';
 import { forwardingMessenger, installTestProxy, type TestProxy } from '../support/test-group-proxy.js';
 
@@ -25,10 +25,6 @@ const MEMBERS = ['127.0.0.242', '127.0.0.243', '127.0.0.244'];
 const GROUP = '224.0.1.187';
 
 after(killAll);
-
-function exits(r: CliResult, code: number): void {
-  assert.equal(r.code, code, `exit ${r.code}, wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-}
 
 interface Setup {
   port: number;

@@ -7,15 +7,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
-import {
-  type CliResult,
-  killAll,
-  lines,
-  runCli,
-  runCommand,
-  type ServeNode,
-  startServe,
-} from '../support/cli-run.js';
+import { exits, killAll, lines, runCli, runCommand, type ServeNode, startServe } from '../support/cli-run.js';
 import { randomPort } from '../support/handles.js';
 
 const T = { timeout: 30_000 };
@@ -26,13 +18,6 @@ const GROUP = '224.0.1.187';
 after(killAll);
 
 /** Asserts an exit status, showing what the command printed when it differs. */
-function exits(r: CliResult, code: number): void {
-  assert.equal(
-    r.code,
-    code,
-    `exit ${r.code} (signal ${r.signal}), wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
-  );
-}
 
 describe('a serve node driven by the CLI', () => {
   let node: ServeNode;

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type CliResult, killAll, lines, runCli, type ServeNode, startServe } from '../support/cli-run.js';
+import { exits, killAll, lines, runCli, type ServeNode, startServe } from '../support/cli-run.js';
 import { printed, startRd as startRdAt } from '../support/rd-run.js';
 
 after(killAll);
@@ -20,14 +20,6 @@ after(killAll);
 const T = { timeout: 90_000 };
 const RD = '127.0.0.230';
 const GROUP = '239.255.0.44';
-
-function exits(r: CliResult, code: number): void {
-  assert.equal(
-    r.code,
-    code,
-    `exit ${r.code} (signal ${r.signal}), wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
-  );
-}
 
 function startRd(extra: readonly string[] = []) {
   return startRdAt(RD, extra);

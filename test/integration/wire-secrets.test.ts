@@ -27,7 +27,7 @@ import {
   writeKeyFile,
 } from '../../src/index.js';
 import { type Capture, type CapturedDatagram, captureUnavailable, startCapture } from '../support/capture.js';
-import { type CliResult, killAll, lines, runCli } from '../support/cli-run.js';
+import { type CliResult, exits, killAll, lines, runCli } from '../support/cli-run.js';
 import { assertOnlyInterfaces, insideNetns, LOOPBACK_SETUP, runSelfInNetns } from '../support/netns.js';
 
 const T = { timeout: 90_000 };
@@ -39,10 +39,6 @@ const PLAIN = '127.0.0.4';
 const CONFIGURED = '127.0.0.5';
 
 const secret = (label: string) => `secret-${label}-${randomBytes(6).toString('hex')}`;
-
-function exits(r: CliResult, code: number): void {
-  assert.equal(r.code, code, `exit ${r.code}, wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-}
 
 function oneLine(r: CliResult, pattern: RegExp): void {
   const l = lines(r.stderr);

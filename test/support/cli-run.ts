@@ -4,6 +4,7 @@
  * `after` hook ends whatever a failed test left running. `startServe` waits for the one `ready`
  * line of `serve` (design.md §CLI contract) and `stop()` ends the node with SIGTERM.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -191,4 +192,13 @@ export function killAll(): void {
 /** The non-empty lines of a text. */
 export function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.length > 0);
+}
+
+/** Asserts that a command exited with `code`, showing its output when it did not. */
+export function exits(r: CliResult, code: number): void {
+  assert.equal(
+    r.code,
+    code,
+    `exit ${r.code} (signal ${r.signal}), wanted ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+  );
 }

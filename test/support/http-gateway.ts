@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { parseList } from 'structured-headers';
+import { Refusal } from '../../src/http-gateway/refusal.js';
 import { canonicalIPv6 } from '../../src/util/ip.js';
 
 /** One HTTP message. */
@@ -175,4 +176,17 @@ export function curl(args: readonly string[], timeoutMs = 15_000): Promise<CurlR
 /** The value of header `name` in a curl result. */
 export function curlHeader(r: CurlResult, name: string): string | undefined {
   return r.headers.find(([k]) => k === name.toLowerCase())?.[1];
+}
+
+/** Asserts that `f` throws a Refusal with `status` whose message matches `re`. */
+export function refused(f: () => unknown, status: number, re: RegExp = /./): Refusal {
+  try {
+    f();
+  } catch (err) {
+    assert.ok(err instanceof Refusal, `not a refusal: ${String(err)}`);
+    assert.equal(err.status, status, err.message);
+    assert.match(err.message, re);
+    return err;
+  }
+  assert.fail(`no refusal (expected ${status})`);
 }

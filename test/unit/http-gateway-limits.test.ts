@@ -15,19 +15,8 @@ import {
 } from '../../src/http-gateway/limits.js';
 import { checkGatewayOptions } from '../../src/http-gateway/options.js';
 import { Policy } from '../../src/http-gateway/policy.js';
-import { Refusal } from '../../src/http-gateway/refusal.js';
-
-function refused(f: () => unknown, status: number, re: RegExp = /./): Refusal {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof Refusal, `not a refusal: ${String(err)}`);
-    assert.equal(err.status, status, err.message);
-    assert.match(err.message, re);
-    return err;
-  }
-  assert.fail(`no refusal (expected ${status})`);
-}
+import type { Refusal } from '../../src/http-gateway/refusal.js';
+import { refused } from '../support/http-gateway.js';
 
 function retryAfter(r: Refusal): number {
   return Number(r.headers.find(([k]) => k === 'Retry-After')?.[1]);

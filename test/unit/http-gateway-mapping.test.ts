@@ -15,7 +15,6 @@ import { conditions, etagHeader } from '../../src/http-gateway/etag.js';
 import { multicastTimeout } from '../../src/http-gateway/group.js';
 import { acceptFormat, contentTypeOf, parseAccept, requestFormat } from '../../src/http-gateway/media.js';
 import { batchBody, httpMessage } from '../../src/http-gateway/multipart.js';
-import { Refusal } from '../../src/http-gateway/refusal.js';
 import { memberCri, replyFromHeader } from '../../src/http-gateway/reply-from.js';
 import { httpStatus } from '../../src/http-gateway/status.js';
 import { parseTarget, route } from '../../src/http-gateway/target.js';
@@ -24,19 +23,7 @@ import type { CoapOption } from '../../src/message/types.js';
 import { Opt } from '../../src/options/registry.js';
 import { encodeUint } from '../../src/options/values.js';
 import { parseUri } from '../../src/uri/index.js';
-
-/** Asserts that `f` throws a Refusal with `status` whose message matches `re`. */
-function refused(f: () => unknown, status: number, re: RegExp = /./): Refusal {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof Refusal, `not a refusal: ${String(err)}`);
-    assert.equal(err.status, status, err.message);
-    assert.match(err.message, re);
-    return err;
-  }
-  assert.fail(`no refusal (expected ${status})`);
-}
+import { refused } from '../support/http-gateway.js';
 
 const PREFIX = '/hc/';
 
