@@ -1,6 +1,6 @@
 // The build (`npm run build`; also npm's `prepare`, so `npm ci`, `npm pack`, `npm publish` and a
 // git install all get dist/): a clean tsc build of src/ into dist/, the Node types reference in
-// the entry's declarations, the console's browser scripts, and a stamp that tells bin/coap-group.js the build is current.
+// the entry's declarations, the console's browser scripts, the command bundled, and a stamp that tells bin/coap-group.cjs the build is current.
 // `--if-stale` (prepare, the bench) builds only when something the build reads is newer than the
 // stamp. npm also runs prepare when `npm exec coap-group` in the checkout first links it: a
 // rebuild there would empty dist/ under a running command for nothing.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 // Taken before tsc reads anything: a source saved while tsc runs is then newer than the stamp,
-// and bin/coap-group.js goes on running the sources.
+// and bin/coap-group.cjs goes on running the sources.
 const started = new Date();
 
 const mtime = (p) => statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0;
@@ -29,9 +29,14 @@ function newest(dir) {
 
 if (process.argv.includes('--if-stale')) {
   const built = statSync(join(dist, '.build-stamp'), { throwIfNoEntry: false })?.mtimeMs;
-  const inputs = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'].map((f) =>
-    mtime(join(root, f)),
-  );
+  // bin/coap-group.cjs lists the same.
+  const inputs = [
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'scripts/build.mjs',
+    'scripts/command-cache.cjs',
+    'bin/load-command.cjs',
+  ].map((f) => mtime(join(root, f)));
   if (built !== undefined && Math.max(newest(join(root, 'src')), ...inputs) <= built) {
     process.stderr.write('build: dist/ is current\n');
     process.exit(0);
@@ -69,6 +74,63 @@ for (const target of Object.values(pkg.exports)) {
   if (typeof target !== 'object' || target.types === undefined) continue;
   const entry = join(root, target.types);
   writeFileSync(entry, `/// <reference types="node" />\n${readFileSync(entry, 'utf8')}`);
+}
+
+// The command as one CommonJS file (dist/command/coap-group.cjs) and V8's code cache for it:
+// Node 20 loads ES modules a file at a time and compiles each anew at every start, and a one-shot
+// `get` needs 71 of them. esbuild joins them; each command's module still runs only when its
+// command does (the dynamic imports of cli/main). The code reads its own URL to find
+// package.json and dist/console/: the bundle sits as deep as dist/cli/, so the paths hold. The
+// library stays as tsc emits it. See docs/performance.md, "Start-up of the command".
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch {
+  process.stderr.write(
+    'build: esbuild is not installed; run npm install (it installs the devDependencies)\n',
+  );
+  process.exit(1);
+}
+const command = join(dist, 'command', 'coap-group.cjs');
+// The packages the command uses (structured-headers, for the gateway) are in the bundle too: a
+// dynamic import() left in it would need a module loader for the vm.Script that runs it, and
+// Node 20 gives none to code that comes from a code cache. Their licences go at its end.
+const bundled = await esbuild.build({
+  entryPoints: [join(dist, 'cli', 'main.js')],
+  outfile: command,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: { 'import.meta.url': '__moduleUrl' },
+  banner: { js: "const __moduleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  sourcemap: true,
+  metafile: true,
+  logLevel: 'warning',
+});
+const packages = new Set(
+  Object.keys(bundled.metafile.inputs).flatMap(
+    (f) => f.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? [],
+  ),
+);
+const licences = [...packages].sort().map((name) => {
+  const text = readFileSync(join(root, 'node_modules', name, 'LICENSE'), 'utf8').trim();
+  return `\n/*! ${name}, bundled into this file:\n\n${text.replaceAll('*/', '* /')}\n*/\n`;
+});
+// Before the source map's comment, which stays last.
+const code = readFileSync(command, 'utf8');
+const mapAt = code.lastIndexOf('//# sourceMappingURL=');
+writeFileSync(command, code.slice(0, mapAt) + licences.join('') + code.slice(mapAt));
+// The cache, from a run of the bundle (scripts/command-cache.cjs). Without it the command works,
+// only starts slower, so a failure here is a warning.
+const warm = spawnSync(process.execPath, [join(root, 'scripts', 'command-cache.cjs'), command], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+  timeout: 30_000,
+});
+if (warm.status !== 0) {
+  process.stderr.write(
+    `build: warning: no code cache for the command: ${warm.stderr?.toString().trim() || warm.error?.message}\n`,
+  );
 }
 
 const stamp = join(dist, '.build-stamp');

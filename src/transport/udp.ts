@@ -29,6 +29,9 @@ import { checkHops, type JoinInterface, type UdpTransportOptions } from './udp-o
 
 export type { JoinInterface, UdpTransportOptions };
 
+const NO_FACTS: LocalFacts = { iface: undefined, prefix: undefined, linkLocal: false };
+const isUnspecified = (address: string): boolean => address === '0.0.0.0' || address === '::';
+
 interface BoundSocket extends AnswerCandidate<LocalSocket> {
   readonly socket: dgram.Socket;
 }
@@ -124,7 +127,9 @@ export class UdpTransport implements Transport {
       throw new TransportError('ERR_COAP_CLOSED', 'the transport is closed');
     }
     const local: LocalSocket = { address: b.address, port: socket.address().port, family };
-    const facts: LocalFacts = localFacts(b.address);
+    // The unspecified address (a client's socket) is on no interface: nothing to look up, and a
+    // one-shot command saves reading the interface table.
+    const facts: LocalFacts = isUnspecified(b.address) ? NO_FACTS : localFacts(b.address);
     socket.on('message', (data, rinfo) => {
       this.receiver({ data, remote: rinfo, local, multicast: false, group: undefined });
     });

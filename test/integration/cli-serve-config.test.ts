@@ -141,7 +141,7 @@ describe('the serve --config format', () => {
     try {
       for (const [i, doc] of files.entries()) {
         writeFileSync(join(dir, 'light.json'), JSON.stringify(doc));
-        const bin = join(ROOT, 'bin/coap-group.js');
+        const bin = join(ROOT, 'bin/coap-group.cjs');
         // From the file's directory, as the document runs it; 127.0.0.56 is never bound.
         const r = await runCommand('sh', [
           '-c',

@@ -88,6 +88,6 @@ describe('coap-group demo', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    assert.equal(pkg.scripts.start, 'node bin/coap-group.js demo');
+    assert.equal(pkg.scripts.start, 'node bin/coap-group.cjs demo');
   });
 });

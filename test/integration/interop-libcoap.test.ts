@@ -147,7 +147,7 @@ describe('coap-client-notls against coap-group serve (unicast)', { skip: missing
     node = await startPeer(
       process.execPath,
       [
-        join(ROOT, 'bin/coap-group.js'),
+        join(ROOT, 'bin/coap-group.cjs'),
         'serve',
         '--bind',
         NODE,

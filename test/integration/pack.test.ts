@@ -6,7 +6,7 @@
  * require), a strict NodeNext TypeScript compile with the project's TypeScript and, when npm can
  * get them (from its cache, else the registry), typescript@latest and typescript@6, and
  * `npx coap-group --help`. Last, the copy as a checkout: `npm exec coap-group` there (which runs
- * prepare) keeps a current dist/, and bin/coap-group.js runs dist/ while the build is current and
+ * prepare) keeps a current dist/, and bin/coap-group.cjs runs dist/ while the build is current and
  * the sources once one is newer. Only the copy and the temporary projects are
  * written; everything is removed at the end. Servers bind 127.0.0.1 only.
  */
@@ -192,7 +192,13 @@ describe('the packed package', { timeout: 600_000 }, () => {
   it('is built by prepare: dist/, bin/, docs/, systemd/, README.md and LICENSE; nothing from tests or src/', () => {
     assert.ok(packed, 'npm pack did not run');
     assert.equal(packed.code, 0, show(packed));
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/coap-group.js'])
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/coap-group.cjs'])
+      assert.ok(files.includes(f), `${f} is not in the package`);
+    for (const f of [
+      'dist/command/coap-group.cjs',
+      'dist/command/coap-group.cjs.cache',
+      'bin/load-command.cjs',
+    ])
       assert.ok(files.includes(f), `${f} is not in the package`);
     for (const f of ['LICENSE', 'README.md', 'package.json', 'docs/errors.md', 'systemd/coap-group.service'])
       assert.ok(files.includes(f), `${f} is not in the package`);
@@ -201,6 +207,19 @@ describe('the packed package', { timeout: 600_000 }, () => {
     assert.deepEqual(files.filter((f) => /^[^/]+$/.test(f)).sort(), ['LICENSE', 'README.md', 'package.json']);
     assert.ok(!files.includes('dist/.build-stamp'));
     assert.match(readFileSync(join(app, 'node_modules', 'coap-group', 'LICENSE'), 'utf8'), /^MIT License/);
+  });
+
+  it('carries the command as one bundle with a code cache that this Node accepts', async (t) => {
+    if (!installed(t)) return;
+    const pkg = join(app, 'node_modules', 'coap-group');
+    const probe = [
+      `const { loadCommand } = require(${JSON.stringify(join(pkg, 'bin', 'load-command.cjs'))});`,
+      `const { script, exports } = loadCommand(${JSON.stringify(join(pkg, 'dist', 'command', 'coap-group.cjs'))});`,
+      `process.stdout.write(String(script.cachedDataRejected) + ' ' + typeof exports.main);`,
+    ].join('\n');
+    const r = await run(process.execPath, ['-e', probe], app);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(r.stdout, 'false function');
   });
 
   it("carries the console's browser scripts, one module per source, and its screenshots", () => {
@@ -347,7 +366,7 @@ describe('the packed package', { timeout: 600_000 }, () => {
 
   it("runs the checkout's dist/ while the build is current, and the sources once one is newer", async (t) => {
     if (!installed(t)) return;
-    const bin = join(checkout, 'bin', 'coap-group.js');
+    const bin = join(checkout, 'bin', 'coap-group.cjs');
     // Without node_modules there is no tsx: only dist/ can run.
     rmSync(join(checkout, 'node_modules'));
     try {

@@ -66,7 +66,7 @@ if (!insideNetns()) {
       const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
         scripts: Record<string, string>;
       };
-      assert.match(pkg.scripts.start ?? '', /coap-group(\.js)? demo$/);
+      assert.match(pkg.scripts.start ?? '', /coap-group(\.c?js)? demo$/);
       assert.match(pkg.scripts.test ?? '', /scripts\/test\.mjs$/);
       assert.ok(existsSync(join(ROOT, 'test/integration/demo.test.ts')));
     });

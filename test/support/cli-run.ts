@@ -1,5 +1,5 @@
 /**
- * Runs the `coap-group` CLI as child processes (`node bin/coap-group.js ...`, no build step) for
+ * Runs the `coap-group` CLI as child processes (`node bin/coap-group.cjs ...`, no build step) for
  * the integration tests. Every child has a hard time limit and is tracked, so `killAll()` in an
  * `after` hook ends whatever a failed test left running. `startServe` waits for the one `ready`
  * line of `serve` (design.md §CLI contract) and `stop()` ends the node with SIGTERM.
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root, where the CLI runs. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The CLI entry point. */
-export const BIN = fileURLToPath(new URL('../../bin/coap-group.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/coap-group.cjs', import.meta.url));
 
 /** How a child process ended and what it printed. */
 export interface CliResult {
@@ -61,7 +61,7 @@ export function runCommand(
   return track(child, timeoutMs);
 }
 
-/** Runs `node bin/coap-group.js ...args`, with `env` added to the environment. */
+/** Runs `node bin/coap-group.cjs ...args`, with `env` added to the environment. */
 export function runCli(
   args: readonly string[],
   timeoutMs = 20_000,
@@ -80,7 +80,7 @@ export interface RunningCli {
   readonly done: Promise<CliResult>;
 }
 
-/** Starts `node bin/coap-group.js ...args` (killed after `timeoutMs`). */
+/** Starts `node bin/coap-group.cjs ...args` (killed after `timeoutMs`). */
 export function startCli(args: readonly string[], timeoutMs = 30_000): RunningCli {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const done = track(child, timeoutMs);
