@@ -1,6 +1,6 @@
 // Command-line settings of the bench: --quick (about 1 s per scenario, small N, for CI), --profile
 // (CPU-profile our server child), --only=pipeline,server,client,codec,fanout,block,security,rd,proxy,
-// gateway, --fanout=N,N,... (group sizes).
+// gateway,startup, --fanout=N,N,... (group sizes).
 import { join } from 'node:path';
 
 export const SECTIONS = [
@@ -14,6 +14,7 @@ export const SECTIONS = [
   'rd',
   'proxy',
   'gateway',
+  'startup',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

@@ -20,6 +20,7 @@ import { proxySection } from './scenarios/proxy.js';
 import { rdSection } from './scenarios/rd.js';
 import { securitySection } from './scenarios/security.js';
 import { serverSection } from './scenarios/server.js';
+import { startupSection } from './scenarios/startup.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cfg = parseArgs(process.argv.slice(2), root);
@@ -41,6 +42,7 @@ const runners = {
   rd: rdSection,
   proxy: proxySection,
   gateway: gatewaySection,
+  startup: startupSection,
 } as const satisfies Record<Section, unknown>;
 const sections: SectionResult[] = [];
 for (const [name, run] of Object.entries(runners)) {

@@ -12,7 +12,9 @@ const { dirname } = require('node:path');
 const vm = require('node:vm');
 
 // The CommonJS wrapper, on the bundle's first line so that its line numbers stay as they are.
-const HEAD = '(function (exports, require, module, __filename, __dirname) {';
+// Strict, as the ES modules it was made of: the bundle's own "use strict" comes after its first
+// line (the build's banner), where it is no directive.
+const HEAD = "(function (exports, require, module, __filename, __dirname) {'use strict';";
 const TAIL = '\n})';
 
 /**

@@ -104,6 +104,10 @@ const bundled = await esbuild.build({
   target: 'node20',
   define: { 'import.meta.url': '__moduleUrl' },
   banner: { js: "const __moduleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Whitespace and syntax only: a third smaller to read and hash at every start, and names
+  // stay as they are in stack traces (--debug). The source map leads back to src/.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
