@@ -2,10 +2,16 @@
  * @module message/decode
  * Bytes to `CoapMessage` (RFC 7252 §3, §3.1). Every malformation is a `MessageFormatError` with
  * the offset where it was found; nothing else is ever thrown. Option values and the payload are
- * views into the input buffer, not copies.
+ * views into the input buffer, not copies; the token (at most 8 bytes) is a copy.
  */
 import { MessageFormatError } from '../errors.js';
 import { type CoapMessage, type CoapOption, EMPTY, type MessageType } from './types.js';
+
+/**
+ * Node's `Buffer.allocUnsafe`, read once: in an ES module the global `Buffer` is an accessor
+ * property, whose getter V8 calls on every read, even in optimised code.
+ */
+const allocUnsafe = Buffer.allocUnsafe;
 
 /**
  * An option whose value view is made on first read: most options of a message are never read
@@ -52,7 +58,14 @@ export function decodeMessage(buf: Buffer): CoapMessage {
   const messageId = (buf[2]! << 8) | buf[3]!;
   let pos = 4;
   if (pos + tkl > len) throw new MessageFormatError('token runs past the end', pos);
-  const token = tkl === 0 ? EMPTY : buf.subarray(pos, pos + tkl);
+  // The token is copied, not viewed: at most 8 bytes (§3), which cost less to copy into a fresh
+  // Buffer from Node's pool than `subarray` costs to make a view (its `buffer` getter is a call
+  // into C++). The payload, which may be long, stays a view.
+  let token = EMPTY;
+  if (tkl !== 0) {
+    token = allocUnsafe(tkl);
+    for (let i = 0; i < tkl; i++) token[i] = buf[pos + i]!;
+  }
   pos += tkl;
   // RFC 7252 §4.1: an Empty message has only the 4-byte header.
   if (code === 0 && (tkl !== 0 || pos !== len)) {
@@ -73,7 +86,7 @@ export function decodeMessage(buf: Buffer): CoapMessage {
       pos++;
       // RFC 7252 §3: a marker followed by a zero-length payload is a format error.
       if (pos === len) throw new MessageFormatError('payload marker with an empty payload', pos - 1);
-      payload = buf.subarray(pos, len);
+      payload = buf.subarray(pos);
       break;
     }
     const start = pos;

@@ -7,6 +7,12 @@ import { MessageEncodeError } from '../errors.js';
 import { optionDefinition } from '../options/registry.js';
 import type { CoapMessage, CoapOption } from './types.js';
 
+/**
+ * Node's `Buffer.allocUnsafe`, read once: in an ES module the global `Buffer` is an accessor
+ * property, whose getter V8 calls on every read, even in optimised code.
+ */
+const allocUnsafe = Buffer.allocUnsafe;
+
 function extendedSize(n: number): number {
   return n < 13 ? 0 : n < 269 ? 1 : 2;
 }
@@ -57,7 +63,7 @@ export function encodeMessage(msg: CoapMessage): Buffer {
   }
   if (payload.length > 0) size += 1 + payload.length;
 
-  const out = Buffer.allocUnsafe(size);
+  const out = allocUnsafe(size);
   out[0] = 0x40 | (msg.type << 4) | token.length;
   out[1] = msg.code;
   out[2] = msg.messageId >> 8;
