@@ -153,7 +153,8 @@ export class DedupSlab {
     this.buckets[b] = s;
     this.expiresAt[s] = expires;
     this.address[s] = address;
-    // A token is a view into a datagram buffer that may be reused: a long one is copied.
+    // A token may be a view into a buffer its owner reuses (a decoded one is a copy, others need
+    // not be): a long one is copied; one of up to 8 bytes is kept as integers.
     if (token.length > 8) this.longTokens[s] = Buffer.from(token);
     this.live++;
     return s;
