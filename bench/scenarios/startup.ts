@@ -4,13 +4,12 @@
 // one-shot GET written with node-coap, libcoap's coap-client, and `node -e 0`: Node alone, the
 // floor of any command written for Node. The commands run interleaved, a round at a time, so that
 // a change of the machine's load falls on all of them; the median and the fastest run are kept.
-// They all ask a responder in this process on 127.0.0.15 that answers any confirmable request
-// with a piggybacked 2.05.
+// They all ask the raw echo (bench/servers/echo.ts, a child process) on 127.0.0.15.
 import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import type { BenchConfig } from '../config.js';
 import type { Row, SectionResult } from '../report/types.js';
+import { sibling, spawnTs } from '../servers/spawn.js';
 
 const HOST = '127.0.0.15';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,27 +28,6 @@ interface Command {
   readonly column: string;
   readonly file: string;
   readonly args: readonly string[];
-}
-
-/** Answers every confirmable request with ACK 2.05 "ok" (RFC 7252 §5.2.1). */
-async function responder(): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (m, from) => {
-    if (m.length < 4 || m[0]! >> 6 !== 1 || ((m[0]! >> 4) & 3) !== 0) return;
-    const tkl = m[0]! & 0x0f;
-    const head = Buffer.from([0x60 | tkl, 0x45, m[2]!, m[3]!]);
-    const token = m.subarray(4, 4 + tkl);
-    socket.send(
-      Buffer.concat([head, token, Buffer.from([0xff]), Buffer.from('ok')]),
-      from.port,
-      from.address,
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, HOST, () => resolve());
-  });
-  return socket;
 }
 
 /** The environment of a user's shell: none of the bench's loader hooks or npm's variables. */
@@ -103,8 +81,8 @@ async function interleaved(
 
 export async function startupSection(cfg: BenchConfig, log: (s: string) => void): Promise<SectionResult> {
   const notes: string[] = [];
-  const socket = await responder();
-  const uri = `coap://${HOST}:${socket.address().port}/x`;
+  const echo = await spawnTs('raw echo', sibling(import.meta.url, '../servers/echo.ts'), [HOST]);
+  const uri = `coap://${HOST}:${echo.port}/x`;
   const node = { column: 'node -e 0', file: process.execPath, args: ['-e', '0'] };
   const rounds = cfg.quick ? 5 : 30;
   const warmup = cfg.quick ? 1 : 3;
@@ -129,7 +107,7 @@ export async function startupSection(cfg: BenchConfig, log: (s: string) => void)
       notes,
     );
   } finally {
-    socket.close();
+    await echo.stop();
   }
   const rows: Row[] = [];
   for (const [scenario, times] of [
