@@ -43,8 +43,24 @@ function distIsCurrent() {
   return Math.max(newest(at('src')), ...inputs) <= built;
 }
 
+/** `--debug` before any `--`, or NODE_DEBUG=coap: what asks the command for stack traces. */
+function debugging() {
+  const args = process.argv.slice(2);
+  const end = args.indexOf('--');
+  return (
+    (end < 0 ? args : args.slice(0, end)).includes('--debug') || require('node:util').debuglog('coap').enabled
+  );
+}
+
 async function loadMain() {
   if (mtime(at('src/cli/main.ts')) === undefined || distIsCurrent()) {
+    // A stack trace should name the source files and lines. The bundle cannot (Node maps no
+    // code compiled by a vm.Script), so a debugging run takes dist/cli/ module by module, with
+    // the source maps; it starts slower.
+    if (debugging()) {
+      process.setSourceMapsEnabled(true);
+      return (await import(pathToFileURL(at('dist/cli/main.js')).href)).main;
+    }
     return require('./load-command.cjs').loadCommand(at('dist/command/coap-group.cjs')).exports.main;
   }
   let register;

@@ -60,4 +60,15 @@ if (!insideNetns()) {
       assert.match(r.stderr, /^coap-group: cannot send to \[ff02::fd%lo\]:5683: ENETUNREACH \(/);
     });
   });
+
+  describe('a stack trace', () => {
+    // The command runs bundled (docs/architecture.md, "The package"); a stack trace must still
+    // lead to the source files. Nothing listens on port 9 here: the request times out.
+    it('names the TypeScript files and lines of our frames', T, async () => {
+      const r = await runCli(['get', 'coap://127.0.0.1:9/x', '--timeout', '1', '--debug']);
+      exits(r, 3);
+      assert.match(r.stderr, /^coap-group: no response from 127\.0\.0\.1:9 within 1000 ms$/m);
+      assert.match(r.stderr, /^\s+at .*[/\\]src[/\\]client[/\\]unicast-exchange\.ts:\d+:\d+\)$/m);
+    });
+  });
 }
