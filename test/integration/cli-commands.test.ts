@@ -318,6 +318,13 @@ describe('the command line itself', { concurrency: 4 }, () => {
     assert.equal(r.stdout, `${pkg.version}\n`);
   });
 
+  it('runs from bin/coap-group.js too, where links made before the CommonJS entry point', T, async () => {
+    const r = await runCommand(process.execPath, [join(ROOT, 'bin', 'coap-group.js'), '--version'], 20_000);
+    exits(r, 0);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(r.stdout, `${pkg.version}\n`);
+  });
+
   it('no command prints the usage on stderr and exits 2', T, async () => {
     const r = await runCli([]);
     exits(r, 2);
