@@ -165,6 +165,8 @@ describe('FileGroupConfigStore on the real file system', () => {
       let calls = 0;
       let dead = false;
       const observed: string[] = [];
+      // The real files the "process" opened: the system closes them when it dies.
+      const opened: StoreFile[] = [];
       const check = () => {
         // Before every step the file on disk is complete and is one of the two states.
         const now = decodeState(readFileSync(file), file);
@@ -185,6 +187,7 @@ describe('FileGroupConfigStore on the real file system', () => {
         open: (p) =>
           step('open', async () => {
             const f = await nodeStoreFs.open(p);
+            opened.push(f);
             const wrapped: StoreFile = {
               write: (d) => step('write', () => f.write(d)),
               sync: () => step('fsync', () => f.sync()),
@@ -200,6 +203,7 @@ describe('FileGroupConfigStore on the real file system', () => {
         (warning) => (warning === undefined ? 'durable' : 'warned'),
         () => 'failed',
       );
+      for (const f of opened) await f.close().catch(() => {});
       check();
       // What a restart reads: old if the save did not get to the rename, new after it.
       const after = await new FileGroupConfigStore(dir).load();
