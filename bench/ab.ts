@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LOAD_CASES as CASES, caseLabel } from './load/cases.js';
 import { type LoadResult, runLoad } from './load/client.js';
 import { median } from './load/stats.js';
 import { type Child, sibling, spawnTs } from './servers/spawn.js';
@@ -29,14 +30,6 @@ const build = spawnSync(
   { stdio: 'inherit' },
 );
 if (build.status !== 0) process.exit(2);
-
-const CASES = [
-  { confirmable: true, inFlight: 1 },
-  { confirmable: true, inFlight: 64 },
-  { confirmable: false, inFlight: 1 },
-  { confirmable: false, inFlight: 64 },
-] as const;
-const label = (c: (typeof CASES)[number]) => `${c.confirmable ? 'CON' : 'NON'} x${c.inFlight}`;
 
 interface Target {
   readonly name: string;
@@ -74,10 +67,10 @@ try {
           durationMs,
           serverPid: t.child!.proc.pid,
         });
-        const k = key(t.name, label(c));
+        const k = key(t.name, caseLabel(c));
         samples.set(k, [...(samples.get(k) ?? []), r]);
         log(
-          `round ${round + 1} ${label(c).padEnd(7)} ${t.name.padEnd(5)} ${Math.round(r.reqPerSec)} req/s  CPU ${r.serverCpuUs?.toFixed(1)} µs/req  p99 ${r.p99Us.toFixed(0)} µs  lost ${r.lost}`,
+          `round ${round + 1} ${caseLabel(c).padEnd(7)} ${t.name.padEnd(5)} ${Math.round(r.reqPerSec)} req/s  CPU ${r.serverCpuUs?.toFixed(1)} µs/req  p99 ${r.p99Us.toFixed(0)} µs  lost ${r.lost}`,
         );
       }
     }
@@ -102,7 +95,7 @@ console.log(
 );
 console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const c of CASES) {
-  const l = label(c);
+  const l = caseLabel(c);
   const [b, n, e] = ['base', 'new', 'echo'].map((t) => cpu(t, l)) as [number[], number[], number[]];
   const [rb, rn, re] = ['base', 'new', 'echo'].map((t) => rps(t, l)) as [number[], number[], number[]];
   console.log(

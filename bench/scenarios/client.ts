@@ -8,20 +8,14 @@ import dgram from 'node:dgram';
 import { Agent, request } from 'coap';
 import { CoapClient } from '../../src/index.js';
 import type { BenchConfig } from '../config.js';
+import { LOAD_CASES as CASES, type LoadCase as Case, caseLabel } from '../load/cases.js';
 import { type DriveResult, drive, type OneRequest } from '../load/drive.js';
 import type { Row, SectionResult } from '../report/types.js';
 import { type Child, sibling, spawnTs } from '../servers/spawn.js';
 
 const HOST = '127.0.0.14';
 const TIMEOUT_MS = 2000;
-const CASES = [
-  { confirmable: true, inFlight: 1 },
-  { confirmable: true, inFlight: 64 },
-  { confirmable: false, inFlight: 1 },
-  { confirmable: false, inFlight: 64 },
-] as const;
-type Case = (typeof CASES)[number];
-const label = (c: Case) => `GET ${c.confirmable ? 'CON' : 'NON'} x${c.inFlight}`;
+const label = (c: Case) => `GET ${caseLabel(c)}`;
 
 async function runOurs(port: number, c: Case, cfg: BenchConfig): Promise<DriveResult> {
   // NSTART (RFC 7252 §4.7) is 1 by default; the bench raises it to the number in flight.

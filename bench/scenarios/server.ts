@@ -3,6 +3,7 @@
 // requests in flight: responses per second and p50/p99 latency (of the round with the best
 // throughput).
 import type { BenchConfig } from '../config.js';
+import { LOAD_CASES as CASES, caseLabel, type LoadCase } from '../load/cases.js';
 import { type LoadResult, runLoad } from '../load/client.js';
 import type { SectionResult } from '../report/types.js';
 import { findLibcoap, LIBCOAP_MISSING, startLibcoap } from '../servers/libcoap.js';
@@ -40,14 +41,7 @@ const TARGETS: readonly Target[] = [
   },
 ];
 
-const CASES = [
-  { confirmable: true, inFlight: 1 },
-  { confirmable: true, inFlight: 64 },
-  { confirmable: false, inFlight: 1 },
-  { confirmable: false, inFlight: 64 },
-] as const;
-
-const label = (c: (typeof CASES)[number]) => `GET ${c.confirmable ? 'CON' : 'NON'} x${c.inFlight}`;
+const label = (c: LoadCase) => `GET ${caseLabel(c)}`;
 
 export async function serverSection(cfg: BenchConfig, log: (s: string) => void): Promise<SectionResult> {
   const results = new Map<string, Map<string, LoadResult>>();
